@@ -1,0 +1,177 @@
+"""faster-whisper recogniser tuned for short phone turns: greedy, fixed language, no fallback."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from difflib import SequenceMatcher
+from pathlib import Path
+
+import numpy as np
+from faster_whisper import WhisperModel
+
+from agent.asr.base import Transcript
+
+log = logging.getLogger(__name__)
+
+RATE = 16000
+MIN_SPEECH_MS = 100
+"""Shorter segments cannot hold a word; whisper would only hallucinate on them."""
+MIN_PEAK = 300 / 32768
+"""Peak level (float scale) under which a segment is treated as silence without decoding."""
+MIN_RMS = 60 / 32768
+"""RMS level under which a segment is treated as silence without decoding."""
+NO_SPEECH_DROP = 0.6
+"""Segments whose no-speech probability exceeds this are dropped when the decode is unsure."""
+UNSURE_LOGPROB = -1.0
+"""avg_logprob under which a decode counts as unsure (whisper's own default)."""
+HALLUCINATION_NO_SPEECH = 0.2
+"""Stock silence phrases are dropped when the no-speech probability is above this."""
+_HALLUCINATIONS = frozenset(
+    {
+        "thank you",
+        "thanks for watching",
+        "thank you for watching",
+        "you",
+        "bye",
+        "please subscribe",
+        "thank you very much",
+        "so",
+        "the end",
+        "谢谢",
+        "谢谢观看",
+        "字幕由amara.org社区提供",
+        "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目",
+    }
+)
+PROMPT_ECHO_RATIO = 0.6
+"""Output this similar to a prompt of 6+ characters is the prompt echoed back, not speech."""
+_PUNCT = re.compile(r"[^\w\s']+", re.UNICODE)
+
+
+def _normalise(text: str) -> str:
+    """Lower-case and strip punctuation, for comparing with stock hallucinations."""
+    return " ".join(_PUNCT.sub(" ", text.lower()).split())
+
+
+def _echoes(text: str, prompt: str) -> bool:
+    """True when the decode is (nearly) the whole prompt repeated back, a whisper failure on unclear audio."""
+    if len(prompt) < 6 or len(text) < PROMPT_ECHO_RATIO * len(prompt):
+        return False
+    return SequenceMatcher(None, text, prompt).ratio() >= PROMPT_ECHO_RATIO
+
+
+def _to_float(pcm: np.ndarray) -> np.ndarray:
+    """int16 or float audio → contiguous float32 in [-1, 1]."""
+    if pcm.dtype == np.int16:
+        return pcm.reshape(-1).astype(np.float32) / 32768.0
+    if np.issubdtype(pcm.dtype, np.floating):
+        return np.ascontiguousarray(pcm.reshape(-1), dtype=np.float32)
+    raise TypeError(f"expected int16 or float32 samples, got {pcm.dtype}")
+
+
+class WhisperRecognizer:
+    """One loaded faster-whisper model; thread-safe, num_workers jobs may decode at once."""
+
+    def __init__(
+        self,
+        model_path: Path | str,
+        language: str,
+        *,
+        cpu_threads: int = 1,
+        compute_type: str = "int8",
+        num_workers: int = 1,
+        default_prompt: str | None = None,
+        hint_mode: str = "prompt",
+    ) -> None:
+        if hint_mode not in ("prompt", "hotwords"):
+            raise ValueError(f"hint_mode must be 'prompt' or 'hotwords', got {hint_mode!r}")
+        self.language = language
+        self.model_path = Path(model_path)
+        self.default_prompt = default_prompt
+        self.hint_mode = hint_mode
+        started = time.perf_counter()
+        self.model = WhisperModel(
+            str(self.model_path),
+            device="cpu",
+            compute_type=compute_type,
+            cpu_threads=cpu_threads,
+            num_workers=num_workers,
+            local_files_only=True,
+        )
+        self.load_ms = int((time.perf_counter() - started) * 1000)
+        self._warm_up()
+        log.info("whisper %s (%s) loaded in %d ms", self.model_path.name, language, self.load_ms)
+
+    def _warm_up(self) -> None:
+        """Run one decode so the first real turn does not pay for lazy initialisation."""
+        t = np.arange(RATE // 2, dtype=np.float32) / RATE
+        tone = 0.1 * np.sin(2 * np.pi * 440.0 * t).astype(np.float32)
+        audio = np.concatenate((np.zeros(RATE // 4, dtype=np.float32), tone))
+        segments, _ = self.model.transcribe(audio, **self._options(None))
+        for _ in segments:
+            pass
+
+    def _options(self, hint: str | None) -> dict[str, object]:
+        """Decode options: greedy, fixed language, no timestamps, no fallback, no history."""
+        prompt = hint or self.default_prompt
+        opts: dict[str, object] = {
+            "language": self.language,
+            "beam_size": 1,
+            "best_of": 1,
+            "temperature": 0.0,
+            "without_timestamps": True,
+            "condition_on_previous_text": False,
+            "vad_filter": False,
+            "no_speech_threshold": NO_SPEECH_DROP,
+            "log_prob_threshold": UNSURE_LOGPROB,
+            "compression_ratio_threshold": None,
+            "max_new_tokens": 96,
+        }
+        if prompt:
+            opts["hotwords" if self.hint_mode == "hotwords" and hint else "initial_prompt"] = prompt
+        return opts
+
+    def transcribe(self, pcm16k: np.ndarray, hint: str | None = None, partial: bool = False) -> Transcript:
+        """Transcribe one segment of 16 kHz audio; non-speech yields empty text."""
+        started = time.perf_counter()
+        audio = _to_float(pcm16k)
+        audio_ms = len(audio) * 1000 // RATE
+
+        def result(text: str, confidence: float) -> Transcript:
+            compute_ms = int((time.perf_counter() - started) * 1000)
+            return Transcript(text, self.language, confidence, audio_ms, compute_ms, partial)
+
+        if audio_ms < MIN_SPEECH_MS or not len(audio):
+            return result("", 0.0)
+        if float(np.abs(audio).max()) < MIN_PEAK or float(np.sqrt(np.mean(audio**2))) < MIN_RMS:
+            return result("", 0.0)
+        options = self._options(hint)
+        prompt = _normalise(str(options.get("initial_prompt") or options.get("hotwords") or ""))
+        segments, _ = self.model.transcribe(audio, **options)
+        texts: list[str] = []
+        weights: list[tuple[float, float, int]] = []
+        for seg in segments:
+            text = seg.text.strip()
+            if not text:
+                continue
+            if seg.no_speech_prob > NO_SPEECH_DROP and seg.avg_logprob < UNSURE_LOGPROB:
+                continue
+            if seg.no_speech_prob > HALLUCINATION_NO_SPEECH and _normalise(text) in _HALLUCINATIONS:
+                log.debug("dropped likely hallucination %r (no_speech=%.2f)", text, seg.no_speech_prob)
+                continue
+            norm = _normalise(text)
+            if _echoes(norm, prompt):
+                log.debug("dropped prompt echo %r", text)
+                continue
+            texts.append(text)
+            weights.append((seg.avg_logprob, seg.no_speech_prob, max(1, len(seg.tokens))))
+        if not texts:
+            return result("", 0.0)
+        n = sum(w for _, _, w in weights)
+        avg_logprob = sum(lp * w for lp, _, w in weights) / n
+        no_speech = max(ns for _, ns, _ in weights)
+        confidence = float(np.clip(np.exp(avg_logprob) * (1.0 - no_speech), 0.0, 1.0))
+        sep = "" if self.language in ("zh", "ja") else " "
+        return result(sep.join(texts), confidence)

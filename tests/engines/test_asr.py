@@ -1,0 +1,64 @@
+"""faster-whisper tiny.en on Piper-synthesised phrases, wideband and over a μ-law phone line."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from agent.asr.base import SpeechRecognizer, Transcript
+
+pytestmark = pytest.mark.models
+
+PHRASES = ["Yes, this is John speaking.", "Please stop calling me.", "I will pay on Friday the fifteenth."]
+_NUMBERS = {"15th": "fifteenth", "15": "fifteen", "1": "one", "2": "two"}
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words without punctuation, digits spelled out where tests need it."""
+    return [_NUMBERS.get(w, w) for w in re.sub(r"[^\w\s']", " ", text.lower()).split()]
+
+
+def assert_recognised(got: Transcript, expected: str) -> None:
+    assert words(got.text) == words(expected), (got.text, expected)
+    assert 0.3 < got.confidence <= 1.0
+    assert got.language == "en" and not got.is_partial
+
+
+def test_is_a_speech_recognizer(whisper_en) -> None:  # type: ignore[no-untyped-def]
+    assert isinstance(whisper_en, SpeechRecognizer)
+
+
+@pytest.mark.parametrize("text", PHRASES)
+def test_wideband_phrases(whisper_en, piper, text: str) -> None:  # type: ignore[no-untyped-def]
+    speech = piper.synthesize(text).pcm16k
+    got = whisper_en.transcribe(speech)
+    assert_recognised(got, text)
+    assert abs(got.audio_ms - len(speech) // 16) <= 1 and got.compute_ms > 0
+
+
+@pytest.mark.parametrize("text", PHRASES)
+def test_phone_line_phrases(whisper_en, piper, phone_line, text: str) -> None:  # type: ignore[no-untyped-def]
+    assert_recognised(whisper_en.transcribe(phone_line(piper.synthesize(text).pcm16k)), text)
+
+
+def test_float_input_and_partial_flag(whisper_en, piper) -> None:  # type: ignore[no-untyped-def]
+    speech = piper.synthesize("Yes.").pcm16k.astype(np.float32) / 32768
+    got = whisper_en.transcribe(speech, hint="Yes. No.", partial=True)
+    assert words(got.text) == ["yes"] and got.is_partial
+
+
+@pytest.mark.parametrize(
+    "pcm",
+    [
+        np.zeros(16000, np.int16),
+        np.zeros(0, np.int16),
+        np.random.default_rng(0).normal(0, 20, 24000).astype(np.int16),
+        np.random.default_rng(1).normal(0, 400, 24000).astype(np.int16),
+    ],
+    ids=["silence", "empty", "hiss", "noise"],
+)
+def test_non_speech_is_empty(whisper_en, pcm: np.ndarray) -> None:  # type: ignore[no-untyped-def]
+    got = whisper_en.transcribe(pcm)
+    assert got.text == "" and got.confidence == 0.0

@@ -1,0 +1,69 @@
+"""Engines: shared models, pool-backed async calls, per-call VAD streams."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.audio.frames import split_frames
+
+pytestmark = pytest.mark.models
+
+
+@pytest.mark.asyncio
+async def test_en_round_trip(engines_en) -> None:  # type: ignore[no-untyped-def]
+    assert set(engines_en.locales) == {"en-US"}
+    assert {"vad", "asr:en-US", "tts:en-US"} <= set(engines_en.load_ms)
+    assert engines_en.models["asr-en"].source == "package"
+    speech = await engines_en.synthesize("en-US", "Please stop calling me.")
+    heard = await engines_en.transcribe("en-US", speech.pcm16k)
+    assert "stop calling me" in heard.text.lower()
+    vad = engines_en.new_vad_stream()
+    assert any(vad.push(f).speech for f in split_frames(speech.pcm16k))
+
+
+@pytest.mark.asyncio
+async def test_concurrent_calls_share_models(engines_en) -> None:  # type: ignore[no-untyped-def]
+    texts = ["Yes.", "No.", "Friday.", "Goodbye."]
+    speeches = await asyncio.gather(*(engines_en.synthesize("en-US", t, priority="low") for t in texts))
+    heard = await asyncio.gather(*(engines_en.transcribe("en-US", s.pcm16k) for s in speeches))
+    assert [h.text.strip(".").lower() for h in heard] == ["yes", "no", "friday", "goodbye"]
+    assert engines_en.new_vad_stream() is not engines_en.new_vad_stream()
+
+
+@pytest.mark.asyncio
+async def test_unknown_locale(engines_en) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(KeyError, match=r"engines\.locales"):
+        await engines_en.transcribe("zh-CN", np.zeros(1600, np.int16))
+
+
+def test_bad_locale_refused(models_dir: Path) -> None:
+    from agent.engines import Engines
+
+    with pytest.raises(ValueError, match="unsupported locale"):
+        Engines.load(["fr-FR"], models_dir=models_dir)
+
+
+@pytest.mark.asyncio
+async def test_zh_cn_engines(models_dir: Path) -> None:
+    from agent.engines import Engines
+    from agent.models.resolver import MissingModelError
+
+    try:
+        engines = Engines.load(["zh-CN"], models_dir=models_dir, pool_workers=1, pool_queue=4)
+    except MissingModelError as exc:
+        pytest.skip(f"zh-CN models unavailable: {exc}")
+    try:
+        assert set(engines.locales) == {"en-US", "zh-CN"}
+        assert engines.models["asr-multi"].path == models_dir / "whisper-base"
+        speech = await engines.synthesize("zh-CN", "您好。")
+        assert speech.duration_ms > 200
+        silent = await engines.transcribe("zh-CN", np.zeros(16000, np.int16))
+        assert silent.text == "" and silent.language == "zh"
+        heard = await engines.transcribe("zh-CN", speech.pcm16k)
+        assert heard.language == "zh"
+    finally:
+        engines.close()
