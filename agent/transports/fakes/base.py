@@ -1,0 +1,346 @@
+"""What every fake gateway does: a real WebSocket client with a real-time mic and speaker.
+
+The mic sends one 20 ms frame per tick on an absolute clock (caller audio queued by
+`play()`, silence otherwise), as a real gateway streams a live line. The speaker drains
+what the runtime sent at 20 ms per tick, like a jitter buffer, recording what was played
+and when; marks placed in that queue are echoed when the audio before them has played.
+Subclasses supply the wire format: handshake, frame encoding, DTMF, command handling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+
+import numpy as np
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from agent.audio.resample import resample
+
+log = logging.getLogger("agent.transports.fakes")
+
+FRAME_MS = 20
+TICK = FRAME_MS / 1000
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayEvent:
+    """One thing the runtime sent (or did) as the gateway saw it, `t` seconds after connecting."""
+
+    t: float
+    kind: str  # media | mark | clear | hangup | answer | close | other
+    data: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Mark:
+    """A mark waiting in the playout queue behind the audio sent before it."""
+
+    name: str
+
+
+class FakeGateway:
+    """Base fake gateway; use a protocol subclass as `async with FakeTwilio(url, ...) as gw:`."""
+
+    protocol = "fake"
+    subprotocols: tuple[str, ...] = ()
+    wire_rate = 8000  # rate of the audio the fake sends (the caller's line)
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        call_id: str | None = None,
+        token: str | None = None,
+        secret: str | None = None,
+        extra: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.url = url
+        self.call_id = call_id
+        self.token = token
+        self.secret = secret
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+        self.out_rate = self.wire_rate  # rate of the audio the runtime sends back
+        self.events: list[GatewayEvent] = []
+        self.errors: list[str] = []  # shape violations in what the runtime sent
+        self.messages: list[tuple[float, str | bytes]] = []  # every raw frame from the runtime
+        self.played: list[tuple[float, np.ndarray]] = []  # (t, samples at out_rate) per tick
+        self.sent_frames = 0
+        self.close_code: int | None = None
+        self.subprotocol: str | None = None
+        self._ws: ClientConnection | None = None
+        self._t0 = 0.0
+        self._mic: deque[np.ndarray] = deque()
+        self._mic_done: deque[tuple[int, asyncio.Future[float]]] = deque()
+        self._queue: deque[np.ndarray | _Mark] = deque()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._changed = asyncio.Event()
+        self.closed = asyncio.Event()
+
+    # ---- lifecycle -----------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeGateway:
+        await self.connect()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def connect(self) -> None:
+        """Open the socket, send the protocol's handshake and start the mic and speaker clocks."""
+        self._ws = await connect(
+            self.connect_url(),
+            subprotocols=list(self.subprotocols) or None,  # type: ignore[arg-type]
+            additional_headers=self.connect_headers(),
+            compression=None,
+            max_size=None,
+        )
+        self.subprotocol = self._ws.subprotocol
+        self._t0 = time.monotonic()
+        await self.handshake()
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(c) for c in (self._reader(), self._mic_loop(), self._speaker_loop())]
+
+    async def close(self) -> None:
+        """Stop the clocks and close the socket (a caller hang-up unless `hangup()` ran first)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await task
+        if self._ws is not None:
+            await self._ws.close()
+        for _, fut in self._mic_done:
+            if not fut.done():
+                fut.cancel()
+        self.closed.set()
+
+    async def hangup(self) -> None:
+        """The caller hangs up: the protocol's goodbye (if any), then the socket closes."""
+        with contextlib.suppress(ConnectionClosed):
+            await self.send_hangup()
+        await self.close()
+
+    # ---- caller actions ------------------------------------------------------------
+
+    async def play(self, pcm16k: np.ndarray, wait: bool = True) -> float:
+        """Queue caller speech (16 kHz int16) on the line; returns when its first frame was sent."""
+        pcm = resample(np.asarray(pcm16k, dtype=np.int16), 16000, self.wire_rate)
+        n = self.wire_rate * FRAME_MS // 1000
+        padded = np.zeros(-(-len(pcm) // n) * n, dtype=np.int16)
+        padded[: len(pcm)] = pcm
+        if not len(padded):
+            return self.now()
+        first = asyncio.get_running_loop().create_future()
+        done = asyncio.get_running_loop().create_future()
+        start_index = self.sent_frames + len(self._mic)
+        frames = list(padded.reshape(-1, n))
+        self._mic_done.append((start_index, first))
+        self._mic_done.append((start_index + len(frames) - 1, done))
+        self._mic.extend(frames)
+        t_first = await first
+        if wait:
+            await done
+        return t_first
+
+    async def dtmf(self, digit: str) -> None:
+        """The caller presses a key."""
+        await self._send(self.dtmf_message(digit))
+
+    async def silence(self, seconds: float) -> None:
+        """Let the line run silent (the mic keeps sending silence frames)."""
+        await asyncio.sleep(seconds)
+
+    # ---- observations --------------------------------------------------------------
+
+    def now(self) -> float:
+        """Seconds since the socket opened (the clock of `events` and `played`)."""
+        return time.monotonic() - self._t0
+
+    def received_audio(self, rate: int = 16000) -> np.ndarray:
+        """Everything the caller heard, concatenated (gaps removed), resampled to `rate`."""
+        if not self.played:
+            return np.zeros(0, dtype=np.int16)
+        pcm = np.concatenate([frame for _, frame in self.played])
+        return resample(pcm, self.out_rate, rate) if rate != self.out_rate else pcm
+
+    def of_kind(self, kind: str) -> list[GatewayEvent]:
+        """Events of one kind, in order."""
+        return [e for e in self.events if e.kind == kind]
+
+    async def wait_for(self, kind: str, count: int = 1, timeout: float = 5.0) -> GatewayEvent:
+        """Wait until `count` events of `kind` have arrived; returns the last of them."""
+        deadline = time.monotonic() + timeout
+        while len(self.of_kind(kind)) < count:
+            if self.closed.is_set() and kind != "close":
+                raise ConnectionError(f"{self.protocol}: socket closed while waiting for {kind}")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{self.protocol}: no {kind} event #{count} within {timeout} s")
+            self._changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), min(remaining, 0.05))
+        return self.of_kind(kind)[count - 1]
+
+    async def wait_closed(self, timeout: float = 5.0) -> int | None:
+        """Wait for the runtime to close the socket; returns the close code."""
+        await asyncio.wait_for(self.closed.wait(), timeout)
+        return self.close_code
+
+    @property
+    def queued_samples(self) -> int:
+        """Runtime audio buffered and not yet played."""
+        return sum(len(item) for item in self._queue if isinstance(item, np.ndarray))
+
+    # ---- for subclasses ------------------------------------------------------------
+
+    def connect_url(self) -> str:
+        """URL to dial (subclasses may add query parameters)."""
+        return self.url
+
+    def connect_headers(self) -> dict[str, str]:
+        """Headers of the upgrade request."""
+        return dict(self.headers)
+
+    async def handshake(self) -> None:
+        """Send what the gateway sends first."""
+
+    def frame_messages(self, pcm: np.ndarray, index: int) -> list[str | bytes]:
+        """Encode one 20 ms caller frame at `wire_rate`."""
+        raise NotImplementedError
+
+    def dtmf_message(self, digit: str) -> str | bytes:
+        """The wire message for a key press."""
+        raise NotImplementedError
+
+    async def send_hangup(self) -> None:
+        """What the gateway sends when the caller hangs up (default: nothing, the socket closes)."""
+
+    async def on_text(self, text: str) -> None:
+        """Handle a text frame from the runtime."""
+        self.error(f"unexpected text frame {text[:80]!r}")
+
+    async def on_binary(self, data: bytes) -> None:
+        """Handle a binary frame from the runtime."""
+        self.error(f"unexpected binary frame of {len(data)} bytes")
+
+    async def mark_played(self, name: str) -> None:
+        """Echo a mark whose audio has played."""
+
+    async def after_tick(self) -> None:
+        """Hook run after each speaker tick (flow control)."""
+
+    def record(self, kind: str, **data: object) -> None:
+        """Log an event from the runtime."""
+        self.events.append(GatewayEvent(self.now(), kind, data))
+        self._changed.set()
+
+    def error(self, message: str) -> None:
+        """Note a protocol violation by the runtime."""
+        log.warning("%s fake: %s", self.protocol, message)
+        self.errors.append(message)
+        self._changed.set()
+
+    def enqueue_audio(self, pcm: np.ndarray) -> None:
+        """Queue runtime audio (at `out_rate`) for playout."""
+        if len(pcm):
+            self._queue.append(np.asarray(pcm, dtype=np.int16))
+
+    def enqueue_mark(self, name: str) -> None:
+        """Queue a mark behind the audio queued so far."""
+        self._queue.append(_Mark(name))
+
+    def drop_queue(self) -> list[str]:
+        """Drop queued audio (clear/kill/flush); returns the names of the marks dropped with it."""
+        names = [item.name for item in self._queue if isinstance(item, _Mark)]
+        self._queue.clear()
+        return names
+
+    def drop_marks(self) -> None:
+        """Forget queued marks, keep audio."""
+        self._queue = deque(item for item in self._queue if not isinstance(item, _Mark))
+
+    async def _send(self, message: str | bytes) -> None:
+        if self._ws is not None:
+            await self._ws.send(message)
+
+    # ---- clocks --------------------------------------------------------------------
+
+    async def _reader(self) -> None:
+        assert self._ws is not None
+        try:
+            async for message in self._ws:
+                self.messages.append((self.now(), message))
+                if isinstance(message, str):
+                    await self.on_text(message)
+                else:
+                    await self.on_binary(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.close_code = self._ws.close_code
+            self.record("close", code=self.close_code)
+            self.closed.set()
+            for task in self._tasks[1:]:
+                task.cancel()
+
+    async def _mic_loop(self) -> None:
+        n = self.wire_rate * FRAME_MS // 1000
+        silence = np.zeros(n, dtype=np.int16)
+        while True:
+            frame = self._mic.popleft() if self._mic else silence
+            index, self.sent_frames = self.sent_frames, self.sent_frames + 1
+            t = self.now()
+            for message in self.frame_messages(frame, index):
+                await self._send(message)
+            while self._mic_done and self._mic_done[0][0] <= index:
+                _, fut = self._mic_done.popleft()
+                if not fut.done():
+                    fut.set_result(t)
+            await _sleep_until(self._t0 + self.sent_frames * TICK)
+
+    async def _speaker_loop(self) -> None:
+        ticks = 0
+        while True:
+            while self._queue and isinstance(self._queue[0], _Mark):
+                mark = self._queue.popleft()
+                assert isinstance(mark, _Mark)
+                await self.mark_played(mark.name)
+            frame = self._take(self.out_rate * FRAME_MS // 1000)
+            if frame is not None:
+                self.played.append((self.now(), frame))
+            await self.after_tick()
+            ticks += 1
+            await _sleep_until(self._t0 + ticks * TICK)
+
+    def _take(self, n: int) -> np.ndarray | None:
+        """Pop up to n samples of queued audio (stopping at a mark); None when nothing is queued."""
+        parts: list[np.ndarray] = []
+        need = n
+        while need and self._queue and isinstance(self._queue[0], np.ndarray):
+            head = self._queue[0]
+            assert isinstance(head, np.ndarray)
+            parts.append(head[:need])
+            if len(head) > need:
+                self._queue[0] = head[need:]
+                need = 0
+            else:
+                self._queue.popleft()
+                need -= len(head)
+        return np.concatenate(parts) if parts else None
+
+
+async def _sleep_until(deadline: float) -> None:
+    """Sleep to an absolute monotonic time, so the clocks do not drift."""
+    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
