@@ -1,0 +1,219 @@
+"""Rule NLU: per-locale lexicons (YAML data beside the scripts) catch the must-not-miss intents.
+
+Text is normalised the way ASR output needs (lowercase, punctuation, contractions, fillers,
+known mis-hearings), then each intent's rule groups are tried. Opt-out and complaint are
+always checked first; among other matches the script's expected intents are preferred,
+then the lexicon's order. A phrase preceded by 'not'/'never' does not count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agent.dialogue.loader import ScriptError, read_yaml
+from agent.nlu import slots as slot_parsers
+from agent.nlu.intents import ALWAYS_AVAILABLE, MUST_NOT_MISS, UNKNOWN, NluResult
+
+__all__ = ["LexiconError", "RuleNlu"]
+
+_NEGATORS = frozenset({"not", "never"})
+_GROUP_KEYS = frozenset({"phrases", "patterns", "exact", "unless", "needs_date", "max_words"})
+
+
+class LexiconError(ValueError):
+    """The NLU lexicon file is malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """One way an intent can be said: phrases/patterns/exact utterances, vetoed by `unless`."""
+
+    phrases: tuple[str, ...]
+    patterns: tuple[re.Pattern[str], ...]
+    exact: frozenset[str]
+    unless: tuple[re.Pattern[str], ...]
+    needs_date: bool
+    max_words: int | None
+
+    def matches(self, text: str) -> bool:
+        """Whether normalised `text` says this (an empty group with needs_date matches any date)."""
+        if self.max_words is not None and len(text.split()) > self.max_words:
+            return False
+        if any(p.search(text) for p in self.unless):
+            return False
+        if self.needs_date and not slot_parsers.has_date_expression(text):
+            return False
+        if text in self.exact or any(p.search(text) for p in self.patterns):
+            return True
+        if any(_has_phrase(text, phrase) for phrase in self.phrases):
+            return True
+        return self.needs_date and not (self.phrases or self.patterns or self.exact)
+
+
+def _has_phrase(text: str, phrase: str) -> bool:
+    """Whole-word occurrence of `phrase` in `text`, not negated by the word before or after it."""
+    words, target = text.split(), phrase.split()
+    size = len(target)
+    for i in range(len(words) - size + 1):
+        if words[i : i + size] != target:
+            continue
+        before = words[i - 1] if i else ""
+        after = words[i + size] if i + size < len(words) and target[-1] not in _NEGATORS else ""
+        if before not in _NEGATORS and after not in _NEGATORS:
+            return True
+    return False
+
+
+class RuleNlu:
+    """Lexicon-driven intent classifier for one locale; deterministic and fast."""
+
+    def __init__(self, locale: str, lexicon: Mapping[str, Any]) -> None:
+        self.locale = locale
+        norm = lexicon.get("normalize") or {}
+        self._contractions = _pairs(norm.get("contractions"), "normalize.contractions")
+        self._corrections = _pairs(norm.get("corrections"), "normalize.corrections")
+        self._fillers = frozenset(str(f).lower() for f in norm.get("fillers") or ())
+        self._dangling = frozenset(str(w).lower() for w in lexicon.get("incomplete_endings") or ())
+        intents = lexicon.get("intents")
+        if not isinstance(intents, Mapping) or not intents:
+            raise LexiconError("the lexicon needs `intents:` mapping intent names to rules")
+        self._slots: dict[str, str] = {}
+        self._rules: dict[str, tuple[_Group, ...]] = {}
+        for name, spec in intents.items():
+            self._rules[str(name)] = self._groups(str(name), spec)
+        self.intents: tuple[str, ...] = tuple(self._rules)
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> RuleNlu:
+        """Load a lexicon such as prompts/en-US/nlu.yaml."""
+        try:
+            data, _ = read_yaml(Path(path).read_text(encoding="utf-8"), str(path))
+        except (OSError, ScriptError) as exc:
+            raise LexiconError(f"{path}: cannot read the NLU lexicon: {exc}") from exc
+        if not isinstance(data, Mapping) or "locale" not in data:
+            raise LexiconError(f"{path}: an NLU lexicon is a mapping with `locale:` and `intents:`")
+        try:
+            return cls(str(data["locale"]), data)
+        except LexiconError as exc:
+            raise LexiconError(f"{path}: {exc}") from exc
+
+    def _groups(self, intent: str, spec: Any) -> tuple[_Group, ...]:
+        """Parse one intent's rule groups; `slot:` names the slot it fills."""
+        if not isinstance(spec, Mapping):
+            raise LexiconError(f"intent {intent!r}: expected a mapping of phrases/patterns/rules")
+        spec = dict(spec)
+        if "slot" in spec:
+            self._slots[intent] = str(spec.pop("slot"))
+        rules = spec.pop("rules", None) or []
+        if not isinstance(rules, list) or not all(isinstance(g, Mapping) for g in rules):
+            raise LexiconError(f"intent {intent!r}: `rules` must be a list of rule groups")
+        flat = [*rules, *([spec] if set(spec) & _GROUP_KEYS else [])]
+        unknown = set(spec) - _GROUP_KEYS
+        if unknown:
+            raise LexiconError(f"intent {intent!r}: unknown keys {sorted(unknown)}")
+        return tuple(self._group(intent, g) for g in flat)
+
+    def _group(self, intent: str, spec: Mapping[str, Any]) -> _Group:
+        """Compile one rule group (phrases are normalised like customer text)."""
+        unknown = set(spec) - _GROUP_KEYS
+        if unknown:
+            raise LexiconError(f"intent {intent!r}: unknown rule keys {sorted(unknown)}")
+        try:
+            return _Group(
+                phrases=tuple(self.normalize(str(p)) for p in spec.get("phrases") or ()),
+                patterns=tuple(re.compile(str(p)) for p in spec.get("patterns") or ()),
+                exact=frozenset(self.normalize(str(p)) for p in spec.get("exact") or ()),
+                unless=tuple(re.compile(str(p)) for p in spec.get("unless") or ()),
+                needs_date=bool(spec.get("needs_date", False)),
+                max_words=spec.get("max_words"),
+            )
+        except re.error as exc:
+            raise LexiconError(f"intent {intent!r}: bad pattern: {exc}") from exc
+
+    def normalize(self, text: str) -> str:
+        """Lowercase, expand contractions, strip punctuation and fillers, fix known mis-hearings."""
+        text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
+        text = " ".join(re.sub(r"[^\w\s'/:]", " ", text).split())
+        text = _replace_words(text, self._contractions)
+        text = " ".join(re.sub(r"[^\w\s/:]", " ", text).split())
+        text = _replace_words(text, self._corrections)
+        return " ".join(w for w in text.split() if w not in self._fillers)
+
+    def matches(self, text: str) -> list[str]:
+        """Every intent whose rules match the (already normalised) text, in lexicon order."""
+        return [name for name, groups in self._rules.items() if any(g.matches(text) for g in groups)]
+
+    def classify(
+        self, text: str, expected: Sequence[str] | None = None, *, today: dt.date | None = None
+    ) -> NluResult:
+        """Best intent for one utterance; confidence 0 with 'unknown' lets a next layer decide."""
+        norm = self.normalize(text)
+        if not norm:
+            return NluResult(UNKNOWN, 0.0)
+        found = self.matches(norm)
+        if not found:
+            return NluResult(UNKNOWN, 0.0)
+        urgent = [i for i in MUST_NOT_MISS if i in found]
+        if urgent:
+            intent = urgent[0]
+        elif expected:
+            wanted = set(expected) | ALWAYS_AVAILABLE
+            intent = next((i for i in found if i in wanted), found[0])
+        else:
+            intent = found[0]
+        confidence = 0.95 if len(found) == 1 else 0.85
+        if expected and not urgent and intent not in set(expected) | ALWAYS_AVAILABLE:
+            confidence = 0.7
+        return NluResult(intent, confidence, self._slot_values(intent, norm, today))
+
+    def _slot_values(self, intent: str, text: str, today: dt.date | None) -> dict[str, str]:
+        """Fill the intent's slot (date or time) when it can be resolved."""
+        kind = self._slots.get(intent)
+        if kind == "date" and today is not None:
+            day = slot_parsers.parse_date(text, today)
+            return {"date": day.isoformat()} if day else {}
+        if kind == "time":
+            time = slot_parsers.parse_time(text, today)
+            return {"time": time} if time else {}
+        return {}
+
+    def is_complete_answer(self, text: str, expected: Sequence[str]) -> bool:
+        """Whether a (partial) transcript already answers the state, so end-of-turn can be short."""
+        raw = text.lower().split()
+        if not raw or raw[-1].strip(".,!?") in self._dangling | self._fillers:
+            return False
+        norm = self.normalize(text)
+        if not norm or norm.split()[-1] in self._dangling:
+            return False
+        found = self.matches(norm)
+        if any(i in found for i in MUST_NOT_MISS):
+            return True
+        result = self.classify(text, expected)
+        if result.intent not in expected:
+            return False
+        return result.intent != "promise_to_pay" or slot_parsers.has_date_expression(norm)
+
+
+def _pairs(value: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """A mapping of phrase -> replacement, longest phrases first."""
+    if value is None:
+        return ()
+    if not isinstance(value, Mapping):
+        raise LexiconError(f"{where} must be a mapping of 'heard: meant'")
+    pairs = [(str(k).lower(), str(v).lower()) for k, v in value.items()]
+    return tuple(sorted(pairs, key=lambda kv: len(kv[0]), reverse=True))
+
+
+def _replace_words(text: str, pairs: tuple[tuple[str, str], ...]) -> str:
+    """Replace whole-word phrases, longest first."""
+    padded = f" {text} "
+    for heard, meant in pairs:
+        if f" {heard} " in padded:
+            padded = padded.replace(f" {heard} ", f" {meant} ")
+            padded = padded.replace(f" {heard} ", f" {meant} ")
+    return " ".join(padded.split())
