@@ -1,0 +1,1 @@
+"""Pure compliance rules: pre-call gate, utterance guard, redaction, audit chain, phone hashing."""

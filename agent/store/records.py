@@ -1,0 +1,60 @@
+"""Plain values going in and out of the store facade."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallRequest:
+    """A request to place one call; the customer is named by id or by phone number."""
+
+    purpose: str  # servicing | marketing
+    use_case: str  # script name, e.g. repayment_reminder
+    customer_id: str | None = None
+    phone: str | None = None
+    debt_id: str | None = None
+    method: str = "voice"
+    locale: str | None = None  # default: the customer's
+    jurisdiction: str | None = None  # default: the customer's, then the store default
+    script_id: str | None = None
+    script_version: str | None = None
+    slots: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CallGrant:
+    """The gate allowed the call: the transport must present `token` (single use) before expires_at."""
+
+    call_id: str
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CallRefusal:
+    """The gate refused the call, with a stable reason code (see agent.compliance.gate.REASONS)."""
+
+    reason: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedCall:
+    """Everything a transport/session needs once its token is accepted."""
+
+    call_id: str
+    customer_id: str
+    customer_name: str
+    phone_hash: str
+    phone_masked: str
+    locale: str
+    use_case: str
+    purpose: str
+    jurisdiction: str
+    debt_id: str | None
+    script_id: str | None
+    script_version: str | None
+    slots: dict[str, str]
