@@ -45,8 +45,11 @@ _HALLUCINATIONS = frozenset(
         "请不吝点赞 订阅 转发 打赏支持明镜与点点栏目",
     }
 )
-PROMPT_ECHO_RATIO = 0.6
-"""Output this similar to a prompt of 6+ characters is the prompt echoed back, not speech."""
+PROMPT_ECHO_RATIO = 0.9
+"""Output this similar to a prompt of 6+ characters is the prompt echoed back, not speech.
+
+High on purpose: a real answer often shares most words with the hint ("I already paid it
+last week" vs the hint "yes, no, already paid, Friday, next week"), and must survive."""
 _PUNCT = re.compile(r"[^\w\s']+", re.UNICODE)
 
 

@@ -62,3 +62,12 @@ def test_float_input_and_partial_flag(whisper_en, piper) -> None:  # type: ignor
 def test_non_speech_is_empty(whisper_en, pcm: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     got = whisper_en.transcribe(pcm)
     assert got.text == "" and got.confidence == 0.0
+
+
+def test_answer_sharing_words_with_the_hint_is_not_taken_for_a_prompt_echo() -> None:
+    """Regression: a real answer close to the state's hint was dropped as a 'prompt echo'."""
+    from agent.asr.whisper import _echoes, _normalise
+
+    hint = _normalise("yes, no, already paid, Friday, next week")
+    assert not _echoes(_normalise("I already paid it last week."), hint)
+    assert _echoes(hint, hint)

@@ -1,0 +1,266 @@
+"""Customer audio in: VAD per 20 ms frame, turn detection, and recognition of each turn.
+
+Recognition starts as soon as the customer pauses (not after the end-of-turn wait), and
+partial transcripts run while they speak, so the end of a complete answer ("yes", a date)
+can be called after a short silence (SPEC 4.2). Heavy work goes to the engines' pool; this
+module only keeps buffers and decides when to ask.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from agent.asr.base import Transcript
+from agent.audio.frames import FRAME_SAMPLES
+from agent.call.turns import (
+    FRAME_MS,
+    Discarded,
+    EndOfTurn,
+    Onset,
+    Paused,
+    Resumed,
+    Sustained,
+    TurnDetector,
+    TurnPolicy,
+)
+
+log = logging.getLogger(__name__)
+
+PREROLL_FRAMES = 15  # audio kept from before the VAD onset (the VAD decides a little late)
+TAIL_SAMPLES = 1600  # 100 ms after the last speech frame, so word endings are not clipped
+
+Transcribe = Callable[[np.ndarray, bool], Awaitable[Transcript]]  # (pcm16k, partial) -> transcript
+
+
+@dataclass(frozen=True, slots=True)
+class HeardTurn:
+    """A finished customer turn with its transcript and timings (loop times in seconds)."""
+
+    transcript: Transcript
+    onset_ms: int  # stream time of speech onset
+    end_ms: int  # stream time of the end of speech
+    speech_end_at: float  # loop time the last speech frame arrived
+    decided_at: float  # loop time the end of turn was decided
+    transcript_at: float  # loop time the final transcript was ready
+    fast: bool  # ended on the short wait (complete answer)
+    overlapped: bool  # began while the agent was speaking
+    barged_in: bool  # interrupted the agent
+
+
+class ListenerHooks:
+    """What the session wants to hear about; override the methods it needs."""
+
+    def speaking(self) -> tuple[bool, bool]:
+        """(agent is speaking, current utterance may be interrupted)."""
+        return (False, False)
+
+    def on_onset(self) -> None:
+        """Customer speech began (stop no-input timers)."""
+
+    def on_barge_in(self) -> None:
+        """Customer speech lasted long enough to interrupt the agent."""
+
+    def on_discard(self) -> None:
+        """A burst too short to be a turn ended."""
+
+    def on_partial(self, transcript: Transcript) -> None:
+        """A running transcript while the customer speaks or pauses."""
+
+    def is_complete(self, text: str) -> bool:
+        """True when `text` is a complete answer for the current dialogue state."""
+        return False
+
+    def on_turn(self, turn: HeardTurn) -> None:
+        """A finished customer turn."""
+
+
+class Listener:
+    """One call's inbound pipeline: frames in, turns out."""
+
+    def __init__(
+        self,
+        vad: object,
+        transcribe: Transcribe,
+        hooks: ListenerHooks,
+        policy: TurnPolicy,
+        *,
+        partial_every_ms: int = 400,
+    ) -> None:
+        self._vad = vad
+        self._transcribe = transcribe
+        self._hooks = hooks
+        self.detector = TurnDetector(policy)
+        self._partial_every = partial_every_ms
+        self._preroll: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES)
+        self._segment: list[np.ndarray] = []
+        self._seg_samples = 0
+        self._speech_samples = 0  # segment length up to the end of the last speech frame
+        self._t_ms = 0
+        self._pending = bytearray()
+        self._speech_end_at = 0.0
+        self._overlapped = False
+        self._barged_in = False
+        self._candidate: tuple[int, asyncio.Task[Transcript]] | None = None
+        self._partial_task: asyncio.Task[Transcript] | None = None
+        self._last_partial_ms = 0
+        self._tasks: set[asyncio.Task[object]] = set()
+        self.frames = 0
+
+    @property
+    def stream_ms(self) -> int:
+        """Stream time: how much customer audio has arrived."""
+        return self._t_ms
+
+    def feed(self, pcm: np.ndarray) -> None:
+        """Accept 16 kHz PCM16 of any length; process every whole 20 ms frame."""
+        self._pending.extend(pcm.astype("<i2", copy=False).tobytes())
+        step = FRAME_SAMPLES * 2
+        while len(self._pending) >= step:
+            frame = np.frombuffer(bytes(self._pending[:step]), dtype="<i2")
+            del self._pending[:step]
+            self._frame(frame)
+
+    def _frame(self, frame: np.ndarray) -> None:
+        now = asyncio.get_running_loop().time()
+        result = self._vad.push(frame)  # type: ignore[attr-defined]
+        speech = bool(result.speech)
+        t = self._t_ms
+        self._t_ms += FRAME_MS
+        self.frames += 1
+        if self.detector.in_turn:
+            self._segment.append(frame)
+            self._seg_samples += len(frame)
+        else:
+            self._preroll.append(frame)
+        for signal in self.detector.push(speech, t):
+            if isinstance(signal, Onset):
+                self._begin(frame)
+            elif isinstance(signal, Sustained):
+                self._on_sustained()
+            elif isinstance(signal, Paused):
+                self._start_candidate()
+            elif isinstance(signal, Resumed):
+                self._candidate = None
+            elif isinstance(signal, EndOfTurn):
+                self._finish(signal, now)
+            elif isinstance(signal, Discarded):
+                self._clear_segment()
+                self._hooks.on_discard()
+        if speech and self.detector.in_turn:
+            self._speech_samples = self._seg_samples
+            self._speech_end_at = now
+            self._maybe_partial()
+
+    def _begin(self, frame: np.ndarray) -> None:
+        self._segment = list(self._preroll)
+        self._preroll.clear()
+        if not self._segment or self._segment[-1] is not frame:
+            self._segment.append(frame)
+        self._seg_samples = sum(len(f) for f in self._segment)
+        self._speech_samples = self._seg_samples
+        speaking, _ = self._hooks.speaking()
+        self._overlapped = speaking
+        self._barged_in = False
+        self._last_partial_ms = 0
+        self._hooks.on_onset()
+
+    def _on_sustained(self) -> None:
+        speaking, interruptible = self._hooks.speaking()
+        if speaking and interruptible:
+            self._barged_in = True
+            self._hooks.on_barge_in()
+
+    def _audio(self, samples: int) -> np.ndarray:
+        pcm = np.concatenate(self._segment) if self._segment else np.zeros(0, np.int16)
+        return pcm[:samples]
+
+    def _maybe_partial(self) -> None:
+        if self._partial_every <= 0:
+            return
+        spoken = self._speech_samples * 1000 // 16000
+        if spoken - self._last_partial_ms < self._partial_every:
+            return
+        if self._partial_task is not None and not self._partial_task.done():
+            return
+        self._last_partial_ms = spoken
+        task = self._spawn(self._transcribe(self._audio(self._speech_samples), True))
+        self._partial_task = task
+        task.add_done_callback(self._on_partial_done)
+
+    def _on_partial_done(self, task: asyncio.Task[Transcript]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return
+        self._hooks.on_partial(task.result())
+
+    def _start_candidate(self) -> None:
+        samples = min(self._seg_samples, self._speech_samples + TAIL_SAMPLES)
+        task = self._spawn(self._transcribe(self._audio(samples), False))
+        self._candidate = (self._speech_samples, task)
+        task.add_done_callback(lambda t, n=self._speech_samples: self._on_candidate(n, t))
+
+    def _on_candidate(self, speech_samples: int, task: asyncio.Task[Transcript]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return
+        current = self._candidate
+        if current is None or current[0] != speech_samples or current[1] is not task:
+            return  # the customer spoke again; this transcript is stale
+        text = task.result().text
+        self._hooks.on_partial(task.result())
+        self.detector.complete = bool(text) and self._hooks.is_complete(text)
+
+    def _finish(self, signal: EndOfTurn, now: float) -> None:
+        candidate = self._candidate
+        samples = min(self._seg_samples, self._speech_samples + TAIL_SAMPLES)
+        if candidate is not None and candidate[0] == self._speech_samples:
+            task = candidate[1]
+        else:
+            task = self._spawn(self._transcribe(self._audio(samples), False))
+        overlapped, barged_in, speech_end_at = self._overlapped, self._barged_in, self._speech_end_at
+        self._clear_segment()
+
+        async def deliver() -> None:
+            try:
+                transcript = await task
+            except Exception:  # noqa: BLE001 - a failed recognition must not kill the call
+                log.exception("recognition failed; the turn is treated as unintelligible")
+                transcript = Transcript("", "", 0.0, signal.end_ms - signal.onset_ms, 0, False)
+            loop_now = asyncio.get_running_loop().time()
+            self._hooks.on_turn(
+                HeardTurn(
+                    transcript=transcript,
+                    onset_ms=signal.onset_ms,
+                    end_ms=signal.end_ms,
+                    speech_end_at=speech_end_at,
+                    decided_at=now,
+                    transcript_at=loop_now,
+                    fast=signal.fast,
+                    overlapped=overlapped,
+                    barged_in=barged_in,
+                )
+            )
+
+        self._spawn(deliver())
+
+    def _clear_segment(self) -> None:
+        self._segment = []
+        self._seg_samples = 0
+        self._speech_samples = 0
+        self._candidate = None
+
+    def _spawn(self, coro: Awaitable[object]) -> asyncio.Task[object]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task  # type: ignore[return-value]
+
+    async def close(self) -> None:
+        """Cancel recognition still running for this call."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -1,0 +1,152 @@
+"""Agent audio out: 20 ms frames paced at real time, stoppable at once on barge-in.
+
+The playout sends each frame when its play time is `send_ahead_ms` away, so the gateway
+never holds more than that and a `clear` takes back almost nothing. It remembers, per
+utterance, when the first frame went out and how much has played, so a barge-in knows how
+much of the utterance the customer heard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from agent.audio.frames import FRAME_SAMPLES
+
+FRAME_S = 0.02
+
+SendFrame = Callable[[np.ndarray], Awaitable[None]]
+
+
+@dataclass(slots=True)
+class Utterance:
+    """One agent utterance being played: its id and its sentences' audio as they arrive."""
+
+    say_id: str
+    interruptible: bool
+    chunks: asyncio.Queue[np.ndarray | None] = field(default_factory=asyncio.Queue)
+    total_ms: int = 0
+    played_ms: int = 0
+    first_frame_at: float | None = None  # loop time of the first frame on the wire
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    started: asyncio.Event = field(default_factory=asyncio.Event)  # set when the first frame is sent
+    stopped: bool = False
+
+    def add(self, pcm: np.ndarray) -> None:
+        """Append a sentence's audio (16 kHz PCM16)."""
+        self.total_ms += len(pcm) * 1000 // 16000
+        self.chunks.put_nowait(pcm)
+
+    def close(self) -> None:
+        """No more audio will be added."""
+        self.chunks.put_nowait(None)
+
+
+class Playout:
+    """Plays utterances one after another on a real-time clock."""
+
+    def __init__(self, send: SendFrame, *, send_ahead_ms: int = 60, max_talk_s: float = 30.0) -> None:
+        self._send = send
+        self._ahead = send_ahead_ms / 1000
+        self._max_talk_frames = int(max_talk_s / FRAME_S)
+        self._queue: asyncio.Queue[Utterance] = asyncio.Queue()
+        self.current: Utterance | None = None
+        self.paused = False  # gateway flow control (XOFF)
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.last_end_at: float | None = None  # loop time at which the last audio finished playing
+        self.truncated = 0  # utterances cut at the max-talk cap
+        self.underruns = 0  # times the next frame was not ready when it was due
+
+    @property
+    def speaking(self) -> bool:
+        """True while an utterance is playing or queued."""
+        return not self._idle.is_set()
+
+    def play(self, utt: Utterance) -> None:
+        """Queue an utterance; its audio may still be arriving."""
+        self._idle.clear()
+        self._queue.put_nowait(utt)
+
+    async def wait_idle(self) -> None:
+        """Wait until every queued utterance has played (or been stopped)."""
+        await self._idle.wait()
+
+    def stop(self) -> Utterance | None:
+        """Barge-in: drop the current and queued utterances at once; return the one cut off."""
+        cut = self.current
+        if cut is not None:
+            cut.stopped = True
+        while not self._queue.empty():
+            queued = self._queue.get_nowait()
+            queued.stopped = True
+            queued.done.set()
+        return cut
+
+    async def run(self) -> None:
+        """The playout loop; runs for the life of the call."""
+        loop = asyncio.get_running_loop()
+        while True:
+            utt = await self._queue.get()
+            self.current = utt
+            if not utt.stopped:
+                await self._play(utt, loop)
+            utt.done.set()
+            utt.started.set()
+            self.current = None
+            if self._queue.empty():
+                self._idle.set()
+
+    async def _play(self, utt: Utterance, loop: asyncio.AbstractEventLoop) -> None:
+        clock: float | None = None  # loop time at which the next frame is due to play
+        frames_sent = 0
+        while not utt.stopped:
+            chunk = await utt.chunks.get()
+            if chunk is None or utt.stopped:
+                break
+            for start in range(0, len(chunk), FRAME_SAMPLES):
+                if utt.stopped:
+                    break
+                if frames_sent >= self._max_talk_frames:
+                    self.truncated += 1
+                    utt.stopped = True
+                    break
+                frame = chunk[start : start + FRAME_SAMPLES]
+                if len(frame) < FRAME_SAMPLES:
+                    frame = np.pad(frame, (0, FRAME_SAMPLES - len(frame)))
+                now = loop.time()
+                clock_reset = clock is not None and clock < now - FRAME_S
+                if clock is None or clock < now:
+                    clock = now  # (re)start the clock after an underrun or at the first frame
+                wait = clock - self._ahead - now
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                while self.paused and not utt.stopped:
+                    await asyncio.sleep(FRAME_S)
+                if utt.stopped:
+                    break
+                if utt.first_frame_at is None:
+                    utt.first_frame_at = loop.time()
+                    utt.started.set()
+                elif clock_reset:
+                    self.underruns += 1
+                await self._send(frame)
+                frames_sent += 1
+                clock += FRAME_S
+                utt.played_ms = int(max(0.0, loop.time() - utt.first_frame_at) * 1000)
+        if clock is not None:
+            end = clock if not utt.stopped else loop.time()
+            self.last_end_at = end
+            if not utt.stopped and end > loop.time():
+                await asyncio.sleep(end - loop.time())  # let the tail actually play before "done"
+        if utt.first_frame_at is not None:
+            utt.played_ms = min(utt.total_ms, int((loop.time() - utt.first_frame_at) * 1000))
+
+    def heard_ms(self, utt: Utterance, now: float) -> int:
+        """How much of `utt` the customer has heard by loop time `now`."""
+        if utt.first_frame_at is None:
+            return 0
+        return max(0, min(utt.total_ms, int((now - utt.first_frame_at) * 1000)))

@@ -1,0 +1,451 @@
+"""One call: wires audio in, turn-taking, engines, the dialogue engine, the store and audio out.
+
+This is the only place that knows time and concurrency (DESIGN.md). Everything the
+dialogue engine decides goes through `_act`, strictly in order: an opt-out is committed to
+the store before its confirmation is spoken, and the call ends only after the goodbye has
+played.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import numpy as np
+
+from agent.asr.base import Transcript
+from agent.call.listener import HeardTurn, Listener, ListenerHooks
+from agent.call.playout import Playout, Utterance
+from agent.call.recorder import CallRecorder
+from agent.call.speech_cache import SpeechCache
+from agent.call.turns import TurnPolicy
+from agent.config import CallConfig
+from agent.dialogue import engine as dialogue
+from agent.dialogue.events import (
+    CustomerTurn,
+    EndCall,
+    Event,
+    KeyPress,
+    Listen,
+    MaxDuration,
+    NoInput,
+    RecordOptOut,
+    Say,
+    SayInterrupted,
+)
+from agent.tts.base import split_sentences
+
+log = logging.getLogger(__name__)
+
+OPT_OUT_INTENTS = frozenset({"opt_out", "complaint"})
+
+
+@dataclass(frozen=True, slots=True)
+class CallSetup:
+    """Everything known about the call when it starts."""
+
+    call_id: str
+    locale: str
+    script: Any  # agent.dialogue.script.Script
+    slots: Mapping[str, str]
+    today: date
+    protocol: str = "native"
+
+
+@dataclass(slots=True)
+class CallResult:
+    """How the call ended and what it measured."""
+
+    call_id: str
+    outcome: str = "hangup"
+    turns: list[dict[str, Any]] = field(default_factory=list)
+    voice_to_voice_ms: list[int] = field(default_factory=list)
+    barge_ins: int = 0
+    underruns: int = 0
+    opt_out_persist_ms: list[int] = field(default_factory=list)
+
+
+class CallOutput:
+    """Outbound side of a transport, as the session sees it (all async, all non-blocking)."""
+
+    async def audio(self, pcm16k: np.ndarray) -> None: ...
+
+    async def clear(self) -> None: ...
+
+    async def mark(self, name: str) -> None: ...
+
+    async def hangup(self, reason: str) -> None: ...
+
+    async def notify(self, event: Mapping[str, Any]) -> None: ...
+
+
+class Nlu:
+    """What the session needs from NLU: classify a final turn, judge a partial one."""
+
+    def classify(self, text: str, expected: tuple[str, ...] | None = None, *, today: date) -> Any: ...
+
+    def is_complete_answer(self, text: str, expected: tuple[str, ...]) -> bool: ...
+
+
+class CallSession(ListenerHooks):
+    """Runs one call from its first agent word to hang-up."""
+
+    def __init__(
+        self,
+        setup: CallSetup,
+        *,
+        engines: Any,
+        cache: SpeechCache,
+        nlu: Nlu,
+        recorder: CallRecorder,
+        out: CallOutput,
+        config: CallConfig,
+        opt_out_key: str = "9",
+        on_metric: Callable[[str, float], None] | None = None,
+    ) -> None:
+        self.setup = setup
+        self._engines = engines
+        self._cache = cache
+        self._nlu = nlu
+        self._rec = recorder
+        self._out = out
+        self._cfg = config
+        self._opt_out_key = opt_out_key
+        self._metric = on_metric or (lambda name, value: None)
+        self.result = CallResult(setup.call_id)
+        self._loop = asyncio.get_running_loop()
+        self._t0 = self._loop.time()
+        self._events: asyncio.Queue[Event | HeardTurn | None] = asyncio.Queue()
+        self._playout = Playout(
+            self._send_frame, send_ahead_ms=config.send_ahead_ms, max_talk_s=config.max_agent_talk_s
+        )
+        self._listen = Listen(expected=())
+        self._state: Any = None
+        self._ended = asyncio.Event()
+        self._last_activity = self._t0
+        self._turn_in_progress = False
+        self._pending_turns = 0
+        self._last_say: Utterance | None = None
+        self._answering: tuple[HeardTurn, int] | None = None  # the turn (and its NLU ms) awaiting a reply
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._marks: dict[str, asyncio.Event] = {}
+        self._listener = Listener(
+            engines.new_vad_stream(),
+            self._transcribe,
+            self,
+            TurnPolicy(
+                barge_in_min_ms=config.barge_in_min_ms,
+                min_turn_ms=config.min_turn_ms,
+                short_ms=config.endpoint_short_ms,
+                long_ms=config.endpoint_long_ms,
+            ),
+            partial_every_ms=config.partial_every_ms,
+        )
+
+    # --- inbound, called by the transport runner -------------------------------------
+
+    def feed_audio(self, pcm16k: np.ndarray) -> None:
+        """Customer audio (16 kHz PCM16) as it arrives."""
+        if not self._ended.is_set():
+            self._listener.feed(pcm16k)
+
+    def feed_dtmf(self, digit: str) -> None:
+        """A key press."""
+        self._last_activity = self._loop.time()
+        self._events.put_nowait(KeyPress(digit))
+
+    def mark_echoed(self, name: str, cleared: bool | None) -> None:
+        """The gateway reached a mark we placed after an utterance."""
+        event = self._marks.pop(name, None)
+        if event is not None:
+            event.set()
+
+    def set_paused(self, paused: bool) -> None:
+        """Gateway flow control."""
+        self._playout.paused = paused
+
+    def peer_hung_up(self) -> None:
+        """The customer or gateway ended the call."""
+        self._events.put_nowait(None)
+
+    @property
+    def ended(self) -> asyncio.Event:
+        """Set once the call is over."""
+        return self._ended
+
+    # --- the call -----------------------------------------------------------------------
+
+    async def run(self) -> CallResult:
+        """Play the call to its end; returns the result (also on errors)."""
+        playout_task = asyncio.create_task(self._playout.run())
+        timer_task = asyncio.create_task(self._timers())
+        try:
+            await self._rec.record_event(
+                self.setup.call_id,
+                "call_started",
+                {"script": self.setup.script.meta.id, "version": self.setup.script.meta.version,
+                 "locale": self.setup.locale, "protocol": self.setup.protocol},
+            )
+            self._state, actions = dialogue.start(
+                self.setup.script, self.setup.slots, today=self.setup.today
+            )
+            await self._act(actions)
+            while not self._ended.is_set():
+                item = await self._events.get()
+                if item is None:
+                    break
+                if isinstance(item, HeardTurn):
+                    await self._on_heard(item)
+                else:
+                    await self._step(item)
+        except Exception:
+            log.exception("call %s failed; ending it", self.setup.call_id)
+            self.result.outcome = "error"
+        finally:
+            self._ended.set()
+            timer_task.cancel()
+            self._playout.stop()
+            playout_task.cancel()
+            await self._listener.close()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(playout_task, timer_task, *self._tasks, return_exceptions=True)
+            self.result.underruns = self._playout.underruns
+            await self._finish()
+        return self.result
+
+    async def _finish(self) -> None:
+        timings = {
+            "voice_to_voice_ms": self.result.voice_to_voice_ms,
+            "barge_ins": self.result.barge_ins,
+            "underruns": self.result.underruns,
+            "duration_ms": int((self._loop.time() - self._t0) * 1000),
+        }
+        try:
+            await self._rec.finish_call(self.setup.call_id, self.result.outcome, timings)
+        except Exception:
+            log.exception("could not record the end of call %s", self.setup.call_id)
+
+    async def _step(self, event: Event) -> None:
+        self._state, actions = dialogue.step(self.setup.script, self._state, event)
+        await self._act(actions)
+
+    async def _act(self, actions: list[Any]) -> None:
+        for action in actions:
+            if self._ended.is_set():
+                return
+            if isinstance(action, Listen):
+                self._listen = action
+                self._prefetch()
+            elif isinstance(action, Say):
+                await self._say(action)
+            elif isinstance(action, RecordOptOut):
+                await self._opt_out(action)
+            elif isinstance(action, EndCall):
+                await self._end(action.outcome)
+
+    # --- actions --------------------------------------------------------------------------
+
+    async def _say(self, say: Say) -> Utterance:
+        utt = Utterance(say.say_id, interruptible=say.interruptible)
+        sentences = split_sentences(say.text) or [say.text]
+        jobs = [asyncio.ensure_future(self._cache.get(self.setup.locale, s)) for s in sentences]
+        self._playout.play(utt)
+        self._last_say = utt
+        if self._answering is not None:
+            turn, nlu_ms = self._answering
+            self._answering = None
+            self._spawn(self._measure(turn, utt, nlu_ms))
+        self._last_activity = self._loop.time()
+        start_ms = self._stream_ms()
+        self.result.turns.append(
+            {"speaker": "agent", "text": say.text, "intent": None, "start_ms": start_ms,
+             "say_id": say.say_id, "state": say.state}
+        )
+        await self._out.notify(
+            {"type": "agent", "say_id": say.say_id, "text": say.text, "state": say.state,
+             "disclosure": say.disclosure, "start_ms": start_ms}
+        )
+        self._spawn(self._feed_utterance(utt, jobs))
+        self._spawn(self._rec.record_turn(self.setup.call_id, "agent", say.text, None, start_ms))
+        return utt
+
+    async def _feed_utterance(self, utt: Utterance, jobs: list[asyncio.Future[np.ndarray]]) -> None:
+        try:
+            for job in jobs:
+                pcm = await job
+                if utt.stopped:
+                    break
+                utt.add(pcm)
+        except Exception:
+            log.exception("speech synthesis failed for %s", utt.say_id)
+        finally:
+            utt.close()
+            for job in jobs:
+                job.cancel()
+        await utt.done.wait()
+        if not utt.stopped:
+            name = f"{utt.say_id}#{id(utt)}"
+            self._marks[name] = asyncio.Event()
+            await self._out.mark(name)
+            self._last_activity = self._loop.time()
+
+    async def _opt_out(self, action: RecordOptOut) -> None:
+        started = self._loop.time()
+        await self._rec.record_opt_out(self.setup.call_id, action.scope, action.via)
+        persisted_ms = int((self._loop.time() - started) * 1000)
+        self.result.opt_out_persist_ms.append(persisted_ms)
+        self._metric("opt_out_persist_ms", persisted_ms)
+        await self._out.notify({"type": "opt_out", "via": action.via, "persisted_ms": persisted_ms})
+
+    async def _end(self, outcome: str) -> None:
+        self.result.outcome = outcome
+        deadline = self._cfg.max_agent_talk_s + self._cfg.goodbye_grace_ms / 1000
+        try:
+            await asyncio.wait_for(self._playout.wait_idle(), timeout=deadline)
+            pending = [e.wait() for e in self._marks.values()]
+            if pending:
+                await asyncio.wait_for(asyncio.gather(*pending), self._cfg.goodbye_grace_ms / 1000)
+        except asyncio.TimeoutError:
+            log.warning("goodbye did not confirm playing in time; hanging up")
+        await self._out.notify({"type": "end", "outcome": outcome})
+        await self._out.hangup(outcome)
+        self._ended.set()
+
+    # --- listening --------------------------------------------------------------------------
+
+    def speaking(self) -> tuple[bool, bool]:
+        current = self._playout.current
+        return (self._playout.speaking, current is not None and current.interruptible)
+
+    def on_onset(self) -> None:
+        self._turn_in_progress = True
+        self._last_activity = self._loop.time()
+
+    def on_barge_in(self) -> None:
+        cut = self._playout.stop()
+        asyncio.create_task(self._out.clear())
+        self.result.barge_ins += 1
+        self._metric("barge_in", 1)
+        if cut is not None:
+            heard = self._playout.heard_ms(cut, self._loop.time())
+            asyncio.create_task(
+                self._out.notify({"type": "barge_in", "say_id": cut.say_id, "heard_ms": heard,
+                                  "stream_ms": self._stream_ms()})
+            )
+            self._events.put_nowait(SayInterrupted(cut.say_id, heard, cut.total_ms))
+
+    def on_discard(self) -> None:
+        self._turn_in_progress = False
+
+    def on_partial(self, transcript: Transcript) -> None:
+        if transcript.text:
+            asyncio.create_task(
+                self._out.notify({"type": "transcript", "final": False, "text": transcript.text})
+            )
+
+    def is_complete(self, text: str) -> bool:
+        expected = self._listen.complete_answers or self._listen.expected
+        return bool(expected) and self._nlu.is_complete_answer(text, expected)
+
+    def on_turn(self, turn: HeardTurn) -> None:
+        self._turn_in_progress = False
+        self._last_activity = self._loop.time()
+        self._events.put_nowait(turn)
+
+    async def _on_heard(self, turn: HeardTurn) -> None:
+        text = turn.transcript.text.strip()
+        nlu_start = self._loop.time()
+        result = (
+            self._nlu.classify(text, self._listen.expected or None, today=self.setup.today)
+            if text else None
+        )
+        intent = result.intent if result is not None else "unknown"
+        nlu_ms = int((self._loop.time() - nlu_start) * 1000)
+        if turn.overlapped and not turn.barged_in and intent not in OPT_OUT_INTENTS:
+            log.info("backchannel while the agent spoke ignored: %r", text)
+            return
+        if not text and not turn.barged_in:
+            return  # noise that got past the VAD: not a turn
+        self.result.turns.append(
+            {"speaker": "customer", "text": text, "intent": intent, "start_ms": turn.onset_ms}
+        )
+        await self._out.notify(
+            {"type": "transcript", "final": True, "text": text, "intent": intent,
+             "confidence": getattr(result, "confidence", 0.0), "start_ms": turn.onset_ms}
+        )
+        self._spawn(self._rec.record_turn(self.setup.call_id, "customer", text, intent, turn.onset_ms))
+        slots = dict(getattr(result, "slots", {}) or {})
+        self._answering = (turn, nlu_ms)
+        await self._step(
+            CustomerTurn(intent=intent, confidence=getattr(result, "confidence", 0.0), slots=slots,
+                         text=text)
+        )
+        self._answering = None
+
+    async def _measure(self, turn: HeardTurn, reply: Utterance, nlu_ms: int) -> None:
+        await reply.started.wait()
+        if reply.first_frame_at is None:
+            return
+        v2v = int((reply.first_frame_at - turn.speech_end_at) * 1000)
+        endpoint_ms = int((turn.decided_at - turn.speech_end_at) * 1000)
+        asr_wait_ms = int(max(0.0, turn.transcript_at - turn.decided_at) * 1000)
+        self.result.voice_to_voice_ms.append(v2v)
+        self._metric("voice_to_voice_ms", v2v)
+        await self._out.notify(
+            {"type": "turn", "voice_to_voice_ms": v2v, "endpoint_ms": endpoint_ms,
+             "asr_ms": turn.transcript.compute_ms, "asr_wait_ms": asr_wait_ms, "nlu_ms": nlu_ms,
+             "fast_endpoint": turn.fast}
+        )
+
+    # --- engines and timers -----------------------------------------------------------------
+
+    async def _transcribe(self, pcm: np.ndarray, partial: bool) -> Transcript:
+        transcript: Transcript = await self._engines.transcribe(
+            self.setup.locale, pcm, hint=self._listen.hint, partial=partial
+        )
+        if not partial:
+            self._metric("asr_ms", transcript.compute_ms)
+        return transcript
+
+    def _prefetch(self) -> None:
+        if not self._cfg.prerender or self._state is None:
+            return
+        for _say_id, text in dialogue.likely_next_says(self.setup.script, self._state, self.setup.slots):
+            for sentence in split_sentences(text) or [text]:
+                self._cache.prefetch(self.setup.locale, sentence)
+
+    async def _send_frame(self, frame: np.ndarray) -> None:
+        await self._out.audio(frame)
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """A task owned by this call: cancelled when the call ends."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _stream_ms(self) -> int:
+        return int((self._loop.time() - self._t0) * 1000)
+
+    async def _timers(self) -> None:
+        max_call_at = self._t0 + self._cfg.max_call_s
+        max_sent = False
+        while not self._ended.is_set():
+            await asyncio.sleep(0.1)
+            now = self._loop.time()
+            if now >= max_call_at and not max_sent:
+                max_sent = True
+                self._events.put_nowait(MaxDuration())
+                continue
+            if self._playout.speaking or self._turn_in_progress or not self._events.empty():
+                self._last_activity = now  # the no-input wait starts when all of these are over
+                continue
+            if now - self._last_activity >= self._cfg.no_input_ms / 1000:
+                self._last_activity = now
+                self._events.put_nowait(NoInput())
+

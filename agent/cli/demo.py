@@ -1,0 +1,118 @@
+"""Play a whole simulated call on loopback and show the live transcript with per-turn latency.
+
+Example: voice-agent demo --scenario barge_in --wav out/call.wav --json out/call.json
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+
+from agent.cli.common import EXIT_FAILED, fail, settings, setup_logging
+
+console = Console(highlight=False)
+
+
+def _printer(event: dict[str, Any]) -> None:
+    kind = event.get("type")
+    ms = event.get("ms", 0)
+    stamp = f"[dim]{ms / 1000:6.2f}s[/dim]"
+    if kind == "agent":
+        console.print(f"{stamp} [bold cyan]agent   [/] {event['text']}  [dim]({event.get('state')})[/dim]")
+    elif kind == "transcript" and event.get("final"):
+        console.print(f"{stamp} [bold green]customer[/] {event['text'] or '…'}  [dim]intent={event.get('intent')}[/dim]")
+    elif kind == "customer_says":
+        console.print(f"{stamp} [green]  (customer speaks: {event['text']!r})[/green]")
+    elif kind == "customer_dtmf":
+        console.print(f"{stamp} [green]  (customer presses {event['digit']})[/green]")
+    elif kind == "turn":
+        console.print(
+            f"{stamp} [yellow]  turn: voice-to-voice {event['voice_to_voice_ms']} ms"
+            f" (endpoint {event['endpoint_ms']} ms{' fast' if event.get('fast_endpoint') else ''},"
+            f" asr {event['asr_ms']} ms)[/yellow]"
+        )
+    elif kind == "barge_in":
+        console.print(f"{stamp} [magenta]  barge-in: agent stopped after {event['heard_ms']} ms[/magenta]")
+    elif kind == "opt_out":
+        console.print(f"{stamp} [red]  opt-out persisted in {event['persisted_ms']} ms[/red]")
+    elif kind == "hangup":
+        console.print(f"{stamp} [bold]call ended: {event.get('reason')}[/bold]")
+    elif kind == "error":
+        console.print(f"{stamp} [bold red]error: {event.get('message')}[/bold red]")
+
+
+def _path_for(path: Path, name: str, many: bool) -> Path:
+    return path.with_name(f"{path.stem}-{name}{path.suffix}") if many else path
+
+
+def demo(
+    scenario: Optional[list[str]] = typer.Option(None, "--scenario", "-s", help="Scenario(s) to play (default: happy_path, opt_out)."),
+    locale: str = typer.Option("en-US", help="en-US or zh-CN."),
+    transport: str = typer.Option("native", help="native (more with the gateway adapters)."),
+    wav: Optional[Path] = typer.Option(None, help="Write a stereo WAV: customer left, agent right."),
+    json_path: Optional[Path] = typer.Option(None, "--json", help="Write the call report as JSON."),
+    store: Optional[str] = typer.Option(
+        None, help="Store URL for the demo's calls (default: a fresh SQLite file out/demo-store.db)."
+    ),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
+) -> None:
+    cfg = settings(config)
+    if store is None:
+        fresh = Path("out/demo-store.db")
+        fresh.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in fresh.parent.glob(fresh.name + "*"):
+            leftover.unlink()
+        store = f"sqlite:///{fresh}"
+    cfg.store.url = store
+    setup_logging("WARNING")
+    from agent.demo.runner import scenarios_for
+
+    try:
+        chosen = scenarios_for(locale, scenario)
+    except (ValueError, KeyError) as exc:
+        raise fail(str(exc) if isinstance(exc, ValueError) else f"unknown locale {locale!r}") from exc
+    if locale not in cfg.engines.locales:
+        cfg.engines.locales = [*cfg.engines.locales, locale]  # type: ignore[list-item]
+    ok = asyncio.run(_run(cfg, chosen, locale, transport, wav, json_path))
+    if not ok:
+        raise typer.Exit(EXIT_FAILED)
+
+
+async def _run(cfg: Any, chosen: list[Any], locale: str, transport: str,
+               wav: Optional[Path], json_path: Optional[Path]) -> bool:
+    from agent.demo.runner import LoopbackServer, run_scenario, write_json, write_wav
+    from agent.runtime import Runtime
+    from agent.server.app import create_app
+
+    with console.status("loading models…"):
+        runtime = await asyncio.to_thread(Runtime.load, cfg)
+    console.print(f"[dim]models loaded in {runtime.load_seconds:.1f}s[/dim]")
+    reports = []
+    all_ok = True
+    async with LoopbackServer(create_app(runtime)) as server:
+        for scen in chosen:
+            console.rule(f"{scen.name}: {scen.description}")
+            result = await run_scenario(runtime, server, scen, locale=locale, printer=_printer,
+                                        transport=transport)
+            report = result.report
+            reports.append(report)
+            v2v = sorted(report["voice_to_voice_ms"])
+            median = int(statistics.median(v2v)) if v2v else None
+            ok = report["outcome"] == scen.expected_outcome
+            all_ok &= ok
+            console.print(
+                f"[bold]{'PASS' if ok else 'FAIL'}[/bold] outcome={report['outcome']} "
+                f"(expected {scen.expected_outcome}); voice-to-voice median={median} ms "
+                f"worst={v2v[-1] if v2v else None} ms; barge-ins={report['barge_ins']}"
+            )
+            if wav:
+                write_wav(_path_for(wav, scen.name, len(chosen) > 1), result.log)
+    runtime.engines.close()
+    if json_path:
+        write_json(json_path, reports)
+    return all_ok

@@ -1,0 +1,44 @@
+"""Run the server: gateway WebSocket paths, REST API, /healthz, /readyz, /metrics.
+
+Example: voice-agent serve --port 8080
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from pathlib import Path
+from typing import Optional
+
+import typer
+import uvicorn
+
+from agent.cli.common import fail, settings, setup_logging
+
+
+def serve(
+    host: Optional[str] = typer.Option(None, help="Address to bind (default: server.host)."),
+    port: Optional[int] = typer.Option(None, help="Port to bind (default: server.port)."),
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
+) -> None:
+    cfg = settings(config)
+    setup_logging(cfg.logging.level)
+    bind_host, bind_port = host or cfg.server.host, port if port is not None else cfg.server.port
+    try:
+        with socket.socket() as probe:
+            probe.bind((bind_host, bind_port))
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise fail(f"port {bind_port} on {bind_host} is in use; pick another with --port") from exc
+        raise fail(f"cannot bind {bind_host}:{bind_port}: {exc.strerror}") from exc
+    from agent.models.resolver import MissingModelError
+    from agent.runtime import Runtime
+    from agent.server.app import create_app
+
+    try:
+        runtime = Runtime.load(cfg)
+    except MissingModelError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(f"voice-agent: models loaded in {runtime.load_seconds:.1f}s; serving on {bind_host}:{bind_port}")
+    uvicorn.run(create_app(runtime), host=bind_host, port=bind_port, log_level="warning",
+                ws_max_size=cfg.server.max_message_bytes)

@@ -1,0 +1,216 @@
+"""`voice-agent demo`: a whole call on loopback between the agent and a simulated customer.
+
+Starts the real server in this process on a free loopback port, registers the demo
+customer and asks the pre-call gate for the call (POST /v1/calls), then the customer
+connects over the native protocol and plays the scenario with real synthesised speech,
+paced in real time. The agent hears it only through its ASR.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import httpx
+import numpy as np
+import uvicorn
+
+from agent.demo.customer import CustomerLog, SimulatedCustomer
+from agent.demo.scenarios import SCENARIOS, SLOTS, Scenario
+
+# Fictional numbers (555-01xx / 138-0013-8xxx), one per scenario so that one scenario's
+# opt-out or conversation does not make the gate refuse the next one.
+DEMO_PHONE = {"en-US": "+1202555{:04d}", "zh-CN": "+86138001{:05d}"}
+DEMO_JURISDICTION = {"en-US": "US", "zh-CN": "CN"}
+# Where a demo customer may live, per locale: the demo picks one where it is daytime now,
+# so the demo call passes the calling-window rule honestly at any hour.
+DEMO_ZONES = {
+    "en-US": ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
+              "America/Anchorage", "Pacific/Honolulu", "Pacific/Pago_Pago", "Pacific/Guam",
+              "America/Puerto_Rico"),
+    "zh-CN": ("Asia/Shanghai", "Europe/London", "America/New_York", "America/Los_Angeles",
+              "Australia/Sydney", "Europe/Berlin"),
+}
+
+
+def daytime_zone(locale: str, now: datetime | None = None) -> str:
+    """A zone from the locale's list where the local time is now between 09:00 and 20:00."""
+    now = now or datetime.now(timezone.utc)
+    zones = DEMO_ZONES[locale]
+    for zone in zones:
+        if 9 <= now.astimezone(ZoneInfo(zone)).hour < 20:
+            return zone
+    return zones[0]  # nowhere is it daytime: the gate will refuse, and say so
+
+
+@dataclass
+class DemoResult:
+    """One scenario's report (the --json shape) and its raw log."""
+
+    report: dict[str, Any]
+    log: CustomerLog
+
+
+class LoopbackServer:
+    """The real FastAPI app served by uvicorn on 127.0.0.1 inside this event loop."""
+
+    def __init__(self, app: Any) -> None:
+        self._server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws_max_size=1 << 20)
+        )
+        self._task: asyncio.Task[None] | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> LoopbackServer:
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.02)
+        self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        if self._task is not None:
+            await self._task
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+async def request_call(
+    base: str, api_key: str, locale: str, use_case: str, number: int = 100
+) -> dict[str, Any]:
+    """Register a demo customer and ask the pre-call gate for a call; returns the grant."""
+    headers = {"X-API-Key": api_key}
+    slots = SLOTS[locale]
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as http:
+        customer = {
+            "external_ref": f"demo-{locale}-{number}",
+            "phone": DEMO_PHONE[locale].format(number),
+            "name": slots["customer_name"],
+            "timezone": daytime_zone(locale),
+            "locale": locale,
+            "jurisdiction": DEMO_JURISDICTION[locale],
+        }
+        reply = await http.post("/v1/customers", json=customer)
+        reply.raise_for_status()
+        customer_id = reply.json()["customer_id"]
+        reply = await http.post(
+            "/v1/calls",
+            json={
+                "customer_id": customer_id,
+                "use_case": use_case,
+                "locale": locale,
+                "purpose": "servicing",
+                "debt_id": f"demo-debt-{locale}-{number}",
+                "slots": slots,
+            },
+        )
+        if reply.status_code >= 400:
+            raise RuntimeError(f"the pre-call gate refused the demo call: {reply.text}")
+        return dict(reply.json())
+
+
+async def synthesize_lines(runtime: Any, locale: str, scenario: Scenario) -> dict[str, np.ndarray]:
+    """The customer's lines as 16 kHz speech (the customer uses the same local TTS)."""
+    lines = [s.say for s in scenario.steps if s.say]
+    out: dict[str, np.ndarray] = {}
+    for text in lines:
+        speech = await runtime.engines.synthesize(locale, text, priority="high")
+        out[text] = speech.pcm16k
+    return out
+
+
+async def run_scenario(
+    runtime: Any,
+    server: LoopbackServer,
+    scenario: Scenario,
+    *,
+    locale: str = "en-US",
+    use_case: str = "repayment_reminder",
+    printer: Any = None,
+    transport: str = "native",
+) -> DemoResult:
+    """Play one scenario through the running server and build its report."""
+    speech = await synthesize_lines(runtime, locale, scenario)
+    number = 100 + sorted(SCENARIOS[locale]).index(scenario.name)
+    grant = await request_call(server.base, runtime.settings.server.api_keys[0], locale, use_case, number)
+    start = {"type": "start", "call_id": grant["call_id"], "token": grant["token"], "sample_rate": 16000}
+    customer = SimulatedCustomer(
+        f"ws://127.0.0.1:{server.port}/ws/{transport}", scenario, speech, start, printer=printer
+    )
+    log = await customer.run()
+    return DemoResult(build_report(scenario, locale, log), log)
+
+
+def build_report(scenario: Scenario, locale: str, log: CustomerLog) -> dict[str, Any]:
+    """The --json report: outcome, turns in order, voice-to-voice per turn, barge-ins."""
+    turns: list[dict[str, Any]] = []
+    for event in log.events:
+        if event.get("type") == "agent":
+            turns.append({"speaker": "agent", "text": event["text"], "intent": None,
+                          "start_ms": int(event["ms"])})
+        elif event.get("type") == "transcript" and event.get("final"):
+            turns.append({"speaker": "customer", "text": event["text"],
+                          "intent": event.get("intent"), "start_ms": int(event.get("start_ms", event["ms"]))})
+    server_turns = [e for e in log.events if e.get("type") == "turn"]
+    return {
+        "scenario": scenario.name,
+        "locale": locale,
+        "call_id": log.call_id,
+        "outcome": log.outcome or "no_hangup",
+        "expected_outcome": scenario.expected_outcome,
+        "turns": turns,
+        "customer_said": log.said,
+        "voice_to_voice_ms": log.voice_to_voice_ms,
+        "server_voice_to_voice_ms": [int(e["voice_to_voice_ms"]) for e in server_turns],
+        "turn_parts": server_turns,
+        "barge_ins": sum(1 for e in log.events if e.get("type") == "barge_in"),
+        "barge_in_ms": log.barge_in_ms,
+        "opt_out_persist_ms": [e.get("persisted_ms") for e in log.events if e.get("type") == "opt_out"],
+    }
+
+
+def write_wav(path: Path, log: CustomerLog, rate: int = 16000) -> None:
+    """A stereo recording of the call: customer on the left, agent on the right."""
+    end = 0
+    for start, pcm in [*log.sent, *log.played]:
+        end = max(end, start + len(pcm))
+    stereo = np.zeros((end + rate // 2, 2), dtype=np.int32)
+    for channel, parts in ((0, log.sent), (1, log.played)):
+        for start, pcm in parts:
+            stereo[start : start + len(pcm), channel] += pcm.astype(np.int32)
+    stereo = np.clip(stereo, -32768, 32767).astype("<i2")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(2)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(stereo.tobytes())
+
+
+def write_json(path: Path, reports: list[dict[str, Any]]) -> None:
+    """One report as an object, several as a list."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = reports[0] if len(reports) == 1 else reports
+    path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def scenarios_for(locale: str, names: list[str] | None) -> list[Scenario]:
+    """The named scenarios (default: happy_path then opt_out), or a ValueError listing them."""
+    table = SCENARIOS[locale]
+    chosen = names or ["happy_path", "opt_out"]
+    unknown = [n for n in chosen if n not in table]
+    if unknown:
+        raise ValueError(f"unknown scenario {unknown[0]!r}; choose from {', '.join(table)}")
+    return [table[n] for n in chosen]

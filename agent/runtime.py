@@ -1,0 +1,170 @@
+"""The process-wide runtime: models, scripts, NLU, store and speech cache, loaded once.
+
+Every call shares these; `admit` turns a gateway's start message into a `CallSetup`
+(checking the call token or the gateway's shared secret), `new_session` builds the call.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from agent.call.recorder import CallRecorder, StoreRecorder
+from agent.call.session import CallOutput, CallSession, CallSetup
+from agent.call.speech_cache import SpeechCache
+from agent.config import Settings
+from agent.dialogue.loader import load_scripts
+from agent.nlu.rules import RuleNlu
+from agent.server.ws import CLOSE_TRY_AGAIN, Refused
+from agent.transports.base import CallStart
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Runtime:
+    """Everything a call needs that is shared by all calls of this process."""
+
+    settings: Settings
+    engines: Any  # agent.engines.Engines
+    store: Any  # agent.store.Store
+    scripts: dict[tuple[str, str], Any] = field(default_factory=dict)
+    nlu: dict[str, Any] = field(default_factory=dict)
+    cache: SpeechCache | None = None
+    metrics: Any = None
+    load_seconds: float = 0.0
+
+    @classmethod
+    def load(cls, settings: Settings, *, engines: Any = None, store: Any = None) -> Runtime:
+        """Load models (unless given), scripts and NLU; open the store (blocking)."""
+        started = time.perf_counter()
+        if engines is None:
+            from agent.engines import Engines
+
+            engines = Engines.load(
+                settings.engines.locales,
+                models_dir=settings.models.dir,
+                overrides=settings.models.paths,
+                asr_threads=settings.engines.asr_threads,
+                pool_workers=settings.engines.pool_workers,
+                pool_queue=settings.engines.pool_queue,
+            )
+        if store is None:
+            from agent.store.store import Store
+
+            store = Store.open(settings.store.url, settings.store.phone_hash_key)
+        runtime = cls(settings=settings, engines=engines, store=store)
+        runtime.reload_scripts()
+        runtime.cache = SpeechCache(runtime._synthesize, settings.engines.tts_cache_entries)
+        runtime.load_seconds = time.perf_counter() - started
+        return runtime
+
+    def reload_scripts(self) -> None:
+        """(Re)load every script and each locale's NLU lexicon from the prompts folder."""
+        prompts = Path(self.settings.dialogue.prompts_dir)
+        self.scripts = load_scripts(prompts)
+        for locale in self.settings.engines.locales:
+            lexicon = prompts / locale / "nlu.yaml"
+            if lexicon.exists():
+                self.nlu[locale] = RuleNlu.from_file(lexicon)
+
+    async def _synthesize(self, locale: str, text: str, priority: str) -> Any:
+        speech = await self.engines.synthesize(locale, text, priority=priority)
+        return speech.pcm16k
+
+    def script_for(self, use_case: str, locale: str) -> Any:
+        """The script serving `use_case` in `locale`, or a Refused naming what exists."""
+        script = self.scripts.get((use_case, locale))
+        if script is None:
+            known = ", ".join(f"{u}/{l}" for u, l in sorted(self.scripts)) or "none"
+            raise Refused(f"no script for {use_case} in {locale} (loaded: {known})")
+        if locale not in self.nlu:
+            raise Refused(f"locale {locale} is not enabled on this server (engines.locales)")
+        return script
+
+    async def admit(self, start: CallStart) -> CallSetup:
+        """Check the start message's credentials and build the call's setup."""
+        import asyncio
+
+        if start.token and start.call_id:
+            try:
+                claimed = await asyncio.to_thread(
+                    self.store.claim_call, start.call_id, start.token, datetime.now(timezone.utc)
+                )
+            except Exception as exc:  # InvalidToken, StoreUnavailable
+                name = type(exc).__name__
+                code = CLOSE_TRY_AGAIN if name == "StoreUnavailable" else 1008
+                raise Refused(f"call {start.call_id} not admitted: {exc}", code) from exc
+            script = self.script_for(claimed.use_case, claimed.locale)
+            return CallSetup(
+                call_id=claimed.call_id,
+                locale=claimed.locale,
+                script=script,
+                slots=dict(claimed.slots),
+                today=_today(getattr(claimed, "timezone", None)),
+                protocol=start.protocol,
+            )
+        if self._secret_ok(start):
+            return await self._adhoc(start)
+        raise Refused("a call token (from POST /v1/calls) or the gateway's shared secret is required")
+
+    def _secret_ok(self, start: CallStart) -> bool:
+        expected = self.settings.transports.shared_secrets.get(start.protocol)
+        if not expected:
+            return False
+        return start.secret is not None and hmac.compare_digest(start.secret, expected)
+
+    async def _adhoc(self, start: CallStart) -> CallSetup:
+        """A gateway-authenticated call that names its script and slots itself (dev tools, load tests)."""
+        import asyncio
+
+        params: Mapping[str, str] = start.params
+        locale = params.get("locale", "en-US")
+        use_case = params.get("script") or params.get("use_case") or self.settings.dialogue.default_script
+        script = self.script_for(use_case, locale)
+        try:
+            slots = json.loads(params.get("slots", "{}"))
+        except json.JSONDecodeError as exc:
+            raise Refused(f"slots must be a JSON object: {exc.msg}", 1003) from exc
+        call_id = await asyncio.to_thread(
+            self.store.open_adhoc_call, use_case, locale, start.protocol, datetime.now(timezone.utc)
+        )
+        return CallSetup(call_id, locale, script, {k: str(v) for k, v in slots.items()},
+                         _today(None), start.protocol)
+
+    def recorder(self) -> CallRecorder:
+        """How calls write to the store."""
+        return StoreRecorder(self.store)
+
+    def new_session(self, setup: CallSetup, out: CallOutput) -> CallSession:
+        """A session for an admitted call."""
+        assert self.cache is not None
+        return CallSession(
+            setup,
+            engines=self.engines,
+            cache=self.cache,
+            nlu=self.nlu[setup.locale],
+            recorder=self.recorder(),
+            out=out,
+            config=self.settings.call,
+            opt_out_key=self.settings.dialogue.opt_out_key,
+            on_metric=self.metrics.observe if self.metrics is not None else None,
+        )
+
+
+def _today(tz: str | None) -> date:
+    """Today's date in the customer's time zone (or the server's when unknown)."""
+    if tz:
+        try:
+            return datetime.now(ZoneInfo(tz)).date()
+        except Exception:  # noqa: BLE001 - an unknown zone falls back to the server's date
+            log.warning("unknown time zone %r; using the server's date", tz)
+    return date.today()

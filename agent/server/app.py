@@ -1,0 +1,77 @@
+"""The FastAPI application: transport WebSocket paths, REST API, health and metrics."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from agent.server.metrics import Metrics
+from agent.server.ws import run_call_socket
+from agent.transports import ADAPTERS
+
+log = logging.getLogger(__name__)
+
+
+def create_app(runtime: Any) -> FastAPI:
+    """Build the app around a loaded `Runtime` (models, scripts, store)."""
+    app = FastAPI(
+        title="voice-agent",
+        summary="A compliant voice-agent runtime for consumer-finance calls.",
+        version="0.1.0",
+    )
+    app.state.runtime = runtime
+    app.state.settings = runtime.settings
+    app.state.store = runtime.store
+    if runtime.metrics is None:
+        runtime.metrics = Metrics()
+    app.state.metrics = runtime.metrics
+
+    try:
+        from agent.server.api import router
+    except ImportError:  # pragma: no cover - the REST router ships with the store
+        log.warning("REST API not available")
+    else:
+        app.include_router(router)
+
+    def _make_ws_route(name: str, adapter_cls: type) -> None:
+        async def route(ws: WebSocket) -> None:
+            headers = {k.decode().lower(): v.decode() for k, v in ws.scope.get("headers", [])}
+            adapter = adapter_cls(headers=headers, query=dict(ws.query_params))
+            runtime.metrics.active_calls.inc()
+            try:
+                await run_call_socket(ws, adapter, runtime)
+            finally:
+                runtime.metrics.active_calls.dec()
+
+        app.add_api_websocket_route(f"/ws/{name}", route, name=f"ws_{name}")
+
+    for name, adapter_cls in ADAPTERS.items():
+        _make_ws_route(name, adapter_cls)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz() -> JSONResponse:
+        """Ready only when models are loaded and the store answers."""
+        store_ok = await run_in_threadpool(runtime.store.healthy)
+        models_ok = runtime.engines is not None
+        ready = store_ok and models_ok
+        return JSONResponse(
+            {"ready": ready, "store": store_ok, "models": models_ok},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
+    async def metrics(request: Request) -> PlainTextResponse:
+        """Prometheus metrics."""
+        body, content_type = runtime.metrics.render()
+        return PlainTextResponse(body, media_type=content_type)
+
+    return app
