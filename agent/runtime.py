@@ -6,8 +6,8 @@ Every call shares these; `admit` turns a gateway's start message into a `CallSet
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -20,10 +20,12 @@ from zoneinfo import ZoneInfo
 from agent.call.recorder import CallRecorder, StoreRecorder
 from agent.call.session import CallOutput, CallSession, CallSetup
 from agent.call.speech_cache import SpeechCache
+from agent.compliance.guard import load_prohibited
 from agent.config import Settings
 from agent.dialogue.loader import load_scripts
 from agent.nlu.rules import RuleNlu
-from agent.server.ws import CLOSE_TRY_AGAIN, Refused
+from agent.server.ws import CLOSE_POLICY, CLOSE_TRY_AGAIN, Refused
+from agent.store.errors import InvalidToken, StoreUnavailable
 from agent.transports.base import CallStart
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class Runtime:
     store: Any  # agent.store.Store
     scripts: dict[tuple[str, str], Any] = field(default_factory=dict)
     nlu: dict[str, Any] = field(default_factory=dict)
+    prohibited: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     cache: SpeechCache | None = None
     metrics: Any = None
     load_seconds: float = 0.0
@@ -60,7 +63,13 @@ class Runtime:
         if store is None:
             from agent.store.store import Store
 
-            store = Store.open(settings.store.url, settings.store.phone_hash_key)
+            store = Store.open(
+                settings.store.url,
+                settings.store.phone_hash_key,
+                default_jurisdiction=settings.compliance.jurisdiction,
+                token_ttl_s=settings.compliance.token_ttl_s,
+                max_attempts_per_day=settings.compliance.max_attempts_per_day,
+            )
         runtime = cls(settings=settings, engines=engines, store=store)
         runtime.reload_scripts()
         runtime.cache = SpeechCache(runtime._synthesize, settings.engines.tts_cache_entries)
@@ -75,6 +84,7 @@ class Runtime:
             lexicon = prompts / locale / "nlu.yaml"
             if lexicon.exists():
                 self.nlu[locale] = RuleNlu.from_file(lexicon)
+            self.prohibited[locale] = load_prohibited(prompts, locale)
 
     async def _synthesize(self, locale: str, text: str, priority: str) -> Any:
         speech = await self.engines.synthesize(locale, text, priority=priority)
@@ -91,54 +101,41 @@ class Runtime:
         return script
 
     async def admit(self, start: CallStart) -> CallSetup:
-        """Check the start message's credentials and build the call's setup."""
-        import asyncio
+        """Check the start message's credentials and build the call's setup.
 
-        if start.token and start.call_id:
-            try:
-                claimed = await asyncio.to_thread(
-                    self.store.claim_call, start.call_id, start.token, datetime.now(timezone.utc)
-                )
-            except Exception as exc:  # InvalidToken, StoreUnavailable
-                name = type(exc).__name__
-                code = CLOSE_TRY_AGAIN if name == "StoreUnavailable" else 1008
-                raise Refused(f"call {start.call_id} not admitted: {exc}", code) from exc
-            script = self.script_for(claimed.use_case, claimed.locale)
-            return CallSetup(
-                call_id=claimed.call_id,
-                locale=claimed.locale,
-                script=script,
-                slots=dict(claimed.slots),
-                today=_today(getattr(claimed, "timezone", None)),
-                protocol=start.protocol,
+        Every call was granted by the pre-call gate (POST /v1/calls). The gateway proves it
+        with that call's token, or with its shared secret (then the call id alone suffices).
+        """
+        if not start.call_id:
+            raise Refused("the start message names no call_id; get one from POST /v1/calls")
+        if start.token:
+            token: str | None = start.token
+        elif self._secret_ok(start):
+            token = None
+        else:
+            raise Refused("a call token (from POST /v1/calls) or the gateway's shared secret is required")
+        try:
+            claimed = await asyncio.to_thread(
+                self.store.claim_call, start.call_id, token, datetime.now(timezone.utc)
             )
-        if self._secret_ok(start):
-            return await self._adhoc(start)
-        raise Refused("a call token (from POST /v1/calls) or the gateway's shared secret is required")
+        except (InvalidToken, StoreUnavailable) as exc:
+            code = CLOSE_TRY_AGAIN if isinstance(exc, StoreUnavailable) else CLOSE_POLICY
+            raise Refused(f"call {start.call_id} not admitted: {exc}", code) from exc
+        script = self.script_for(claimed.use_case, claimed.locale)
+        return CallSetup(
+            call_id=claimed.call_id,
+            locale=claimed.locale,
+            script=script,
+            slots=dict(claimed.slots),
+            today=_today(claimed.timezone),
+            protocol=start.protocol,
+        )
 
     def _secret_ok(self, start: CallStart) -> bool:
         expected = self.settings.transports.shared_secrets.get(start.protocol)
         if not expected:
             return False
         return start.secret is not None and hmac.compare_digest(start.secret, expected)
-
-    async def _adhoc(self, start: CallStart) -> CallSetup:
-        """A gateway-authenticated call that names its script and slots itself (dev tools, load tests)."""
-        import asyncio
-
-        params: Mapping[str, str] = start.params
-        locale = params.get("locale", "en-US")
-        use_case = params.get("script") or params.get("use_case") or self.settings.dialogue.default_script
-        script = self.script_for(use_case, locale)
-        try:
-            slots = json.loads(params.get("slots", "{}"))
-        except json.JSONDecodeError as exc:
-            raise Refused(f"slots must be a JSON object: {exc.msg}", 1003) from exc
-        call_id = await asyncio.to_thread(
-            self.store.open_adhoc_call, use_case, locale, start.protocol, datetime.now(timezone.utc)
-        )
-        return CallSetup(call_id, locale, script, {k: str(v) for k, v in slots.items()},
-                         _today(None), start.protocol)
 
     def recorder(self) -> CallRecorder:
         """How calls write to the store."""
@@ -156,6 +153,7 @@ class Runtime:
             out=out,
             config=self.settings.call,
             opt_out_key=self.settings.dialogue.opt_out_key,
+            prohibited=self.prohibited.get(setup.locale, ()),
             on_metric=self.metrics.observe if self.metrics is not None else None,
         )
 

@@ -23,6 +23,7 @@ from agent.call.playout import Playout, Utterance
 from agent.call.recorder import CallRecorder
 from agent.call.speech_cache import SpeechCache
 from agent.call.turns import TurnPolicy
+from agent.compliance import guard
 from agent.config import CallConfig
 from agent.dialogue import engine as dialogue
 from agent.dialogue.events import (
@@ -42,6 +43,10 @@ from agent.tts.base import split_sentences
 log = logging.getLogger(__name__)
 
 OPT_OUT_INTENTS = frozenset({"opt_out", "complaint"})
+SAFE_CLOSE = {  # said instead of an utterance the guard refused; itself free of any detail
+    "en-US": "I'm sorry, I have to end this call now. Goodbye.",
+    "zh-CN": "抱歉，本次通话需要结束了，再见。",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,7 @@ class CallSession(ListenerHooks):
         out: CallOutput,
         config: CallConfig,
         opt_out_key: str = "9",
+        prohibited: tuple[Any, ...] = (),
         on_metric: Callable[[str, float], None] | None = None,
     ) -> None:
         self.setup = setup
@@ -115,6 +121,7 @@ class CallSession(ListenerHooks):
         self._out = out
         self._cfg = config
         self._opt_out_key = opt_out_key
+        self._prohibited = prohibited
         self._metric = on_metric or (lambda name, value: None)
         self.result = CallResult(setup.call_id)
         self._loop = asyncio.get_running_loop()
@@ -242,13 +249,35 @@ class CallSession(ListenerHooks):
                 self._listen = action
                 self._prefetch()
             elif isinstance(action, Say):
-                await self._say(action)
+                if not await self._guarded(action):
+                    return
             elif isinstance(action, RecordOptOut):
                 await self._opt_out(action)
             elif isinstance(action, EndCall):
                 await self._end(action.outcome)
 
     # --- actions --------------------------------------------------------------------------
+
+    async def _guarded(self, say: Say) -> bool:
+        """Say it if the guard passes it; else say the safe close, record why, end the call."""
+        verdict = guard.check(
+            say.text,
+            prohibited=self._prohibited,
+            slots=self.setup.slots,
+            right_party_confirmed=bool(getattr(self._state, "right_party_confirmed", False)),
+        )
+        if verdict.ok:
+            await self._say(say)
+            return True
+        log.error("guard blocked %s: %s (%s)", say.say_id, verdict.rule, verdict.detail)
+        await self._rec.record_event(
+            self.setup.call_id, "guard_violation",
+            {"say_id": say.say_id, "rule": verdict.rule, "detail": verdict.detail},
+        )
+        close = SAFE_CLOSE.get(self.setup.locale, SAFE_CLOSE["en-US"])
+        await self._say(Say("guard.safe_close", close, say.state, interruptible=False))
+        await self._end("script_error")
+        return False
 
     async def _say(self, say: Say) -> Utterance:
         utt = Utterance(say.say_id, interruptible=say.interruptible)

@@ -58,3 +58,4 @@ class ClaimedCall:
     script_id: str | None
     script_version: str | None
     slots: dict[str, str]
+    timezone: str | None = None  # the customer's IANA zone: "today" for date answers is theirs

@@ -428,11 +428,17 @@ class Store:
         ).scalars()
         return set(rows)
 
-    def claim_call(self, call_id: str, token: str, now: datetime) -> ClaimedCall:
-        """Exchange a call token (single use, short-lived) for the call's details; InvalidToken otherwise."""
+    def claim_call(self, call_id: str, token: str | None, now: datetime) -> ClaimedCall:
+        """Exchange a call token (single use, short-lived) for the call's details; InvalidToken otherwise.
+
+        `token=None` is for a gateway that proved a shared secret: the call must still have been
+        granted by the gate (POST /v1/calls), unclaimed and unexpired; only the token is waived.
+        """
         with self._tx() as s:
             call = s.get(CallRow, call_id)
-            if call is None or not hmac.compare_digest(call.token_hash, _token_hash(token)):
+            if call is None:
+                raise InvalidToken("unknown call or wrong token")
+            if token is not None and not hmac.compare_digest(call.token_hash, _token_hash(token)):
                 raise InvalidToken("unknown call or wrong token")
             if call.token_used_at is not None:
                 raise InvalidToken("the call token was already used")
@@ -462,6 +468,7 @@ class Store:
                 script_id=call.script_id,
                 script_version=call.script_version,
                 slots=dict(json.loads(call.slots)),
+                timezone=cust.timezone,
             )
 
     # -- suppression ------------------------------------------------------------------------------
