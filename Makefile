@@ -16,10 +16,12 @@ test: setup
 
 setup: system-deps $(STAMP)
 
-# Debian packages: espeak-ng (zh-CN fallback voice) and sox (audio checks).
+# Debian packages: espeak-ng (zh-CN fallback voice), sox (audio checks), and PortAudio +
+# PulseAudio for `voice-agent talk` and its virtual-device test.
 system-deps:
 	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
 	  ( $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox >/dev/null )
+	@sh scripts/setup-audio-devices.sh
 
 $(STAMP): pyproject.toml requirements-models.txt
 	$(PYTHON) -m venv $(VENV)

@@ -88,6 +88,8 @@ class Runtime:
 
     async def _synthesize(self, locale: str, text: str, priority: str) -> Any:
         speech = await self.engines.synthesize(locale, text, priority=priority)
+        if self.metrics is not None:
+            self.metrics.observe("tts_ms", speech.compute_ms)
         return speech.pcm16k
 
     def script_for(self, use_case: str, locale: str) -> Any:

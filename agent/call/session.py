@@ -24,6 +24,7 @@ from agent.call.recorder import CallRecorder
 from agent.call.speech_cache import SpeechCache
 from agent.call.turns import TurnPolicy
 from agent.compliance import guard
+from agent.store.errors import StoreUnavailable
 from agent.config import CallConfig
 from agent.dialogue import engine as dialogue
 from agent.dialogue.events import (
@@ -43,6 +44,10 @@ from agent.tts.base import split_sentences
 log = logging.getLogger(__name__)
 
 OPT_OUT_INTENTS = frozenset({"opt_out", "complaint"})
+STORE_DOWN_CLOSE = {  # said when the store fails mid-call; promises nothing it cannot record
+    "en-US": "I'm sorry, I have to end this call now because of a technical problem. Goodbye.",
+    "zh-CN": "抱歉，由于技术问题，本次通话需要结束了，再见。",
+}
 SAFE_CLOSE = {  # said instead of an utterance the guard refused; itself free of any detail
     "en-US": "I'm sorry, I have to end this call now. Goodbye.",
     "zh-CN": "抱歉，本次通话需要结束了，再见。",
@@ -126,7 +131,7 @@ class CallSession(ListenerHooks):
         self.result = CallResult(setup.call_id)
         self._loop = asyncio.get_running_loop()
         self._t0 = self._loop.time()
-        self._events: asyncio.Queue[Event | HeardTurn | None] = asyncio.Queue()
+        self._events: asyncio.Queue[Event | HeardTurn | StoreUnavailable | None] = asyncio.Queue()
         self._playout = Playout(
             self._send_frame, send_ahead_ms=config.send_ahead_ms, max_talk_s=config.max_agent_talk_s
         )
@@ -200,15 +205,23 @@ class CallSession(ListenerHooks):
             self._state, actions = dialogue.start(
                 self.setup.script, self.setup.slots, today=self.setup.today
             )
-            await self._act(actions)
-            while not self._ended.is_set():
-                item = await self._events.get()
-                if item is None:
-                    break
-                if isinstance(item, HeardTurn):
-                    await self._on_heard(item)
-                else:
-                    await self._step(item)
+            try:
+                await self._act(actions)
+                while not self._ended.is_set():
+                    item = await self._events.get()
+                    if item is None:
+                        break
+                    if isinstance(item, StoreUnavailable):
+                        raise item
+                    if isinstance(item, HeardTurn):
+                        await self._on_heard(item)
+                    else:
+                        await self._step(item)
+            except StoreUnavailable:
+                await self._fail_closed()
+        except StoreUnavailable:
+            log.error("call %s not started: the store cannot be written", self.setup.call_id)
+            self.result.outcome = "store_unavailable"
         except Exception:
             log.exception("call %s failed; ending it", self.setup.call_id)
             self.result.outcome = "error"
@@ -256,6 +269,25 @@ class CallSession(ListenerHooks):
             elif isinstance(action, EndCall):
                 await self._end(action.outcome)
 
+    async def _fail_closed(self) -> None:
+        """The store failed mid-call (SPEC 7.8): end politely, acknowledging nothing unrecorded."""
+        log.error("call %s: the store cannot be written; ending the call", self.setup.call_id)
+        self._playout.stop()
+        await self._out.clear()
+        close = STORE_DOWN_CLOSE.get(self.setup.locale, STORE_DOWN_CLOSE["en-US"])
+        await self._say(Say("store.fail_closed", close, "fail_closed", interruptible=False))
+        await self._end("store_unavailable")
+
+    def _record(self, coro: Any) -> None:
+        """A background store write; a failure ends the call (fail closed)."""
+        task = self._spawn(coro)
+
+        def check(done: asyncio.Task[Any]) -> None:
+            if not done.cancelled() and isinstance(done.exception(), StoreUnavailable):
+                self._events.put_nowait(done.exception())  # type: ignore[arg-type]
+
+        task.add_done_callback(check)
+
     # --- actions --------------------------------------------------------------------------
 
     async def _guarded(self, say: Say) -> bool:
@@ -300,7 +332,7 @@ class CallSession(ListenerHooks):
              "disclosure": say.disclosure, "start_ms": start_ms}
         )
         self._spawn(self._feed_utterance(utt, jobs))
-        self._spawn(self._rec.record_turn(self.setup.call_id, "agent", say.text, None, start_ms))
+        self._record(self._rec.record_turn(self.setup.call_id, "agent", say.text, None, start_ms))
         return utt
 
     async def _feed_utterance(self, utt: Utterance, jobs: list[asyncio.Future[np.ndarray]]) -> None:
@@ -395,6 +427,7 @@ class CallSession(ListenerHooks):
         )
         intent = result.intent if result is not None else "unknown"
         nlu_ms = int((self._loop.time() - nlu_start) * 1000)
+        self._metric("nlu_ms", nlu_ms)
         if turn.overlapped and not turn.barged_in and intent not in OPT_OUT_INTENTS:
             log.info("backchannel while the agent spoke ignored: %r", text)
             return
@@ -407,7 +440,7 @@ class CallSession(ListenerHooks):
             {"type": "transcript", "final": True, "text": text, "intent": intent,
              "confidence": getattr(result, "confidence", 0.0), "start_ms": turn.onset_ms}
         )
-        self._spawn(self._rec.record_turn(self.setup.call_id, "customer", text, intent, turn.onset_ms))
+        self._record(self._rec.record_turn(self.setup.call_id, "customer", text, intent, turn.onset_ms))
         slots = dict(getattr(result, "slots", {}) or {})
         self._answering = (turn, nlu_ms)
         await self._step(

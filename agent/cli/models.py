@@ -15,6 +15,7 @@ import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -234,7 +235,7 @@ def install(
                     skipped += 1
                     progress.advance(task, size)
                     continue
-                _copy(srcs, dest, lambda n, t=task: progress.advance(t, n))
+                _copy(srcs, dest, partial(progress.advance, task))
                 copied += 1
     for plan in plans:
         if plan.missing:

@@ -22,7 +22,9 @@ def serve(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
 ) -> None:
     cfg = settings(config)
-    setup_logging(cfg.logging.level)
+    from agent.logs import configure_logging
+
+    configure_logging(cfg.logging)
     bind_host, bind_port = host or cfg.server.host, port if port is not None else cfg.server.port
     try:
         with socket.socket() as probe:
@@ -40,5 +42,5 @@ def serve(
     except MissingModelError as exc:
         raise fail(str(exc)) from exc
     typer.echo(f"voice-agent: models loaded in {runtime.load_seconds:.1f}s; serving on {bind_host}:{bind_port}")
-    uvicorn.run(create_app(runtime), host=bind_host, port=bind_port, log_level="warning",
+    uvicorn.run(create_app(runtime), host=bind_host, port=bind_port, log_level="warning", log_config=None,
                 ws_max_size=cfg.server.max_message_bytes)

@@ -148,6 +148,9 @@ async def request_call(body: CallIn, request: Request) -> Any:
         return _answer(exc)
     if isinstance(result, CallGrant):
         return CallGrantOut(call_id=result.call_id, token=result.token, expires_at=result.expires_at)
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.refusal(result.reason)
     return JSONResponse(RefusalOut(reason=result.reason, detail=result.detail).model_dump(), status_code=403)
 
 

@@ -29,6 +29,8 @@ def create_app(runtime: Any) -> FastAPI:
     if runtime.metrics is None:
         runtime.metrics = Metrics()
     app.state.metrics = runtime.metrics
+    if runtime.engines is not None:
+        runtime.metrics.bind_engines(runtime.engines)
 
     try:
         from agent.server.api import router

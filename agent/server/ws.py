@@ -17,6 +17,7 @@ import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from agent.call.session import CallOutput, CallSession
+from agent.logs import bind_call
 from agent.transports.base import (
     AudioIn,
     CallStart,
@@ -119,7 +120,8 @@ async def run_call_socket(ws: WebSocket, adapter: WireAdapter, runtime: Any) -> 
         setup = await runtime.admit(start)
         session = runtime.new_session(setup, out)
         await out._send(adapter.accepted(setup.call_id))
-        task = asyncio.create_task(session.run())
+        with bind_call(setup.call_id):
+            task = asyncio.create_task(session.run())
         receiver = asyncio.create_task(_pump(ws, adapter, session, max_bytes))
         done, _ = await asyncio.wait({task, receiver}, return_when=asyncio.FIRST_COMPLETED)
         if receiver in done:
@@ -139,6 +141,8 @@ async def run_call_socket(ws: WebSocket, adapter: WireAdapter, runtime: Any) -> 
         close_code, reason = exc.close_code, str(exc)
     except Refused as exc:
         close_code, reason = exc.code, str(exc)
+        if runtime.metrics is not None:
+            runtime.metrics.refusal("not_admitted")
     except WebSocketDisconnect:
         close_code, reason = CLOSE_NORMAL, "peer closed"
     except Exception:  # noqa: BLE001 - one bad call must never take the server down

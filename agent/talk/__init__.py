@@ -1,0 +1,1 @@
+"""`voice-agent talk`: a live call between the local microphone/speaker and the agent."""
