@@ -144,6 +144,7 @@ class CallSession(ListenerHooks):
         self._last_say: Utterance | None = None
         self._answering: tuple[HeardTurn, int] | None = None  # the turn (and its NLU ms) awaiting a reply
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._write_lock = asyncio.Lock()  # store writes of one call go in order (FIFO lock)
         self._marks: dict[str, asyncio.Event] = {}
         self._listener = Listener(
             engines.new_vad_stream(),
@@ -279,8 +280,13 @@ class CallSession(ListenerHooks):
         await self._end("store_unavailable")
 
     def _record(self, coro: Any) -> None:
-        """A background store write; a failure ends the call (fail closed)."""
-        task = self._spawn(coro)
+        """A background store write, in call order; a failure ends the call (fail closed)."""
+
+        async def in_order() -> Any:
+            async with self._write_lock:
+                return await coro
+
+        task = self._spawn(in_order())
 
         def check(done: asyncio.Task[Any]) -> None:
             if not done.cancelled() and isinstance(done.exception(), StoreUnavailable):

@@ -53,7 +53,12 @@ def _path_for(path: Path, name: str, many: bool) -> Path:
 def demo(
     scenario: Optional[list[str]] = typer.Option(None, "--scenario", "-s", help="Scenario(s) to play (default: happy_path, opt_out)."),
     locale: str = typer.Option("en-US", help="en-US or zh-CN."),
-    transport: str = typer.Option("native", help="native (more with the gateway adapters)."),
+    transport: str = typer.Option(
+        "native",
+        help="native, or a telephone gateway played through its fake: twilio (μ-law 8 kHz), "
+        "jambonz / freeswitch (L16), asterisk (μ-law 8 kHz). Gateways carry no call-progress "
+        "events: the transcript is read from GET /v1/calls after the call.",
+    ),
     wav: Optional[Path] = typer.Option(None, help="Write a stereo WAV: customer left, agent right."),
     json_path: Optional[Path] = typer.Option(None, "--json", help="Write the call report as JSON."),
     store: Optional[str] = typer.Option(
@@ -62,16 +67,15 @@ def demo(
     config: Optional[Path] = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
 ) -> None:
     cfg = settings(config)
-    if store is None:
-        fresh = Path("out/demo-store.db")
-        fresh.parent.mkdir(parents=True, exist_ok=True)
-        for leftover in fresh.parent.glob(fresh.name + "*"):
-            leftover.unlink()
-        store = f"sqlite:///{fresh}"
-    cfg.store.url = store
+    from agent.demo.runner import fresh_demo_store
+
+    cfg.store.url = store or fresh_demo_store("out/demo-store.db")
     setup_logging("WARNING")
+    from agent.demo.links import TRANSPORTS
     from agent.demo.runner import scenarios_for
 
+    if transport not in TRANSPORTS:
+        raise fail(f"unknown transport {transport!r}; choose from {', '.join(TRANSPORTS)}")
     try:
         chosen = scenarios_for(locale, scenario)
     except (ValueError, KeyError) as exc:

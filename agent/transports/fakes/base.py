@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -85,6 +85,7 @@ class FakeGateway:
         self._tasks: list[asyncio.Task[None]] = []
         self._changed = asyncio.Event()
         self.closed = asyncio.Event()
+        self.listeners: list[Callable[[GatewayEvent], None]] = []  # called on every recorded event
 
     # ---- lifecycle -----------------------------------------------------------------
 
@@ -136,23 +137,31 @@ class FakeGateway:
 
     async def play(self, pcm16k: np.ndarray, wait: bool = True) -> float:
         """Queue caller speech (16 kHz int16) on the line; returns when its first frame was sent."""
+        first, done = self.queue_speech(pcm16k)
+        t_first = await first
+        if wait:
+            await done
+        return t_first
+
+    def queue_speech(self, pcm16k: np.ndarray) -> tuple[asyncio.Future[float], asyncio.Future[float]]:
+        """Queue caller speech; returns futures of the send times of its first and last frames."""
+        loop = asyncio.get_running_loop()
+        first = loop.create_future()
+        done = loop.create_future()
         pcm = resample(np.asarray(pcm16k, dtype=np.int16), 16000, self.wire_rate)
         n = self.wire_rate * FRAME_MS // 1000
         padded = np.zeros(-(-len(pcm) // n) * n, dtype=np.int16)
         padded[: len(pcm)] = pcm
         if not len(padded):
-            return self.now()
-        first = asyncio.get_running_loop().create_future()
-        done = asyncio.get_running_loop().create_future()
+            first.set_result(self.now())
+            done.set_result(self.now())
+            return first, done
         start_index = self.sent_frames + len(self._mic)
         frames = list(padded.reshape(-1, n))
         self._mic_done.append((start_index, first))
         self._mic_done.append((start_index + len(frames) - 1, done))
         self._mic.extend(frames)
-        t_first = await first
-        if wait:
-            await done
-        return t_first
+        return first, done
 
     async def dtmf(self, digit: str) -> None:
         """The caller presses a key."""
@@ -243,8 +252,11 @@ class FakeGateway:
 
     def record(self, kind: str, **data: object) -> None:
         """Log an event from the runtime."""
-        self.events.append(GatewayEvent(self.now(), kind, data))
+        event = GatewayEvent(self.now(), kind, data)
+        self.events.append(event)
         self._changed.set()
+        for listener in list(self.listeners):
+            listener(event)
 
     def error(self, message: str) -> None:
         """Note a protocol violation by the runtime."""
