@@ -22,8 +22,8 @@ from agent.call.session import CallOutput, CallSession, CallSetup
 from agent.call.speech_cache import SpeechCache
 from agent.compliance.guard import load_prohibited
 from agent.config import Settings
-from agent.dialogue.loader import load_scripts
-from agent.nlu.rules import RuleNlu
+from agent.dialogue.registry import ScriptRegistry
+from agent.nlu.factory import build_nlu
 from agent.server.ws import CLOSE_POLICY, CLOSE_TRY_AGAIN, Refused
 from agent.store.errors import InvalidToken, StoreUnavailable
 from agent.transports.base import CallStart
@@ -39,6 +39,7 @@ class Runtime:
     engines: Any  # agent.engines.Engines
     store: Any  # agent.store.Store
     scripts: dict[tuple[str, str], Any] = field(default_factory=dict)
+    registry: Any = None  # agent.dialogue.registry.ScriptRegistry
     nlu: dict[str, Any] = field(default_factory=dict)
     prohibited: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     cache: SpeechCache | None = None
@@ -77,13 +78,15 @@ class Runtime:
         return runtime
 
     def reload_scripts(self) -> None:
-        """(Re)load every script and each locale's NLU lexicon from the prompts folder."""
+        """Load every lint-clean script and each locale's NLU (rules + semantic layer)."""
         prompts = Path(self.settings.dialogue.prompts_dir)
-        self.scripts = load_scripts(prompts)
+        self.registry = ScriptRegistry(prompts)
+        self.scripts = self.registry.scripts  # the registry replaces entries in place on reload
+        for name, findings in self.registry.refused.items():
+            log.error("script %s refused by the linter: %s", name, "; ".join(map(str, findings[:3])))
         for locale in self.settings.engines.locales:
-            lexicon = prompts / locale / "nlu.yaml"
-            if lexicon.exists():
-                self.nlu[locale] = RuleNlu.from_file(lexicon)
+            encoder = self.settings.models.paths.get("encoder-zh" if locale == "zh-CN" else "encoder-en")
+            self.nlu[locale] = build_nlu(locale, prompts, encoder_path=encoder)
             self.prohibited[locale] = load_prohibited(prompts, locale)
 
     async def _synthesize(self, locale: str, text: str, priority: str) -> Any:
@@ -110,6 +113,8 @@ class Runtime:
         """
         if not start.call_id:
             raise Refused("the start message names no call_id; get one from POST /v1/calls")
+        if self.settings.dialogue.reload and self.registry is not None:
+            await asyncio.to_thread(self.registry.reload_if_changed)  # hot reload, old kept on failure
         if start.token:
             token: str | None = start.token
         elif self._secret_ok(start):

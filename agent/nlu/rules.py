@@ -4,19 +4,24 @@ Text is normalised the way ASR output needs (lowercase, punctuation, contraction
 known mis-hearings), then each intent's rule groups are tried. Opt-out and complaint are
 always checked first; among other matches the script's expected intents are preferred,
 then the lexicon's order. A phrase preceded by 'not'/'never' does not count.
+
+zh-CN (any `zh` locale) has no spaces between words: phrases match as substrings, a phrase
+right after a lexicon `negators` character (不, 没, 别) does not count, `normalize.characters`
+maps traditional forms to simplified, and dates/times come from `agent.nlu.slots_zh`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agent.dialogue.loader import ScriptError, read_yaml
 from agent.nlu import slots as slot_parsers
+from agent.nlu import slots_zh
 from agent.nlu.intents import ALWAYS_AVAILABLE, MUST_NOT_MISS, UNKNOWN, NluResult
 
 __all__ = ["LexiconError", "RuleNlu"]
@@ -39,18 +44,22 @@ class _Group:
     unless: tuple[re.Pattern[str], ...]
     needs_date: bool
     max_words: int | None
+    has_date: Callable[[str], bool] = slot_parsers.has_date_expression
+    has_phrase: Callable[[str, str], bool] = lambda text, phrase: _has_phrase(text, phrase)
+    cjk: bool = False
 
     def matches(self, text: str) -> bool:
         """Whether normalised `text` says this (an empty group with needs_date matches any date)."""
-        if self.max_words is not None and len(text.split()) > self.max_words:
+        size = len(text) if self.cjk else len(text.split())
+        if self.max_words is not None and size > self.max_words:
             return False
         if any(p.search(text) for p in self.unless):
             return False
-        if self.needs_date and not slot_parsers.has_date_expression(text):
+        if self.needs_date and not self.has_date(text):
             return False
         if text in self.exact or any(p.search(text) for p in self.patterns):
             return True
-        if any(_has_phrase(text, phrase) for phrase in self.phrases):
+        if any(self.has_phrase(text, phrase) for phrase in self.phrases):
             return True
         return self.needs_date and not (self.phrases or self.patterns or self.exact)
 
@@ -69,12 +78,30 @@ def _has_phrase(text: str, phrase: str) -> bool:
     return False
 
 
+def _has_cjk_phrase(text: str, phrase: str, negators: frozenset[str]) -> bool:
+    """Substring occurrence of `phrase`, not right after a negator (unless it starts with one)."""
+    if not phrase:
+        return False
+    start = text.find(phrase)
+    while start != -1:
+        if not start or text[start - 1] not in negators or phrase[0] in negators:
+            return True
+        start = text.find(phrase, start + 1)
+    return False
+
+
 class RuleNlu:
     """Lexicon-driven intent classifier for one locale; deterministic and fast."""
 
     def __init__(self, locale: str, lexicon: Mapping[str, Any]) -> None:
         self.locale = locale
+        self.cjk = locale.lower().startswith("zh")
+        self._parsers = slots_zh if self.cjk else slot_parsers
         norm = lexicon.get("normalize") or {}
+        self._chars = str.maketrans(
+            {str(k): str(v) for k, v in (norm.get("characters") or {}).items() if len(str(k)) == 1}
+        )
+        self._negators = frozenset(str(n) for n in lexicon.get("negators") or ())
         self._contractions = _pairs(norm.get("contractions"), "normalize.contractions")
         self._corrections = _pairs(norm.get("corrections"), "normalize.corrections")
         self._fillers = frozenset(str(f).lower() for f in norm.get("fillers") or ())
@@ -131,12 +158,39 @@ class RuleNlu:
                 unless=tuple(re.compile(str(p)) for p in spec.get("unless") or ()),
                 needs_date=bool(spec.get("needs_date", False)),
                 max_words=spec.get("max_words"),
+                has_date=self._parsers.has_date_expression,
+                has_phrase=self._phrase_matcher(),
+                cjk=self.cjk,
             )
         except re.error as exc:
             raise LexiconError(f"intent {intent!r}: bad pattern: {exc}") from exc
 
+    def _phrase_matcher(self) -> Callable[[str, str], bool]:
+        if not self.cjk:
+            return _has_phrase
+        negators = self._negators
+        return lambda text, phrase: _has_cjk_phrase(text, phrase, negators)
+
+    def _normalize_cjk(self, text: str) -> str:
+        """Simplified characters, no punctuation or spaces, known mis-hearings fixed, edge fillers off."""
+        text = re.sub(r"[^\w]", "", text.lower().translate(self._chars))
+        for heard, meant in self._corrections:
+            text = text.replace(heard, meant)
+        fillers = sorted(self._fillers, key=len, reverse=True)
+        changed = True
+        while changed:
+            changed = False
+            for filler in fillers:
+                if text.startswith(filler) and len(text) > len(filler):
+                    text, changed = text[len(filler) :], True
+                if text.endswith(filler) and len(text) > len(filler):
+                    text, changed = text[: -len(filler)], True
+        return text
+
     def normalize(self, text: str) -> str:
         """Lowercase, expand contractions, strip punctuation and fillers, fix known mis-hearings."""
+        if self.cjk:
+            return self._normalize_cjk(text)
         text = text.lower().replace("\u2019", "'").replace("\u2018", "'")
         text = " ".join(re.sub(r"[^\w\s'/:]", " ", text).split())
         text = _replace_words(text, self._contractions)
@@ -175,12 +229,16 @@ class RuleNlu:
         """Fill the intent's slot (date or time) when it can be resolved."""
         kind = self._slots.get(intent)
         if kind == "date" and today is not None:
-            day = slot_parsers.parse_date(text, today)
+            day = self._parsers.parse_date(text, today)
             return {"date": day.isoformat()} if day else {}
         if kind == "time":
-            time = slot_parsers.parse_time(text, today)
+            time = self._parsers.parse_time(text, today)
             return {"time": time} if time else {}
         return {}
+
+    def slots_for(self, intent: str, text: str, *, today: dt.date | None = None) -> dict[str, str]:
+        """Slot values for an intent another layer chose (raw customer text)."""
+        return self._slot_values(intent, self.normalize(text), today)
 
     def is_complete_answer(self, text: str, expected: Sequence[str]) -> bool:
         """Whether a (partial) transcript already answers the state, so end-of-turn can be short."""
@@ -190,13 +248,15 @@ class RuleNlu:
         norm = self.normalize(text)
         if not norm or norm.split()[-1] in self._dangling:
             return False
+        if self.cjk and any(norm.endswith(d) for d in self._dangling):
+            return False
         found = self.matches(norm)
         if any(i in found for i in MUST_NOT_MISS):
             return True
         result = self.classify(text, expected)
         if result.intent not in expected:
             return False
-        return result.intent != "promise_to_pay" or slot_parsers.has_date_expression(norm)
+        return result.intent != "promise_to_pay" or self._parsers.has_date_expression(norm)
 
 
 def _pairs(value: Any, where: str) -> tuple[tuple[str, str], ...]:

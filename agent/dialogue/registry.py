@@ -1,0 +1,96 @@
+"""Scripts the server may serve: every script under prompts/ that loads and passes lint.
+
+A script that fails is refused (logged with its findings). `reload_if_changed()` polls file
+times; an edited script replaces the served one only if it passes, else the old one stays.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.dialogue.linter import Finding, is_script_file, lint_script
+from agent.dialogue.loader import ScriptError, load_script
+from agent.dialogue.script import Script
+
+__all__ = ["ScriptRegistry"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScriptRegistry:
+    """Lint-clean scripts keyed by (use_case, locale), reloaded when their files change."""
+
+    prompts_dir: Path
+    scripts: dict[tuple[str, str], Script] = field(default_factory=dict)
+    refused: dict[str, list[Finding]] = field(default_factory=dict)
+    _stamps: dict[Path, float] = field(default_factory=dict)
+    _owner: dict[Path, tuple[str, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.prompts_dir = Path(self.prompts_dir)
+        self.reload_if_changed()
+
+    def get(self, use_case: str, locale: str) -> Script | None:
+        """The served script for a use case and locale, if any."""
+        return self.scripts.get((use_case, locale))
+
+    def _watched(self) -> dict[Path, float]:
+        """Every YAML file under prompts/ with its modification time."""
+        out: dict[Path, float] = {}
+        for path in sorted(self.prompts_dir.rglob("*.y*ml")):
+            try:
+                out[path] = path.stat().st_mtime_ns / 1e9
+            except OSError:
+                continue
+        return out
+
+    def reload_if_changed(self) -> bool:
+        """Re-check changed files; returns True when the set of served scripts changed."""
+        now = self._watched()
+        data_changed = any(
+            p.name in ("prohibited.yaml", "lint.yaml") and self._stamps.get(p) != t for p, t in now.items()
+        )
+        changed = False
+        for path, stamp in now.items():
+            if self._stamps.get(path) == stamp and not data_changed:
+                continue
+            self._stamps[path] = stamp
+            if is_script_file(path):
+                changed |= self._load(path)
+        for gone in set(self._owner) - set(now):
+            key = self._owner.pop(gone)
+            log.warning("script file %s was removed; keeping the loaded %s/%s", gone, *key)
+            self._stamps.pop(gone, None)
+        return changed
+
+    def _load(self, path: Path) -> bool:
+        """Load and lint one file; serve it only if clean."""
+        try:
+            script = load_script(path)
+            findings = lint_script(script, self.prompts_dir)
+        except ScriptError as exc:
+            from agent.dialogue.linter import lint_file
+
+            findings = lint_file(path, self.prompts_dir) or [
+                Finding(str(path), i.line, "script-invalid", i.message, "Fix the script.") for i in exc.issues
+            ]
+            script = None
+        if findings:
+            self.refused[str(path)] = findings
+            kept = " (keeping the previous version)" if path in self._owner else ""
+            log.error("script %s refused%s: %s", path, kept, "; ".join(map(str, findings)))
+            return False
+        assert script is not None
+        key = (script.meta.use_case, script.meta.locale)
+        other = next((p for p, k in self._owner.items() if k == key and p != path), None)
+        if other is not None:
+            log.error("script %s refused: %s/%s is already served from %s", path, *key, other)
+            return False
+        self.refused.pop(str(path), None)
+        self._owner[path] = key
+        self.scripts[key] = script
+        log.info("script %s/%s version %s loaded from %s", *key, script.meta.version, path)
+        return True
