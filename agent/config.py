@@ -37,7 +37,7 @@ class ServerConfig(Section):
 
 class ModelsConfig(Section):
     dir: Path = Path("models")  # folder searched before the model packages
-    paths: dict[str, Path] = {}  # explicit model paths by name (asr-en, asr-multi, tts-en, tts-zh, vad, encoder-en)
+    paths: dict[str, Path] = {}  # explicit model paths by name: asr-en, asr-multi, tts-en, tts-zh, vad, ...
     allow_hub_download: bool = False  # never true in tests; there is no hub here anyway
 
 
@@ -86,7 +86,7 @@ class ComplianceConfig(Section):
 
 
 class TransportsConfig(Section):
-    shared_secrets: dict[str, str] = {}  # per-gateway shared secret (twilio, jambonz, freeswitch, asterisk, native)
+    shared_secrets: dict[str, str] = {}  # per-gateway shared secret: twilio, jambonz, freeswitch, ...
     twilio_auth_token: str = ""  # enables X-Twilio-Signature checks when set
     require_token: bool = True  # a transport connection needs a call token or a shared secret
 

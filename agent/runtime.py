@@ -10,9 +10,8 @@ import asyncio
 import hmac
 import logging
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -99,7 +98,7 @@ class Runtime:
         """The script serving `use_case` in `locale`, or a Refused naming what exists."""
         script = self.scripts.get((use_case, locale))
         if script is None:
-            known = ", ".join(f"{u}/{l}" for u, l in sorted(self.scripts)) or "none"
+            known = ", ".join(f"{case}/{loc}" for case, loc in sorted(self.scripts)) or "none"
             raise Refused(f"no script for {use_case} in {locale} (loaded: {known})")
         if locale not in self.nlu:
             raise Refused(f"locale {locale} is not enabled on this server (engines.locales)")
@@ -123,7 +122,7 @@ class Runtime:
             raise Refused("a call token (from POST /v1/calls) or the gateway's shared secret is required")
         try:
             claimed = await asyncio.to_thread(
-                self.store.claim_call, start.call_id, token, datetime.now(timezone.utc)
+                self.store.claim_call, start.call_id, token, datetime.now(UTC)
             )
         except (InvalidToken, StoreUnavailable) as exc:
             code = CLOSE_TRY_AGAIN if isinstance(exc, StoreUnavailable) else CLOSE_POLICY

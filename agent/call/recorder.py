@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 
@@ -29,7 +29,7 @@ class CallRecorder(Protocol):
 
 def utcnow() -> datetime:
     """The current time, timezone-aware UTC (the pure core is given time, never reads it)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class StoreRecorder:

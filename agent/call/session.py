@@ -24,7 +24,6 @@ from agent.call.recorder import CallRecorder
 from agent.call.speech_cache import SpeechCache
 from agent.call.turns import TurnPolicy
 from agent.compliance import guard
-from agent.store.errors import StoreUnavailable
 from agent.config import CallConfig
 from agent.dialogue import engine as dialogue
 from agent.dialogue.events import (
@@ -39,6 +38,7 @@ from agent.dialogue.events import (
     Say,
     SayInterrupted,
 )
+from agent.store.errors import StoreUnavailable
 from agent.tts.base import split_sentences
 
 log = logging.getLogger(__name__)
@@ -377,7 +377,7 @@ class CallSession(ListenerHooks):
             pending = [e.wait() for e in self._marks.values()]
             if pending:
                 await asyncio.wait_for(asyncio.gather(*pending), self._cfg.goodbye_grace_ms / 1000)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("goodbye did not confirm playing in time; hanging up")
         await self._out.notify({"type": "end", "outcome": outcome})
         await self._out.hangup(outcome)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -25,7 +25,8 @@ def _printer(event: dict[str, Any]) -> None:
     if kind == "agent":
         console.print(f"{stamp} [bold cyan]agent   [/] {event['text']}  [dim]({event.get('state')})[/dim]")
     elif kind == "transcript" and event.get("final"):
-        console.print(f"{stamp} [bold green]customer[/] {event['text'] or '…'}  [dim]intent={event.get('intent')}[/dim]")
+        heard = event["text"] or "…"
+        console.print(f"{stamp} [bold green]customer[/] {heard}  [dim]intent={event.get('intent')}[/dim]")
     elif kind == "customer_says":
         console.print(f"{stamp} [green]  (customer speaks: {event['text']!r})[/green]")
     elif kind == "customer_dtmf":
@@ -51,7 +52,9 @@ def _path_for(path: Path, name: str, many: bool) -> Path:
 
 
 def demo(
-    scenario: Optional[list[str]] = typer.Option(None, "--scenario", "-s", help="Scenario(s) to play (default: happy_path, opt_out)."),
+    scenario: list[str] | None = typer.Option(
+        None, "--scenario", "-s", help="Scenario(s) to play (default: happy_path, opt_out)."
+    ),
     locale: str = typer.Option("en-US", help="en-US or zh-CN."),
     transport: str = typer.Option(
         "native",
@@ -59,12 +62,12 @@ def demo(
         "jambonz / freeswitch (L16), asterisk (μ-law 8 kHz). Gateways carry no call-progress "
         "events: the transcript is read from GET /v1/calls after the call.",
     ),
-    wav: Optional[Path] = typer.Option(None, help="Write a stereo WAV: customer left, agent right."),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="Write the call report as JSON."),
-    store: Optional[str] = typer.Option(
+    wav: Path | None = typer.Option(None, help="Write a stereo WAV: customer left, agent right."),
+    json_path: Path | None = typer.Option(None, "--json", help="Write the call report as JSON."),
+    store: str | None = typer.Option(
         None, help="Store URL for the demo's calls (default: a fresh SQLite file out/demo-store.db)."
     ),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
 ) -> None:
     cfg = settings(config)
     from agent.demo.runner import fresh_demo_store
@@ -88,7 +91,7 @@ def demo(
 
 
 async def _run(cfg: Any, chosen: list[Any], locale: str, transport: str,
-               wav: Optional[Path], json_path: Optional[Path]) -> bool:
+               wav: Path | None, json_path: Path | None) -> bool:
     from agent.demo.runner import LoopbackServer, run_scenario, write_json, write_wav
     from agent.runtime import Runtime
     from agent.server.app import create_app

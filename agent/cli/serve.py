@@ -8,18 +8,17 @@ from __future__ import annotations
 import errno
 import socket
 from pathlib import Path
-from typing import Optional
 
 import typer
 import uvicorn
 
-from agent.cli.common import fail, settings, setup_logging
+from agent.cli.common import fail, settings
 
 
 def serve(
-    host: Optional[str] = typer.Option(None, help="Address to bind (default: server.host)."),
-    port: Optional[int] = typer.Option(None, help="Port to bind (default: server.port)."),
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
+    host: str | None = typer.Option(None, help="Address to bind (default: server.host)."),
+    port: int | None = typer.Option(None, help="Port to bind (default: server.port)."),
+    config: Path | None = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
 ) -> None:
     cfg = settings(config)
     from agent.logs import configure_logging
@@ -41,6 +40,7 @@ def serve(
         runtime = Runtime.load(cfg)
     except MissingModelError as exc:
         raise fail(str(exc)) from exc
-    typer.echo(f"voice-agent: models loaded in {runtime.load_seconds:.1f}s; serving on {bind_host}:{bind_port}")
+    loaded = f"models loaded in {runtime.load_seconds:.1f}s"
+    typer.echo(f"voice-agent: {loaded}; serving on {bind_host}:{bind_port}")
     uvicorn.run(create_app(runtime), host=bind_host, port=bind_port, log_level="warning", log_config=None,
                 ws_max_size=cfg.server.max_message_bytes)

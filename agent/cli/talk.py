@@ -80,11 +80,9 @@ class Screen:
 @contextlib.asynccontextmanager
 async def _local_server(cfg: Any) -> AsyncIterator[tuple[str, str]]:
     """Load the runtime and serve it on loopback; yields (http base, ws url)."""
-    from agent.demo.runner import LoopbackServer
+    from agent.demo.runner import LoopbackServer, fresh_demo_store
     from agent.runtime import Runtime
     from agent.server.app import create_app
-
-    from agent.demo.runner import fresh_demo_store
 
     cfg.store.url = fresh_demo_store("out/talk-store.db")  # the local call's own gate and records
     with console.status("loading models…"):

@@ -37,8 +37,8 @@ class CustomerLog:
     events: list[dict[str, Any]] = field(default_factory=list)
     voice_to_voice_ms: list[int] = field(default_factory=list)
     barge_in_ms: list[int] = field(default_factory=list)
-    sent: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (start sample, speech) on the customer track
-    played: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (start sample, audio) on the agent track
+    sent: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (start sample, speech): customer
+    played: list[tuple[int, np.ndarray]] = field(default_factory=list)  # (start sample, audio): agent
     outcome: str | None = None
     call_id: str | None = None
     said: list[dict[str, Any]] = field(default_factory=list)
@@ -84,7 +84,7 @@ class SimulatedCustomer:
         actor = asyncio.create_task(self._actor())
         try:
             await asyncio.wait_for(self._done.wait(), self._max_call_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.log.events.append({"type": "timeout", "ms": self._ms()})
         finally:
             actor.cancel()

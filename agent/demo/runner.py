@@ -17,10 +17,9 @@ import asyncio
 import json
 import wave
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -57,7 +56,7 @@ def fresh_demo_store(path: str) -> str:
 
 def daytime_zone(locale: str, now: datetime | None = None) -> str:
     """A zone from the locale's list where the local time is now between 09:00 and 20:00."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     zones = DEMO_ZONES[locale]
     for zone in zones:
         if 9 <= now.astimezone(ZoneInfo(zone)).hour < 20:

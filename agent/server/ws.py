@@ -135,7 +135,7 @@ async def run_call_socket(ws: WebSocket, adapter: WireAdapter, runtime: Any) -> 
             await asyncio.gather(receiver, return_exceptions=True)
         if runtime.metrics is not None:
             runtime.metrics.call_finished(task.result().outcome)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         close_code, reason = CLOSE_POLICY, "no start message in time"
     except ProtocolError as exc:
         close_code, reason = exc.close_code, str(exc)

@@ -31,8 +31,15 @@ class PiperSynthesizer:
     """One loaded Piper voice; thread-safe (phonemisation serialised, ONNX run concurrent)."""
 
     def __init__(
-        self, model_path: Path | str, *, length_scale: float | None = None, threads: int = 1
+        self,
+        model_path: Path | str,
+        *,
+        length_scale: float | None = None,
+        threads: int = 1,
+        noise_scale: float | None = None,
+        noise_w_scale: float | None = None,
     ) -> None:
+        """noise_scale/noise_w_scale 0.0 make the voice deterministic (same audio every time)."""
         path = Path(model_path)
         config_path = path.with_name(path.name + ".json")
         if not path.is_file() or not config_path.is_file():
@@ -52,7 +59,12 @@ class PiperSynthesizer:
         )
         self.model_path = path
         self.native_rate = int(self.voice.config.sample_rate)
-        self.syn_config = SynthesisConfig(length_scale=length_scale, normalize_audio=False)
+        self.syn_config = SynthesisConfig(
+            length_scale=length_scale,
+            noise_scale=noise_scale,
+            noise_w_scale=noise_w_scale,
+            normalize_audio=False,
+        )
         self.load_ms = int((time.perf_counter() - started) * 1000)
         self.synthesize("Hello.")
         log.info("piper voice %s loaded in %d ms", path.name, self.load_ms)

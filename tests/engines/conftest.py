@@ -27,7 +27,8 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def piper(models_dir: Path):  # type: ignore[no-untyped-def]
     from agent.tts.piper_tts import PiperSynthesizer
 
-    return PiperSynthesizer(resolve("tts-en", models_dir=models_dir).path)
+    # deterministic voice: VITS samples noise per call, and a test must hear the same audio each run
+    return PiperSynthesizer(resolve("tts-en", models_dir=models_dir).path, noise_scale=0.0, noise_w_scale=0.0)
 
 
 @pytest.fixture(scope="session")
