@@ -38,6 +38,7 @@ _ORDINAL_WORDS = {
     "twelve": "twelfth",
 }
 _MONTHS_EN = ("January February March April May June July August September October November December").split()
+MONTHS_EN = tuple(_MONTHS_EN)
 
 
 def _below_thousand_en(n: int) -> str:
@@ -96,6 +97,7 @@ def _year_en(year: int) -> str:
 
 
 _ZH_DIGITS = "零一二三四五六七八九"
+ZH_DIGITS = _ZH_DIGITS  # public: the guard reads values the way speech says them
 _ZH_UNITS = ("", "十", "百", "千")
 _ZH_SECTIONS = ("", "万", "亿", "万亿")
 
