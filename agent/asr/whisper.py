@@ -8,8 +8,10 @@ import time
 from difflib import SequenceMatcher
 from pathlib import Path
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
 
 from agent.asr.base import Transcript
 
@@ -65,6 +67,27 @@ def _echoes(text: str, prompt: str) -> bool:
     return SequenceMatcher(None, text, prompt).ratio() >= PROMPT_ECHO_RATIO
 
 
+WINDOW_MIN_S = 10.0
+"""Shortest audio window encoded for one turn (speech padded with silence).
+
+Whisper is trained on 30 s windows and faster-whisper always encodes 30 s, which costs
+tiny.en ~330 ms per turn whatever the turn's length. The encoder accepts shorter inputs:
+a 10 s window costs ~80 ms. Below ~6 s of window whisper stops emitting end-of-text and
+repeats the sentence, so 10 s leaves a margin (measured on Piper speech, wideband and
+8 kHz mu-law; tests/engines/test_asr.py checks both paths agree)."""
+WINDOW_TAIL_S = 2.0  # silence kept after the speech inside the window
+MAX_NEW_TOKENS = 96
+
+
+def _collapse_repeats(text: str) -> str:
+    """'Yes. Yes. Yes.' -> 'Yes.': whisper's failure mode on a too-short window, never speech."""
+    parts = re.split(r"(?<=[.!?。！？])\s*", text.strip())
+    parts = [p for p in parts if p]
+    if len(parts) >= 3 and len(set(parts)) == 1:
+        return parts[0]
+    return text
+
+
 def _to_float(pcm: np.ndarray) -> np.ndarray:
     """int16 or float audio → contiguous float32 in [-1, 1]."""
     if pcm.dtype == np.int16:
@@ -103,6 +126,12 @@ class WhisperRecognizer:
             num_workers=num_workers,
             local_files_only=True,
         )
+        self.tokenizer = Tokenizer(
+            self.model.hf_tokenizer,
+            self.model.model.is_multilingual,
+            task="transcribe",
+            language=language if self.model.model.is_multilingual else None,
+        )
         self.load_ms = int((time.perf_counter() - started) * 1000)
         self._warm_up()
         log.info("whisper %s (%s) loaded in %d ms", self.model_path.name, language, self.load_ms)
@@ -115,6 +144,7 @@ class WhisperRecognizer:
         segments, _ = self.model.transcribe(audio, **self._options(None))
         for _ in segments:
             pass
+        self._decode_window(audio, None)
 
     def _options(self, hint: str | None) -> dict[str, object]:
         """Decode options: greedy, fixed language, no timestamps, no fallback, no history."""
@@ -136,6 +166,32 @@ class WhisperRecognizer:
             opts["hotwords" if self.hint_mode == "hotwords" and hint else "initial_prompt"] = prompt
         return opts
 
+    def _decode_window(self, audio: np.ndarray, prompt: str | None) -> tuple[str, float, float, int]:
+        """Greedy decode of one turn in a short window: (text, avg_logprob, no_speech_prob, tokens)."""
+        window = max(WINDOW_MIN_S, len(audio) / RATE + WINDOW_TAIL_S)
+        padded = np.zeros(int(window * RATE), dtype=np.float32)
+        padded[: len(audio)] = audio
+        features = self.model.feature_extractor(padded)
+        frames = features.shape[-1] // 2 * 2  # the encoder's conv stride is 2
+        encoder_input = ctranslate2.StorageView.from_array(
+            np.ascontiguousarray(features[None, :, :frames], dtype=np.float32)
+        )
+        previous = self.tokenizer.encode(" " + prompt.strip()) if prompt else []
+        tokens_in = self.model.get_prompt(self.tokenizer, previous, without_timestamps=True)
+        result = self.model.model.generate(
+            encoder_input,
+            [tokens_in],
+            beam_size=1,
+            max_length=len(tokens_in) + MAX_NEW_TOKENS,
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=[-1],
+        )[0]
+        tokens = result.sequences_ids[0]
+        avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        return self.tokenizer.decode(tokens), avg_logprob, result.no_speech_prob, len(tokens)
+
     def transcribe(self, pcm16k: np.ndarray, hint: str | None = None, partial: bool = False) -> Transcript:
         """Transcribe one segment of 16 kHz audio; non-speech yields empty text."""
         started = time.perf_counter()
@@ -150,26 +206,29 @@ class WhisperRecognizer:
             return result("", 0.0)
         if float(np.abs(audio).max()) < MIN_PEAK or float(np.sqrt(np.mean(audio**2))) < MIN_RMS:
             return result("", 0.0)
-        options = self._options(hint)
-        prompt = _normalise(str(options.get("initial_prompt") or options.get("hotwords") or ""))
-        segments, _ = self.model.transcribe(audio, **options)
+        prompt_text = hint or self.default_prompt
+        prompt = _normalise(prompt_text or "")
+        if len(audio) / RATE + WINDOW_TAIL_S <= 30.0:
+            decoded = [self._decode_window(audio, prompt_text)]
+        else:  # a very long turn: faster-whisper's own 30 s windowing
+            segments, _ = self.model.transcribe(audio, **self._options(hint))
+            decoded = [(seg.text, seg.avg_logprob, seg.no_speech_prob, len(seg.tokens)) for seg in segments]
         texts: list[str] = []
         weights: list[tuple[float, float, int]] = []
-        for seg in segments:
-            text = seg.text.strip()
+        for raw, avg_logprob, no_speech_prob, n_tokens in decoded:
+            text = _collapse_repeats(raw.strip())
             if not text:
                 continue
-            if seg.no_speech_prob > NO_SPEECH_DROP and seg.avg_logprob < UNSURE_LOGPROB:
+            if no_speech_prob > NO_SPEECH_DROP and avg_logprob < UNSURE_LOGPROB:
                 continue
-            if seg.no_speech_prob > HALLUCINATION_NO_SPEECH and _normalise(text) in _HALLUCINATIONS:
-                log.debug("dropped likely hallucination %r (no_speech=%.2f)", text, seg.no_speech_prob)
+            if no_speech_prob > HALLUCINATION_NO_SPEECH and _normalise(text) in _HALLUCINATIONS:
+                log.debug("dropped likely hallucination %r (no_speech=%.2f)", text, no_speech_prob)
                 continue
-            norm = _normalise(text)
-            if _echoes(norm, prompt):
+            if _echoes(_normalise(text), prompt):
                 log.debug("dropped prompt echo %r", text)
                 continue
             texts.append(text)
-            weights.append((seg.avg_logprob, seg.no_speech_prob, max(1, len(seg.tokens))))
+            weights.append((avg_logprob, no_speech_prob, max(1, n_tokens)))
         if not texts:
             return result("", 0.0)
         n = sum(w for _, _, w in weights)

@@ -88,3 +88,20 @@ def test_answer_sharing_words_with_the_hint_is_not_taken_for_a_prompt_echo() -> 
     hint = _normalise("yes, no, already paid, Friday, next week")
     assert not _echoes(_normalise("I already paid it last week."), hint)
     assert _echoes(hint, hint)
+
+
+@pytest.mark.parametrize("text", [*PHRASES, "Yes.", "I'll pay on the fifteenth of next month."])
+def test_short_window_hears_what_the_full_window_hears(whisper_en, piper, text: str) -> None:  # type: ignore[no-untyped-def]
+    """The turn is encoded in a ~10 s window (4x faster); it must not change what is heard."""
+    pcm = piper.synthesize(text).pcm16k
+    segments, _ = whisper_en.model.transcribe(pcm.astype(np.float32) / 32768, **whisper_en._options(None))
+    full = " ".join(s.text.strip() for s in segments)
+    assert words(whisper_en.transcribe(pcm).text) == words(full)
+
+
+def test_a_too_short_window_repeating_itself_is_collapsed() -> None:
+    from agent.asr.whisper import _collapse_repeats
+
+    assert _collapse_repeats("Yes. Yes. Yes. Yes.") == "Yes."
+    assert _collapse_repeats("No, no, no.") == "No, no, no."
+    assert _collapse_repeats("Yes. I can pay.") == "Yes. I can pay."
