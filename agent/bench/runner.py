@@ -1,0 +1,317 @@
+"""Drive simulated calls at several concurrency levels through a real server and measure them.
+
+The server runs in its own process (proc.ServerProcess). The simulated customers
+(agent.demo.customer.SimulatedCustomer) run here: each speaks real Piper audio, paced in
+real time in 20 ms frames, and listens to the agent in real time. Their speech is
+synthesised once, up front, so the client costs little CPU during the measurement.
+
+Per concurrency level C the bench runs `calls` calls (at least C) with C in flight at
+once; the first C start `stagger_ms` apart, later ones when a slot frees, so the turns of
+different calls do not line up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import numpy as np
+
+from agent.bench.proc import ServerProcess, Window, rss_mb
+from agent.bench.stats import slope, summary
+from agent.demo.customer import SimulatedCustomer
+from agent.demo.links import make_link
+from agent.demo.runner import request_call, synthesize_lines
+from agent.demo.scenarios import SCENARIOS, Scenario
+
+LATE_GAP_S = 0.3  # agent audio resuming less than this after the client's buffer ran dry is a late frame
+LATE_MIN_S = 0.02  # ... and more than one frame (smaller gaps are loopback jitter a gateway buffer absorbs)
+PARTS = ("endpoint_ms", "asr_wait_ms", "asr_ms", "nlu_ms", "reply_ms", "wire_ms")
+
+
+@dataclass
+class BenchOptions:
+    """What to run; see `voice-agent bench --help`."""
+
+    concurrency: list[int] = field(default_factory=lambda: [1, 4, 8, 16])
+    calls: int | None = None  # calls per level (at least the level's concurrency); default max(C, 3)
+    scenarios: list[str] = field(default_factory=lambda: ["happy_path", "barge_in", "opt_out"])
+    locale: str = "en-US"
+    use_case: str = "repayment_reminder"
+    stagger_ms: int = 300
+    warmup: int = 1  # calls played (and discarded) before the first level
+    config: Path | None = None
+    server_env: dict[str, str] = field(default_factory=dict)  # e.g. VOICE_AGENT_ENGINES__POOL_WORKERS=3
+    max_call_s: float = 120.0
+
+
+class BenchCustomer(SimulatedCustomer):
+    """The demo's customer, also counting late agent audio and noting when its speech ended."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.late_frames = 0
+        self.late_ms = 0.0
+        self.chunks = 0
+        self.speech_ends_ms: list[int] = []
+        self._had_audio = False
+
+    def on_agent_audio(self, t: float) -> None:  # noqa: D102
+        dry = t - self.link.playing_until()  # > 0: the customer's playout buffer had run dry
+        if self._had_audio and LATE_MIN_S < dry < LATE_GAP_S:
+            self.late_frames += 1
+            self.late_ms += dry * 1000
+        self._had_audio = True
+        self.chunks += 1
+        super().on_agent_audio(t)
+
+    def on_clear(self, t: float) -> None:  # noqa: D102
+        super().on_clear(t)
+        self._had_audio = False  # audio after a clear is a new utterance, not a late frame
+
+    async def _speak(self, text: str, *, barging: bool) -> None:  # noqa: D102
+        await super()._speak(text, barging=barging)
+        end = getattr(self, "_speech_end_at", None)
+        self.speech_ends_ms.append(self._ms(end) if end is not None else self._ms())
+
+
+async def _call_timings(http: httpx.AsyncClient, call_id: str | None) -> dict[str, Any]:
+    """The server's own record of the call (underruns, duration), once it has been written."""
+    if not call_id:
+        return {}
+    for _ in range(20):
+        try:
+            reply = await http.get(f"/v1/calls/{call_id}")
+            if reply.status_code == 200 and reply.json().get("status") == "finished":
+                return dict(reply.json().get("timings") or {})
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.1)
+    return {}
+
+
+def _turn_parts(event: dict[str, Any], client_v2v: int | None) -> dict[str, Any]:
+    """One answered turn split into its parts (server clock) plus the wire/VAD offset."""
+    v2v = int(event["voice_to_voice_ms"])
+    endpoint, asr_wait, nlu = int(event["endpoint_ms"]), int(event["asr_wait_ms"]), int(event["nlu_ms"])
+    parts = {
+        "voice_to_voice_ms": v2v,
+        "endpoint_ms": endpoint,
+        "asr_wait_ms": asr_wait,
+        "asr_ms": int(event["asr_ms"]),
+        "nlu_ms": nlu,
+        # what is left: dialogue step, TTS or cache lookup, first frame out of the playout
+        "reply_ms": max(0, v2v - endpoint - asr_wait - nlu),
+        "fast_endpoint": bool(event.get("fast_endpoint")),
+    }
+    if client_v2v is not None:
+        # client-side minus server-side: VAD speech-end lag + loopback + client scheduling
+        parts["wire_ms"] = client_v2v - v2v
+    return parts
+
+
+async def play_call(
+    base: str, port: int, api_key: str, scenario: Scenario, speech: dict[str, np.ndarray],
+    number: int, opts: BenchOptions, http: httpx.AsyncClient,
+) -> dict[str, Any]:
+    """Place one call through the gate and play it; returns its measurements."""
+    started = time.monotonic()
+    record: dict[str, Any] = {"scenario": scenario.name, "number": number}
+    try:
+        grant = await request_call(base, api_key, opts.locale, opts.use_case, number)
+        link = make_link("native", f"ws://127.0.0.1:{port}", grant["call_id"], grant["token"])
+        customer = BenchCustomer(link, scenario, speech, max_call_s=opts.max_call_s)
+        log = await customer.run()
+    except Exception as exc:  # a failed call is a result, not a crash of the bench
+        record.update(outcome="error", error=f"{type(exc).__name__}: {exc}", ok=False,
+                      duration_s=round(time.monotonic() - started, 2))
+        return record
+    turns = [e for e in log.events if e.get("type") == "turn"]
+    client_v2v = list(log.voice_to_voice_ms)
+    parts = [_turn_parts(e, client_v2v[i] if i < len(client_v2v) else None) for i, e in enumerate(turns)]
+    opt_out_client: list[int] = []
+    for event in log.events:
+        if event.get("type") == "opt_out":
+            ends = [t for t in customer.speech_ends_ms if t <= event["ms"]]
+            if ends:
+                opt_out_client.append(int(event["ms"]) - ends[-1])
+    call_id = log.call_id or grant["call_id"]
+    timings = await _call_timings(http, call_id)
+    record.update(
+        call_id=call_id,
+        outcome=log.outcome or "no_hangup",
+        expected=scenario.expected_outcome,
+        ok=(log.outcome == scenario.expected_outcome),
+        duration_s=round(time.monotonic() - started, 2),
+        voice_to_voice_ms=client_v2v,
+        turns=parts,
+        barge_in_ms=list(log.barge_in_ms),
+        opt_out_persist_ms=[e.get("persisted_ms") for e in log.events if e.get("type") == "opt_out"],
+        opt_out_client_ms=opt_out_client,
+        underruns=timings.get("underruns"),  # server playout: next frame not ready when due
+        late_frames=customer.late_frames,  # client: agent audio arrived after its buffer ran dry
+        late_ms=round(customer.late_ms, 1),
+        agent_chunks=customer.chunks,
+    )
+    return record
+
+
+def level_summary(concurrency: int, records: list[dict[str, Any]], server: Window,
+                  client: Window) -> dict[str, Any]:
+    """The per-level figures of the JSON and the table."""
+    turns = [t for r in records for t in r.get("turns", [])]
+    underruns = [r["underruns"] for r in records if r.get("underruns") is not None]
+    return {
+        "concurrency": concurrency,
+        "calls": len(records),
+        "calls_ok": sum(1 for r in records if r.get("ok")),
+        "outcomes": dict(sorted({o: sum(1 for r in records if r.get("outcome") == o)
+                                 for o in {r.get("outcome") for r in records}}.items())),
+        "wall_s": round(server.wall_s, 1),
+        "voice_to_voice_ms": summary(v for r in records for v in r.get("voice_to_voice_ms", [])),
+        "server_voice_to_voice_ms": summary(t["voice_to_voice_ms"] for t in turns),
+        "parts_ms": {p: summary(t.get(p) for t in turns) for p in PARTS},
+        "fast_endpoint_share": (round(sum(t["fast_endpoint"] for t in turns) / len(turns), 2)
+                                if turns else None),
+        "barge_in_ms": summary(v for r in records for v in r.get("barge_in_ms", [])),
+        "opt_out_persist_ms": summary(v for r in records for v in r.get("opt_out_persist_ms", [])),
+        "opt_out_client_ms": summary(v for r in records for v in r.get("opt_out_client_ms", [])),
+        "underruns_total": sum(underruns) if underruns else None,
+        "calls_with_underrun": sum(1 for u in underruns if u) if underruns else None,
+        "late_frames_total": sum(r.get("late_frames", 0) for r in records),
+        "calls_with_late_frames": sum(1 for r in records if r.get("late_frames")),
+        "server_cpu_avg_pct": round(server.avg_cpu_pct, 1),
+        "server_cpu_peak_pct": round(server.peak_cpu_pct, 1),
+        "server_peak_rss_mb": round(server.peak_rss_mb, 1),
+        "client_cpu_avg_pct": round(client.avg_cpu_pct, 1),
+        "call_records": records,
+    }
+
+
+def _client_voice(opts: BenchOptions, cfg: Any) -> Any:
+    """Piper loaded in the bench process only to render the customers' lines once."""
+    from agent.engines import _load_tts
+    from agent.models.resolver import resolve
+
+    name = "tts-en" if opts.locale == "en-US" else "tts-zh"
+    tts = _load_tts(resolve(name, models_dir=cfg.models.dir, overrides=cfg.models.paths,
+                            allow_hub=cfg.models.allow_hub_download))
+
+    class _Engines:
+        async def synthesize(self, locale: str, text: str, priority: str = "high") -> Any:
+            return await asyncio.to_thread(tts.synthesize, text)
+
+    return SimpleNamespace(engines=_Engines())
+
+
+async def run_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
+    """Start the server, play the sweep, stop the server; returns the JSON body."""
+    from agent.config import load_settings
+
+    say = progress or (lambda msg: None)
+    cfg = load_settings(opts.config)
+    api_key = cfg.server.api_keys[0]
+    table = SCENARIOS[opts.locale]
+    unknown = [n for n in opts.scenarios if n not in table]
+    if unknown:
+        raise ValueError(f"unknown scenario {unknown[0]!r}; choose from {', '.join(table)}")
+    chosen = [table[n] for n in opts.scenarios]
+
+    t0 = time.monotonic()
+    voice = _client_voice(opts, cfg)
+    speech: dict[str, dict[str, np.ndarray]] = {s.name: await synthesize_lines(voice, opts.locale, s)
+                                                for s in chosen}
+    client_tts_s = time.monotonic() - t0
+    say(f"customer speech synthesised once in {client_tts_s:.1f}s")
+
+    numbers = itertools.count(1000)
+    levels: list[dict[str, Any]] = []
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory(prefix="voice-agent-bench-") as tmp:
+        server = ServerProcess(Path(tmp), config=opts.config, env=opts.server_env)
+        say("starting the server (loading models)…")
+        await server.start()
+        try:
+            idle_rss = rss_mb(server.pid)[0]
+            say(f"server ready in {server.load_s:.1f}s, RSS {idle_rss:.0f} MiB")
+            async with httpx.AsyncClient(base_url=server.base, headers={"X-API-Key": api_key},
+                                         timeout=10) as http:
+                for i in range(opts.warmup):
+                    scen = chosen[i % len(chosen)]
+                    await play_call(server.base, server.port, api_key, scen, speech[scen.name],
+                                    next(numbers), opts, http)
+                warm_rss = rss_mb(server.pid)[0]
+                if opts.warmup:
+                    say(f"warm-up done, server RSS {warm_rss:.0f} MiB")
+                for conc in opts.concurrency:
+                    n_calls = max(conc, opts.calls if opts.calls is not None else max(conc, 3))
+                    say(f"level {conc}: {n_calls} calls, {conc} at once…")
+                    records = await _run_level(server, api_key, chosen, speech, conc, n_calls, numbers,
+                                               opts, http)
+                    levels.append(records)
+                    lv = records
+                    say(f"level {conc}: v2v p50 {lv['voice_to_voice_ms']['p50']} p95 "
+                        f"{lv['voice_to_voice_ms']['p95']} ms, {lv['calls_ok']}/{lv['calls']} ok, "
+                        f"server CPU {lv['server_cpu_avg_pct']}%")
+            _, peak_rss = rss_mb(server.pid)
+        finally:
+            server.stop()
+    xs = [lv["concurrency"] for lv in levels]
+    per_call = slope(xs, [lv["server_peak_rss_mb"] for lv in levels])
+    return {
+        "meta": {
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "options": {**asdict(opts), "config": str(opts.config) if opts.config else None},
+            "cpu_count": os.cpu_count(),
+            "loadavg_before": [round(x, 2) for x in load_before],
+            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+            "server_load_s": round(server.load_s, 1),
+            "client_tts_s": round(client_tts_s, 1),
+            "total_s": round(time.monotonic() - t0, 1),
+        },
+        "memory": {
+            "idle_rss_mb": round(idle_rss, 1),
+            "warm_rss_mb": round(warm_rss, 1),
+            "peak_rss_mb": round(peak_rss, 1),
+            "rss_per_call_mb": round(per_call, 2) if per_call is not None else None,
+        },
+        "levels": levels,
+    }
+
+
+async def _run_level(server: ServerProcess, api_key: str, chosen: list[Scenario],
+                     speech: dict[str, dict[str, np.ndarray]], conc: int, n_calls: int,
+                     numbers: Any, opts: BenchOptions, http: httpx.AsyncClient) -> dict[str, Any]:
+    slots = asyncio.Semaphore(conc)
+    sw, cw = Window(server.pid), Window(os.getpid())
+    sw.start()
+    cw.start()
+    records: list[dict[str, Any]] = []
+
+    async def one(i: int) -> None:
+        scen = chosen[i % len(chosen)]
+        try:
+            records.append(await play_call(server.base, server.port, api_key, scen, speech[scen.name],
+                                           next(numbers), opts, http))
+        finally:
+            slots.release()
+
+    tasks = []
+    for i in range(n_calls):
+        await slots.acquire()
+        if 0 < i < conc:
+            await asyncio.sleep(opts.stagger_ms / 1000)
+        tasks.append(asyncio.create_task(one(i)))
+    await asyncio.gather(*tasks)
+    await sw.stop()
+    await cw.stop()
+    return level_summary(conc, records, sw, cw)
