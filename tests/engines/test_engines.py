@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from agent.audio.frames import split_frames
+from tests.conftest import missing_prerequisite
 
 pytestmark = pytest.mark.models
 
@@ -55,7 +56,7 @@ async def test_zh_cn_engines(models_dir: Path) -> None:
     try:
         engines = Engines.load(["zh-CN"], models_dir=models_dir, pool_workers=1, pool_queue=4)
     except MissingModelError as exc:
-        pytest.skip(f"zh-CN models unavailable: {exc}")
+        missing_prerequisite(f"zh-CN models unavailable: {exc}")
     try:
         assert set(engines.locales) == {"en-US", "zh-CN"}
         assert engines.models["asr-multi"].path == models_dir / "whisper-base"

@@ -9,6 +9,7 @@ import pytest
 
 from agent.tts.base import Speech, SpeechSynthesizer, fade_edges, split_sentences
 from agent.tts.espeak_tts import parse_wav
+from tests.conftest import missing_prerequisite
 
 
 def test_split_sentences_en() -> None:
@@ -80,12 +81,15 @@ def test_piper_round_trips_through_asr(piper, whisper_en) -> None:  # type: igno
     assert "date of birth" in whisper_en.transcribe(text.pcm16k).text.lower()
 
 
-@pytest.mark.skipif(
-    shutil.which("espeak-ng") is None, reason="espeak-ng binary not on PATH (apt-get install espeak-ng)"
-)
+def _need_espeak() -> None:
+    if shutil.which("espeak-ng") is None:
+        missing_prerequisite("espeak-ng binary not on PATH (make setup installs it from Debian)")
+
+
 def test_espeak_mandarin() -> None:
     from agent.tts.espeak_tts import EspeakSynthesizer
 
+    _need_espeak()
     tts = EspeakSynthesizer()
     sp = tts.synthesize("您好，我是人工智能助理。")
     assert sp.sample_rate == 16000 and sp.pcm16k.dtype == np.int16 and sp.duration_ms > 1000
@@ -93,11 +97,9 @@ def test_espeak_mandarin() -> None:
     assert len(tts.synthesize("  ").pcm16k) == 0
 
 
-@pytest.mark.skipif(
-    shutil.which("espeak-ng") is None, reason="espeak-ng binary not on PATH (apt-get install espeak-ng)"
-)
 def test_espeak_bad_voice_says_what_to_do() -> None:
     from agent.tts.espeak_tts import EspeakSynthesizer
 
+    _need_espeak()
     with pytest.raises(ValueError, match="espeak-ng --voices"):
         EspeakSynthesizer("no-such-voice-xyz")

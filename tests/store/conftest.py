@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import missing_prerequisite
+
 PG_BASE = os.environ.get("VOICE_AGENT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -34,7 +36,7 @@ def pg_url() -> Iterator[str]:
         with admin.connect() as conn:  # type: ignore[attr-defined]
             conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     except (OperationalError, ImportError) as exc:  # pragma: no cover - no server here
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
+        missing_prerequisite(f"PostgreSQL not reachable at 127.0.0.1:5432: {exc}")
     try:
         yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
     finally:

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from agent.talk.playback import Playback
+from tests.conftest import missing_prerequisite
 
 REPO = Path(__file__).resolve().parents[2]
 CUSTOMER_LINE = "Yes, this is John."
@@ -46,7 +47,7 @@ def test_playback_marks_clear_and_echo_guard() -> None:
 def _need(*tools: str) -> None:
     missing = [t for t in tools if shutil.which(t) is None]
     if missing:
-        pytest.skip(f"{', '.join(missing)} not installed; run scripts/setup-audio-devices.sh")
+        missing_prerequisite(f"{', '.join(missing)} not installed; run scripts/setup-audio-devices.sh")
 
 
 @pytest.fixture()
