@@ -91,12 +91,14 @@ class Listener:
         policy: TurnPolicy,
         *,
         partial_every_ms: int = 400,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self._vad = vad
         self._transcribe = transcribe
         self._hooks = hooks
         self.detector = TurnDetector(policy)
         self._partial_every = partial_every_ms
+        self._busy = busy  # True when model workers are saturated: running transcripts wait
         self._preroll: deque[np.ndarray] = deque(maxlen=PREROLL_FRAMES)
         self._segment: list[np.ndarray] = []
         self._seg_samples = 0
@@ -188,6 +190,8 @@ class Listener:
             return
         if self._partial_task is not None and not self._partial_task.done():
             return
+        if self._busy():
+            return  # a running transcript is a nicety; never queue it behind other calls' turns
         self._last_partial_ms = spoken
         task = self._spawn(self._transcribe(self._audio(self._speech_samples), True))
         self._partial_task = task

@@ -157,6 +157,7 @@ class CallSession(ListenerHooks):
                 long_ms=config.endpoint_long_ms,
             ),
             partial_every_ms=config.partial_every_ms,
+            busy=lambda: getattr(getattr(engines, "pool", None), "queue_depth", 0) > 0,
         )
 
     # --- inbound, called by the transport runner -------------------------------------
