@@ -280,12 +280,12 @@ class CallSession(ListenerHooks):
         await self._say(Say("store.fail_closed", close, "fail_closed", interruptible=False))
         await self._end("store_unavailable")
 
-    def _record(self, coro: Any) -> None:
+    def _record(self, write: Callable[..., Any], *args: Any) -> None:
         """A background store write, in call order; a failure ends the call (fail closed)."""
 
         async def in_order() -> Any:
             async with self._write_lock:
-                return await coro
+                return await write(*args)  # the coroutine is made only once it may run
 
         task = self._spawn(in_order())
 
@@ -339,7 +339,7 @@ class CallSession(ListenerHooks):
              "disclosure": say.disclosure, "start_ms": start_ms}
         )
         self._spawn(self._feed_utterance(utt, jobs))
-        self._record(self._rec.record_turn(self.setup.call_id, "agent", say.text, None, start_ms))
+        self._record(self._rec.record_turn, self.setup.call_id, "agent", say.text, None, start_ms)
         return utt
 
     async def _feed_utterance(self, utt: Utterance, jobs: list[asyncio.Future[np.ndarray]]) -> None:
@@ -447,7 +447,7 @@ class CallSession(ListenerHooks):
             {"type": "transcript", "final": True, "text": text, "intent": intent,
              "confidence": getattr(result, "confidence", 0.0), "start_ms": turn.onset_ms}
         )
-        self._record(self._rec.record_turn(self.setup.call_id, "customer", text, intent, turn.onset_ms))
+        self._record(self._rec.record_turn, self.setup.call_id, "customer", text, intent, turn.onset_ms)
         slots = dict(getattr(result, "slots", {}) or {})
         self._answering = (turn, nlu_ms)
         await self._step(
