@@ -17,7 +17,10 @@ def _main() -> None:
 
 @app.command()
 def verify() -> None:
-    """Verify every audit event's hash and link; exit 1 naming the first bad event."""
+    """Verify every audit event's hash and link; exit 1 naming the first bad event.
+
+    Example: VOICE_AGENT_STORE__URL=sqlite:///out/demo-store.db voice-agent audit verify
+    """
     store = open_store()
     try:
         ok, seq, detail = store.verify_audit()

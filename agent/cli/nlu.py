@@ -37,7 +37,10 @@ def classify(
     prompts: Path = typer.Option(Path("prompts"), help="Folder with <locale>/nlu.yaml."),
     rules_only: bool = typer.Option(False, "--rules-only", help="Skip the semantic layer."),
 ) -> None:
-    """Read one utterance a line on stdin; write one JSON object a line."""
+    """Read one utterance a line on stdin; write one JSON object a line.
+
+    Example: echo "please stop calling me" | voice-agent nlu classify --locale en-US
+    """
     nlu = _build(locale, prompts, rules_only)
     today = dt.date.today()
     for line in sys.stdin:
@@ -151,7 +154,10 @@ def eval_(
     json_path: Path | None = typer.Option(None, "--json", help="Also write the report as JSON."),
     rules_only: bool = typer.Option(False, "--rules-only", help="Skip the semantic layer."),
 ) -> None:
-    """Per-intent precision/recall and the confusion matrix for a labelled TSV."""
+    """Per-intent precision/recall and the confusion matrix for a labelled TSV.
+
+    Example: voice-agent nlu eval tests/nlu/corpus_en-US.tsv --locale en-US
+    """
     if not file.exists():
         raise fail(f"no such file: {file}")
     locale = locale or ("zh-CN" if "zh-CN" in file.name else "en-US")

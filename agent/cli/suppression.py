@@ -36,7 +36,7 @@ def _fail(exc: Exception) -> typer.Exit:
 
 @app.command()
 def add(phone: str, scope: Scope = Scope.all, source: str = "cli") -> None:
-    """Suppress a number."""
+    """Suppress a number. Example: voice-agent suppression add +12025550143 --scope all"""
     store = open_store()
     try:
         masked = store.suppress(phone, scope.value, source, datetime.now(UTC))
@@ -49,7 +49,10 @@ def add(phone: str, scope: Scope = Scope.all, source: str = "cli") -> None:
 
 @app.command()
 def remove(phone: str, scope: Scope | None = None) -> None:
-    """Remove a number's suppression entries (one scope, or all)."""
+    """Remove a number's suppression entries (one scope, or all).
+
+    Example: voice-agent suppression remove +12025550143
+    """
     store = open_store()
     try:
         count = store.unsuppress(phone, datetime.now(UTC), scope.value if scope else None, "cli")
@@ -62,7 +65,10 @@ def remove(phone: str, scope: Scope | None = None) -> None:
 
 @app.command()
 def check(phone: str, purpose: Purpose = Purpose.servicing) -> None:
-    """Exit 0 and say 'suppressed' when a call for the purpose would be refused; exit 1 otherwise."""
+    """Exit 0 and say 'suppressed' when a call for the purpose would be refused; exit 1 otherwise.
+
+    Example: voice-agent suppression check +12025550143 --purpose marketing
+    """
     store = open_store()
     try:
         suppressed = store.is_suppressed(phone, purpose.value)
@@ -78,7 +84,10 @@ def check(phone: str, purpose: Purpose = Purpose.servicing) -> None:
 
 @app.command("import")
 def import_csv(path: Path) -> None:
-    """Import a CSV of `phone[,scope[,source]]` rows (header optional), all or nothing."""
+    """Import a CSV of `phone[,scope[,source]]` rows (header optional), all or nothing.
+
+    Example: voice-agent suppression import dnc.csv
+    """
     store = open_store()
     try:
         count = store.import_suppression_csv(
