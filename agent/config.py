@@ -53,7 +53,7 @@ class CallConfig(Section):
     vad_enter: float = 0.5  # speech probability that starts speech
     vad_exit: float = 0.35  # speech probability under which speech ends
     barge_in_min_ms: int = 180  # speech shorter than this never interrupts the agent
-    endpoint_short_ms: int = 250  # silence that ends a turn whose transcript is a complete answer
+    endpoint_short_ms: int = 300  # silence that ends a turn whose transcript is a complete answer
     endpoint_long_ms: int = 700  # silence that ends any other turn
     partial_every_ms: int = 300  # how often a running transcript is made while the customer speaks
     min_turn_ms: int = 120  # speech shorter than this is treated as noise, not a turn

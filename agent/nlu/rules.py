@@ -27,6 +27,7 @@ from agent.nlu.intents import ALWAYS_AVAILABLE, MUST_NOT_MISS, UNKNOWN, NluResul
 __all__ = ["LexiconError", "RuleNlu"]
 
 _NEGATORS = frozenset({"not", "never"})
+_CONTINUES = (",", "，", "、", "-", "—", "...", "…", ";", "；", ":", "：")
 _GROUP_KEYS = frozenset({"phrases", "patterns", "exact", "unless", "needs_date", "max_words"})
 
 
@@ -242,6 +243,8 @@ class RuleNlu:
 
     def is_complete_answer(self, text: str, expected: Sequence[str]) -> bool:
         """Whether a (partial) transcript already answers the state, so end-of-turn can be short."""
+        if text.rstrip().endswith(_CONTINUES):
+            return False  # whisper writes "Yes," when the voice says more is coming ("Yes, speaking.")
         raw = text.lower().split()
         if not raw or raw[-1].strip(".,!?") in self._dangling | self._fillers:
             return False

@@ -437,3 +437,18 @@ def test_lexicon_file_errors(tmp_path: Path) -> None:
         RuleNlu.from_file(bad)
     with pytest.raises(LexiconError, match="cannot read"):
         RuleNlu.from_file(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize("text", ["Yes,", "yes, ", "Yes —", "是的，", "Yes..."])
+def test_a_transcript_ending_mid_phrase_is_not_a_complete_answer(text: str) -> None:
+    """Regression: 'Yes, speaking.' over a phone line was cut into two turns at the comma."""
+    from pathlib import Path
+
+    from agent.nlu.rules import RuleNlu
+
+    root = Path(__file__).resolve().parents[2] / "prompts"
+    locale = "zh-CN" if "是" in text else "en-US"
+    nlu = RuleNlu.from_file(root / locale / "nlu.yaml")
+    assert not nlu.is_complete_answer(text, ("affirm", "deny", "wrong_person"))
+    assert nlu.is_complete_answer(text.rstrip(",，—. ") + ("。" if locale == "zh-CN" else "."),
+                                  ("affirm", "deny", "wrong_person"))
