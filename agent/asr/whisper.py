@@ -79,13 +79,19 @@ WINDOW_TAIL_S = 2.0  # silence kept after the speech inside the window
 MAX_NEW_TOKENS = 96
 
 
+_SEP = r"[\s,，.。!?！？、;；]"
+_REPEATED = re.compile(rf"([^\W\d].{{1,40}}?)(?:{_SEP}*\1){{2,}}", re.UNICODE)  # 3+ copies
+_REPEATED_PHRASE = re.compile(rf"([^\W\d].{{9,80}}?)(?:{_SEP}+\1)+", re.UNICODE | re.IGNORECASE)  # 2+ long
+TOKENS_PER_SECOND = 8  # speech is < 5 tokens/s; a decode far beyond that is whisper looping
+
+
 def _collapse_repeats(text: str) -> str:
-    """'Yes. Yes. Yes.' -> 'Yes.': whisper's failure mode on a too-short window, never speech."""
-    parts = re.split(r"(?<=[.!?。！？])\s*", text.strip())
-    parts = [p for p in parts if p]
-    if len(parts) >= 3 and len(set(parts)) == 1:
-        return parts[0]
-    return text
+    """'yes, speaking, speaking, speaking' -> 'yes, speaking': whisper looping, never speech.
+
+    Three or more back-to-back copies of the same words become one, and so do two copies
+    of a phrase of ten characters or more ('yes, this is John. Yes, this is John.').
+    """
+    return _REPEATED_PHRASE.sub(r"\1", _REPEATED.sub(r"\1", text.strip()))
 
 
 def _to_float(pcm: np.ndarray) -> np.ndarray:
@@ -182,7 +188,7 @@ class WhisperRecognizer:
             encoder_input,
             [tokens_in],
             beam_size=1,
-            max_length=len(tokens_in) + MAX_NEW_TOKENS,
+            max_length=len(tokens_in) + min(MAX_NEW_TOKENS, int(len(audio) / RATE * TOKENS_PER_SECOND) + 16),
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,

@@ -54,6 +54,18 @@ SAFE_CLOSE = {  # said instead of an utterance the guard refused; itself free of
 }
 
 
+CONTINUATION_S = 0.8  # speech resuming this soon after a fast end of turn continues that turn
+
+
+@dataclass(frozen=True, slots=True)
+class _Answered:
+    """A customer turn already answered, kept so a continuation can re-answer it whole."""
+
+    state_before: Any
+    text: str
+    speech_end_at: float
+
+
 @dataclass(frozen=True, slots=True)
 class CallSetup:
     """Everything known about the call when it starts."""
@@ -140,9 +152,10 @@ class CallSession(ListenerHooks):
         self._ended = asyncio.Event()
         self._last_activity = self._t0
         self._turn_in_progress = False
-        self._pending_turns = 0
         self._last_say: Utterance | None = None
-        self._answering: tuple[HeardTurn, int] | None = None  # the turn (and its NLU ms) awaiting a reply
+        self._answering: tuple[HeardTurn, int] | None = None  # the turn (and NLU ms) awaiting a reply
+        self._last_answered: _Answered | None = None  # a fast-ended turn the customer may continue
+        self._final_action = False  # the current step opted out or ended the call
         self._tasks: set[asyncio.Task[Any]] = set()
         self._write_lock = asyncio.Lock()  # store writes of one call go in order (FIFO lock)
         self._marks: dict[str, asyncio.Event] = {}
@@ -253,6 +266,8 @@ class CallSession(ListenerHooks):
             log.exception("could not record the end of call %s", self.setup.call_id)
 
     async def _step(self, event: Event) -> None:
+        if not isinstance(event, (CustomerTurn, SayInterrupted)):
+            self._last_answered = None  # a key press or a timer: the last answer stands
         self._state, actions = dialogue.step(self.setup.script, self._state, event)
         await self._act(actions)
 
@@ -267,8 +282,10 @@ class CallSession(ListenerHooks):
                 if not await self._guarded(action):
                     return
             elif isinstance(action, RecordOptOut):
+                self._final_action = True
                 await self._opt_out(action)
             elif isinstance(action, EndCall):
+                self._final_action = True
                 await self._end(action.outcome)
 
     async def _fail_closed(self) -> None:
@@ -425,8 +442,27 @@ class CallSession(ListenerHooks):
         self._last_activity = self._loop.time()
         self._events.put_nowait(turn)
 
+    def _continuation_of(self, turn: HeardTurn) -> _Answered | None:
+        """The answered turn this one continues, if the customer only paused mid-answer.
+
+        A fast end of turn can fire inside an answer ("Yes, | speaking."): the customer goes
+        on within CONTINUATION_S, barging into the reply. The engine is pure, so the call
+        goes back to the state before the first part and answers the whole utterance.
+        """
+        last = self._last_answered
+        if last is None or not turn.barged_in:
+            return None
+        onset_at = turn.speech_end_at - (turn.end_ms - turn.onset_ms) / 1000
+        return last if onset_at - last.speech_end_at <= CONTINUATION_S else None
+
     async def _on_heard(self, turn: HeardTurn) -> None:
         text = turn.transcript.text.strip()
+        resumed = self._continuation_of(turn) if text else None
+        if resumed is not None:
+            log.info("customer continued %r with %r: answering the whole turn", resumed.text, text)
+            self._state = resumed.state_before
+            text = f"{resumed.text} {text}"
+        self._last_answered = None
         nlu_start = self._loop.time()
         result = (
             self._nlu.classify(text, self._listen.expected or None, today=self.setup.today)
@@ -450,11 +486,14 @@ class CallSession(ListenerHooks):
         self._record(self._rec.record_turn, self.setup.call_id, "customer", text, intent, turn.onset_ms)
         slots = dict(getattr(result, "slots", {}) or {})
         self._answering = (turn, nlu_ms)
+        state_before, self._final_action = self._state, False
         await self._step(
             CustomerTurn(intent=intent, confidence=getattr(result, "confidence", 0.0), slots=slots,
                          text=text)
         )
         self._answering = None
+        if turn.fast and not self._final_action:  # only a fast end of turn can cut an answer short
+            self._last_answered = _Answered(state_before, text, turn.speech_end_at)
 
     async def _measure(self, turn: HeardTurn, reply: Utterance, nlu_ms: int) -> None:
         await reply.started.wait()

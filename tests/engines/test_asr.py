@@ -105,3 +105,21 @@ def test_a_too_short_window_repeating_itself_is_collapsed() -> None:
     assert _collapse_repeats("Yes. Yes. Yes. Yes.") == "Yes."
     assert _collapse_repeats("No, no, no.") == "No, no, no."
     assert _collapse_repeats("Yes. I can pay.") == "Yes. I can pay."
+
+
+@pytest.mark.parametrize(
+    ("looped", "meant"),
+    [
+        ("yes, speaking, speaking, speaking, speaking", "yes, speaking"),
+        ("不要再打了不要再打了不要再打了", "不要再打了"),
+        ("1000000", "1000000"),
+        ("card 4111 1111 1111 1111", "card 4111 1111 1111 1111"),
+        ("Mississippi", "Mississippi"),
+        ("yes, this is John. Yes, this is John.", "yes, this is John."),
+        ("Yes, yes.", "Yes, yes."),
+    ],
+)
+def test_whisper_looping_collapses_but_numbers_and_words_do_not(looped: str, meant: str) -> None:
+    from agent.asr.whisper import _collapse_repeats
+
+    assert _collapse_repeats(looped) == meant
