@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from agent.call.contracts import CallOutput, CallSetup
 from agent.call.recorder import CallRecorder, StoreRecorder
-from agent.call.session import CallOutput, CallSession, CallSetup
+from agent.call.session import CallSession
 from agent.call.speech_cache import SpeechCache
 from agent.compliance.guard import load_prohibited
 from agent.config import Settings

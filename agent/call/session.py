@@ -10,14 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from agent.asr.base import Transcript
+from agent.call.contracts import (
+    OPT_OUT_INTENTS,
+    SAFE_CLOSE,
+    STORE_DOWN_CLOSE,
+    CallOutput,
+    CallResult,
+    CallSetup,
+    Nlu,
+)
 from agent.call.listener import HeardTurn, Listener, ListenerHooks
 from agent.call.playout import Playout, Utterance
 from agent.call.recorder import CallRecorder
@@ -43,17 +51,6 @@ from agent.tts.base import split_sentences
 
 log = logging.getLogger(__name__)
 
-OPT_OUT_INTENTS = frozenset({"opt_out", "complaint"})
-STORE_DOWN_CLOSE = {  # said when the store fails mid-call; promises nothing it cannot record
-    "en-US": "I'm sorry, I have to end this call now because of a technical problem. Goodbye.",
-    "zh-CN": "抱歉，由于技术问题，本次通话需要结束了，再见。",
-}
-SAFE_CLOSE = {  # said instead of an utterance the guard refused; itself free of any detail
-    "en-US": "I'm sorry, I have to end this call now. Goodbye.",
-    "zh-CN": "抱歉，本次通话需要结束了，再见。",
-}
-
-
 CONTINUATION_S = 0.8  # speech resuming this soon after a fast end of turn continues that turn
 
 
@@ -64,53 +61,6 @@ class _Answered:
     state_before: Any
     text: str
     speech_end_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class CallSetup:
-    """Everything known about the call when it starts."""
-
-    call_id: str
-    locale: str
-    script: Any  # agent.dialogue.script.Script
-    slots: Mapping[str, str]
-    today: date
-    protocol: str = "native"
-
-
-@dataclass(slots=True)
-class CallResult:
-    """How the call ended and what it measured."""
-
-    call_id: str
-    outcome: str = "hangup"
-    turns: list[dict[str, Any]] = field(default_factory=list)
-    voice_to_voice_ms: list[int] = field(default_factory=list)
-    barge_ins: int = 0
-    underruns: int = 0
-    opt_out_persist_ms: list[int] = field(default_factory=list)
-
-
-class CallOutput:
-    """Outbound side of a transport, as the session sees it (all async, all non-blocking)."""
-
-    async def audio(self, pcm16k: np.ndarray) -> None: ...
-
-    async def clear(self) -> None: ...
-
-    async def mark(self, name: str) -> None: ...
-
-    async def hangup(self, reason: str) -> None: ...
-
-    async def notify(self, event: Mapping[str, Any]) -> None: ...
-
-
-class Nlu:
-    """What the session needs from NLU: classify a final turn, judge a partial one."""
-
-    def classify(self, text: str, expected: tuple[str, ...] | None = None, *, today: date) -> Any: ...
-
-    def is_complete_answer(self, text: str, expected: tuple[str, ...]) -> bool: ...
 
 
 class CallSession(ListenerHooks):

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from agent.call.session import CallOutput, CallSession
+from agent.call.contracts import CallOutput
+from agent.call.session import CallSession
 from agent.logs import bind_call
 from agent.transports.base import (
     AudioIn,
