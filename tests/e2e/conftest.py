@@ -1,27 +1,15 @@
-"""End-to-end calls: one loaded runtime on its own SQLite store, shared by the e2e tests."""
+"""End-to-end calls share the suite's one loaded runtime (tests/conftest.py `call_runtime`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
-def transports_e2e_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
-    """The real runtime for the transport end-to-end calls, loaded once per test session."""
-    from agent.config import Settings
-    from agent.runtime import Runtime
+def transports_e2e_runtime(call_runtime: object) -> object:
+    """The runtime for the gateway end-to-end calls: the same one, so models load once.
 
-    store = tmp_path_factory.mktemp("transports_e2e") / "calls.db"
-    settings = Settings()
-    settings.store.url = f"sqlite:///{store}"
-    settings.dialogue.prompts_dir = ROOT / "prompts"
-    settings.models.dir = ROOT / "models"
-    settings.call.no_input_ms = 2500  # the silence scenario, faster
-    runtime = Runtime.load(settings)
-    yield runtime
-    runtime.engines.close()
+    The gateway tests use their own phone numbers (110-146), so one call's opt-out never
+    blocks another's gate check on the shared store.
+    """
+    return call_runtime
