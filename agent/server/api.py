@@ -158,9 +158,10 @@ async def request_call(body: CallIn, request: Request) -> Any:
 async def get_call(call_id: str, request: Request) -> Any:
     """A call's outcome, redacted transcript and timings."""
     try:
-        return await _run(_store(request).get_call, call_id)
+        call = await _run(_store(request).get_call, call_id)
     except ApiError as exc:
         return _answer(exc)
+    return CallOut.from_record(call)
 
 
 @router.post("/suppressions", status_code=201, response_model=SuppressionOut)

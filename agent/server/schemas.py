@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.store.records import CallRecord
+
 Purpose = Literal["servicing", "marketing"]
 Scope = Literal["all", "marketing"]
 
@@ -101,6 +103,32 @@ class CallOut(BaseModel):
     ended_at: str | None
     timings: dict[str, Any]
     transcript: list[TurnOut]
+
+    @classmethod
+    def from_record(cls, call: CallRecord) -> CallOut:
+        """The REST form of a stored call record."""
+        return cls(
+            call_id=call.call_id,
+            customer_id=call.customer_id,
+            phone=call.phone,
+            status=call.status,
+            outcome=call.outcome,
+            purpose=call.purpose,
+            use_case=call.use_case,
+            locale=call.locale,
+            jurisdiction=call.jurisdiction,
+            script_id=call.script_id,
+            script_version=call.script_version,
+            conversation=call.conversation,
+            created_at=call.created_at.isoformat(),
+            started_at=call.started_at.isoformat() if call.started_at else None,
+            ended_at=call.ended_at.isoformat() if call.ended_at else None,
+            timings=call.timings,
+            transcript=[
+                TurnOut(seq=t.seq, speaker=t.speaker, text=t.text, intent=t.intent, start_ms=t.start_ms)
+                for t in call.transcript
+            ],
+        )
 
 
 class SuppressionIn(Body):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +60,45 @@ class ClaimedCall:
     script_version: str | None
     slots: dict[str, str]
     timezone: str | None = None  # the customer's IANA zone: "today" for date answers is theirs
+
+
+class AuditReport(NamedTuple):
+    """The verdict on the audit chain: unpacks as (ok, first bad seq or None, one-sentence detail)."""
+
+    ok: bool
+    first_bad_seq: int | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One stored turn (text redacted before storage)."""
+
+    seq: int
+    speaker: str
+    text: str
+    intent: str | None
+    start_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """A call as stored: outcome, transcript and timings; no slot values, phone masked."""
+
+    call_id: str
+    customer_id: str
+    phone: str | None
+    status: str
+    outcome: str | None
+    purpose: str
+    use_case: str
+    locale: str
+    jurisdiction: str
+    script_id: str | None
+    script_version: str | None
+    conversation: bool
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    timings: dict[str, Any]
+    transcript: tuple[TurnRecord, ...]

@@ -51,5 +51,5 @@ async def test_the_opt_out_is_in_the_store_and_refuses_the_next_call(call_runtim
         with pytest.raises(RuntimeError, match="suppressed"):
             await request_call(server.base, "dev-key-change-me", "en-US", "repayment_reminder", number)
     call = call_runtime.store.get_call(result.report["call_id"])  # type: ignore[attr-defined]
-    assert call["outcome"] == "opted_out"
+    assert call.outcome == "opted_out"
     assert call_runtime.store.verify_audit()[0]  # type: ignore[attr-defined]

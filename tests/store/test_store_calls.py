@@ -41,9 +41,9 @@ def test_grant_claim_and_record(store: Store) -> None:
     )
     store.finish_call(grant.call_id, "completed", {"v2v_ms": [420, 510]}, NOW + timedelta(minutes=2))
     call = store.get_call(grant.call_id)
-    assert call["outcome"] == "completed" and call["timings"] == {"v2v_ms": [420, 510]}
-    assert call["transcript"][1]["text"] == "my card is [CARD], email [EMAIL]"
-    assert call["phone"] == "+1******4567" and "slots" not in call
+    assert call.outcome == "completed" and call.timings == {"v2v_ms": [420, 510]}
+    assert call.transcript[1].text == "my card is [CARD], email [EMAIL]"
+    assert call.phone == "+1******4567" and not hasattr(call, "slots")
     assert store.verify_audit()[0] and store.healthy()
 
 
