@@ -16,10 +16,9 @@ from typing import Any
 
 import yaml
 
-from agent.compliance.guard import ProhibitedRule as PhraseRule
-from agent.compliance.guard import load_prohibited as load_phrase_rules
 from agent.dialogue.render import RenderError, template_slots
 from agent.dialogue.script import Handler, Script
+from agent.text.phrases import PhraseRule, load_phrase_rules
 
 __all__ = [
     "Finding",

@@ -6,13 +6,13 @@ The per-locale list (prompts/<locale>/prohibited.yaml) is the one the runtime gu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from agent.compliance.guard import find_prohibited
 from agent.dialogue.lint_base import Finding, LintContext, YamlPath, all_templates, rules_for
 from agent.dialogue.loader import ScriptError, read_yaml
+from agent.text.phrases import PhraseRule, find_phrase
 
 __all__ = ["check", "scan_raw"]
 
@@ -20,18 +20,20 @@ _FIX = "Rephrase the sentence without threats, impersonation or pressure."
 _SPOKEN = ("say", "disclosure", "ask")
 
 
+def _finding(file: str, line: int | None, text: str, rules: Sequence[PhraseRule]) -> Finding | None:
+    hit = find_phrase(text, rules)
+    if hit is None:
+        return None
+    rule, fragment = hit
+    return Finding(file, line, "prohibited-phrase", f"{rule.id}: {fragment!r} is prohibited content", _FIX)
+
+
 def check(ctx: LintContext) -> Iterator[Finding]:
     """Every sentence of a loaded script against the locale's prohibited list."""
     for path, text in all_templates(ctx.script):
-        hit = find_prohibited(text, ctx.rules.prohibited)
-        if hit is not None:
-            yield Finding(
-                ctx.file,
-                ctx.at(*path),
-                "prohibited-phrase",
-                f"{hit[0]}: {hit[1]!r} is prohibited content",
-                _FIX,
-            )
+        finding = _finding(ctx.file, ctx.at(*path), text, ctx.rules.prohibited)
+        if finding is not None:
+            yield finding
 
 
 def scan_raw(text: str, file: str, prompts_dir: Path) -> list[Finding]:
@@ -43,21 +45,13 @@ def scan_raw(text: str, file: str, prompts_dir: Path) -> list[Finding]:
     locale = (data.get("meta") or {}).get("locale") if isinstance(data, dict) else None
     if locale not in ("en-US", "zh-CN"):
         return []
-    rules = rules_for(prompts_dir, str(locale))
+    rules = rules_for(prompts_dir, str(locale)).prohibited
     out: list[Finding] = []
     for path, node in _strings(data, ()):
         if path[:1] in (("states",), ("global",)) and any(p in _SPOKEN for p in path):
-            hit = find_prohibited(node, rules.prohibited)
-            if hit is not None:
-                out.append(
-                    Finding(
-                        file,
-                        lines.get(path),
-                        "prohibited-phrase",
-                        f"{hit[0]}: {hit[1]!r} is prohibited content",
-                        _FIX,
-                    )
-                )
+            finding = _finding(file, lines.get(path), node, rules)
+            if finding is not None:
+                out.append(finding)
     return out
 
 

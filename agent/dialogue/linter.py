@@ -41,34 +41,11 @@ RULE_FAMILIES: tuple[RuleFamily, ...] = (
 )
 """Every rule family run on a loaded script, in reporting order."""
 
-# -- mapping load-time problems to rule ids ------------------------------------------------
-
-_ISSUE_RULES: tuple[tuple[str, str, str], ...] = (
-    ("not valid YAML", "yaml-syntax", "Correct the YAML syntax at this line."),
-    ("opt_out cannot be overridden", "opt-out-overridden", "Remove `opt_out` from this state's `expect`."),
-    ("is the opt-out key in every state", "opt-out-overridden", "Use a key other than the opt-out key here."),
-    ("is not declared under slots", "undefined-slot", "Declare the slot under `slots:` or fix its name."),
-    ("comes from the customer", "undefined-slot", "List the captured slot under this state's `needs`."),
-    (
-        "must carry the AI disclosure",
-        "disclosure-missing",
-        "Give the start state a `disclosure:` that says this is an AI and names the company.",
-    ),
-    ("only the start state carries", "disclosure-missing", "Move the disclosure into the start state."),
-    ("is not a state", "unknown-state", "Point this at a state defined under `states:`."),
-    ("is not defined under states", "unknown-state", "Name a defined state as `start`."),
-    ("is already defined in", "duplicate-script", "Give each script its own use_case and locale."),
-)
-
 
 def _from_issue(issue: ScriptIssue) -> Finding:
-    """A loader/model problem as a lint finding with the matching rule id."""
-    rule, fix = next(
-        ((r, f) for needle, r, f in _ISSUE_RULES if needle in issue.message),
-        ("script-invalid", "Correct this entry as the message says."),
-    )
+    """A loader/model problem as a lint finding; the issue carries its own rule id and fix."""
     message = f"{issue.where}: {issue.message}" if issue.where else issue.message
-    return Finding(issue.file, issue.line, rule, message.rstrip("."), fix)
+    return Finding(issue.file, issue.line, issue.rule, message.rstrip("."), issue.fix)
 
 
 # -- entry points ----------------------------------------------------------------------------
