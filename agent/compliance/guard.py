@@ -7,14 +7,11 @@ customer confirmed their identity). A failed verdict means: replace with the saf
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-
-import yaml
 
 from agent.compliance.speech import value_forms
+from agent.text.phrases import PhraseRule, find_phrase, load_phrase_rules, parse_phrase_rules
 
 # Slots that may be said to anyone: they identify the caller or ask for the right party.
 PUBLIC_SLOTS: frozenset[str] = frozenset(
@@ -35,28 +32,6 @@ PUBLIC_SLOTS: frozenset[str] = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
-class ProhibitedRule:
-    """One prohibited-content rule: literal terms and regular expressions, matched case-insensitively."""
-
-    id: str
-    description: str
-    terms: tuple[str, ...]
-    patterns: tuple[re.Pattern[str], ...]
-
-    def find(self, text: str) -> str | None:
-        """The first matching fragment of `text`, or None."""
-        low = text.lower()
-        for term in self.terms:
-            if term.lower() in low:
-                return term
-        for pattern in self.patterns:
-            match = pattern.search(text)
-            if match:
-                return match.group(0)
-        return None
-
-
-@dataclass(frozen=True, slots=True)
 class GuardVerdict:
     """ok, or the rule that failed with a short detail (never the slot value itself)."""
 
@@ -68,34 +43,15 @@ class GuardVerdict:
 OK = GuardVerdict(True)
 
 
-def parse_prohibited(text: str) -> tuple[ProhibitedRule, ...]:
-    """Parse a prohibited.yaml document: `rules: [{id, description, terms: [...], patterns: [...]}]`."""
-    doc = yaml.safe_load(text) or {}
-    rules: list[ProhibitedRule] = []
-    for raw in doc.get("rules", []):
-        rules.append(
-            ProhibitedRule(
-                id=str(raw["id"]),
-                description=str(raw.get("description", "")),
-                terms=tuple(str(t) for t in raw.get("terms", []) or []),
-                patterns=tuple(re.compile(str(p), re.I) for p in raw.get("patterns", []) or []),
-            )
-        )
-    return tuple(rules)
+ProhibitedRule = PhraseRule
+parse_prohibited = parse_phrase_rules
+load_prohibited = load_phrase_rules
 
 
-def load_prohibited(prompts_dir: Path, locale: str) -> tuple[ProhibitedRule, ...]:
-    """Read prompts/<locale>/prohibited.yaml (the one file read in this package)."""
-    return parse_prohibited((prompts_dir / locale / "prohibited.yaml").read_text(encoding="utf-8"))
-
-
-def find_prohibited(text: str, rules: Sequence[ProhibitedRule]) -> tuple[str, str] | None:
+def find_prohibited(text: str, rules: Sequence[PhraseRule]) -> tuple[str, str] | None:
     """(rule id, matched fragment) for the first prohibited rule the text breaks; the linter uses it too."""
-    for rule in rules:
-        hit = rule.find(text)
-        if hit is not None:
-            return rule.id, hit
-    return None
+    hit = find_phrase(text, rules)
+    return (hit[0].id, hit[1]) if hit is not None else None
 
 
 _ZH_NUM = "零〇一二三四五六七八九十百千万亿两幺"
@@ -134,7 +90,7 @@ def find_form(text: str, forms: set[str]) -> str | None:
 def check(
     text: str,
     *,
-    prohibited: Sequence[ProhibitedRule],
+    prohibited: Sequence[PhraseRule],
     slots: Mapping[str, str],
     right_party_confirmed: bool,
 ) -> GuardVerdict:

@@ -6,8 +6,8 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from agent.dialogue.normalize import MONTHS_EN as _MONTHS
-from agent.dialogue.normalize import ZH_DIGITS, cardinal_en, cardinal_zh, ordinal_en
+from agent.text.numbers import MONTHS_EN as _MONTHS
+from agent.text.numbers import ZH_DIGITS, cardinal_en, cardinal_zh, ordinal_en
 
 MONTHS_EN = [m.lower() for m in _MONTHS]  # lower-case: the guard compares normalised text
 _ONES = [cardinal_en(n) for n in range(10)]

@@ -11,19 +11,22 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from agent.dialogue.script import Path, Script, ScriptProblems
+from agent.dialogue.problems import INVALID, INVALID_FIX, Path, ScriptProblems
+from agent.dialogue.script import Script
 
 __all__ = ["ScriptError", "ScriptIssue", "load_script", "load_script_text", "load_scripts", "read_yaml"]
 
 
 @dataclass(frozen=True, slots=True)
 class ScriptIssue:
-    """One problem in a script file: where it is and what is wrong."""
+    """One problem in a script file: where it is, what is wrong, its lint rule id and a one-line fix."""
 
     file: str
     line: int | None
     where: str
     message: str
+    rule: str = INVALID
+    fix: str = INVALID_FIX
 
     def __str__(self) -> str:
         at = f"{self.file}:{self.line}" if self.line else self.file
@@ -84,7 +87,15 @@ def read_yaml(text: str, file: str = "<string>") -> tuple[Any, dict[Path, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise ScriptError([ScriptIssue(file, line, "", f"not valid YAML: {exc.problem or exc}")]) from exc
+        issue = ScriptIssue(
+            file,
+            line,
+            "",
+            f"not valid YAML: {exc.problem or exc}",
+            "yaml-syntax",
+            "Correct the YAML syntax at this line.",
+        )
+        raise ScriptError([issue]) from exc
     finally:
         loader.dispose()
     lines: dict[Path, int] = {}
@@ -134,9 +145,14 @@ def _issues(exc: ValidationError, lines: dict[Path, int], file: str) -> list[Scr
         error = (err.get("ctx") or {}).get("error")
         clean = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or "(" in p)))
         if isinstance(error, ScriptProblems):
-            for path, message in error.problems:
-                full = (*clean, *path)
-                out.append(ScriptIssue(file, _line_for(full, lines) or 1, ".".join(map(str, full)), message))
+            for problem in error.problems:
+                full = (*clean, *problem.path)
+                line = _line_for(full, lines) or 1
+                out.append(
+                    ScriptIssue(
+                        file, line, ".".join(map(str, full)), problem.message, problem.rule, problem.fix
+                    )
+                )
             continue
         message = str(err["msg"]).removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
@@ -206,6 +222,8 @@ def load_scripts(directory: str | FsPath) -> dict[tuple[str, str], Script]:
                     script.line_of("meta", "use_case"),
                     "meta.use_case",
                     f"{key[0]} / {key[1]} is already defined in {scripts[key].source}",
+                    "duplicate-script",
+                    "Give each script its own use_case and locale.",
                 )
             )
             continue

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -17,7 +17,8 @@ from pydantic import (
 )
 
 from agent.dialogue.events import Outcome
-from agent.dialogue.render import RenderError, template_slots
+from agent.dialogue.problems import Path, Problem, ScriptProblems, opt_out_overridden, reference_problems
+from agent.dialogue.render import template_slots
 
 __all__ = [
     "ACCOUNT_SLOT_TYPES",
@@ -33,8 +34,6 @@ __all__ = [
     "SlotSpec",
     "State",
 ]
-
-Path: TypeAlias = tuple[str | int, ...]
 
 ACCOUNT_SLOT_TYPES = frozenset({"money", "date"})
 """Slot types that are account details unless a slot says `account_detail: false`."""
@@ -81,14 +80,6 @@ Text = Annotated[str, BeforeValidator(_as_str)]
 
 class _Model(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True, populate_by_name=True)
-
-
-class ScriptProblems(ValueError):
-    """Cross-reference problems in a script, each with the path of the offending entry."""
-
-    def __init__(self, problems: list[tuple[Path, str]]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(f"{'.'.join(map(str, p))}: {m}" for p, m in problems))
 
 
 class Meta(_Model):
@@ -189,19 +180,19 @@ class Globals(_Model):
     def _shape(self) -> Globals:
         if not self.ask_is_ai.say:
             raise ScriptProblems(
-                [(("ask_is_ai",), "ask_is_ai needs a `say`: the truthful answer that this is an AI")]
+                [Problem(("ask_is_ai",), "ask_is_ai needs a `say`: the truthful answer that this is an AI")]
             )
         if self.ask_is_ai.end is not None or self.ask_is_ai.goto is not None:
             raise ScriptProblems(
-                [(("ask_is_ai",), "ask_is_ai answers and carries on; it takes no `goto` or `end`")]
+                [Problem(("ask_is_ai",), "ask_is_ai answers and carries on; it takes no `goto` or `end`")]
             )
         for name in ("unknown", "no_input"):
             handler: Handler = getattr(self, name)
             if handler.resumes:
                 message = f"{name} needs `goto` (a closing state) or `end` for when its limit is reached"
-                raise ScriptProblems([((name,), message)])
+                raise ScriptProblems([Problem((name,), message)])
         if self.max_duration.end is None:
-            raise ScriptProblems([(("max_duration",), "max_duration needs `end: <outcome>`")])
+            raise ScriptProblems([Problem(("max_duration",), "max_duration needs `end: <outcome>`")])
         return self
 
 
@@ -240,9 +231,10 @@ class State(_Model):
         if "opt_out" in self.expect:
             raise ScriptProblems(
                 [
-                    (
+                    opt_out_overridden(
                         ("expect", "opt_out"),
                         "opt_out cannot be overridden by a state; the global opt-out handler always applies",
+                        "Remove `opt_out` from this state's `expect`.",
                     )
                 ]
             )
@@ -250,7 +242,7 @@ class State(_Model):
             extra = [k for k in ("expect", "dtmf", "no_input", "fallback", "ask") if getattr(self, k)]
             if extra:
                 message = f"a closing state (end: {self.end}) cannot have {', '.join(extra)}"
-                raise ScriptProblems([((extra[0],), message)])
+                raise ScriptProblems([Problem((extra[0],), message)])
         elif not self.expect:
             raise ValueError("a state needs `expect` (intent: next state) or `end: <outcome>`")
         return self
@@ -293,7 +285,7 @@ class Script(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> Script:
-        problems = list(_reference_problems(self))
+        problems = list(reference_problems(self))
         if problems:
             raise ScriptProblems(problems)
         return self
@@ -353,62 +345,3 @@ class Script(_Model):
 
 
 _GLOBAL_FIELDS = frozenset(Globals.model_fields)
-
-
-def _reference_problems(script: Script) -> Iterator[tuple[Path, str]]:
-    """Everything that names a state or slot that does not exist, or breaks an engine rule."""
-    states, slots = script.states, script.slots
-    captured = script.captured_slots
-    if script.start not in states:
-        yield ("start",), f"start state {script.start!r} is not defined under states"
-    elif not states[script.start].disclosure:
-        yield ("states", script.start), "the start state must carry the AI disclosure (`disclosure:`)"
-
-    def check_goto(path: Path, target: str | None) -> Iterator[tuple[Path, str]]:
-        if target is not None and target not in states:
-            yield path, f"{target!r} is not a state"
-
-    def check_slots(path: Path, text: str, allowed_captured: frozenset[str]) -> Iterator[tuple[Path, str]]:
-        try:
-            names = template_slots(text)
-        except RenderError as exc:
-            yield path, str(exc)
-            return
-        for name in names:
-            if name not in slots:
-                yield path, f"slot {{{name}}} is not declared under slots"
-            elif name in captured and name not in allowed_captured:
-                yield path, f"slot {{{name}}} comes from the customer; list it under this state's `needs`"
-
-    for name, state in states.items():
-        base: Path = ("states", name)
-        if name != script.start and state.disclosure:
-            yield (*base, "disclosure"), "only the start state carries the AI disclosure"
-        for intent, target in state.expect.items():
-            yield from check_goto((*base, "expect", intent), target)
-        for slot, target in state.needs.items():
-            yield from check_goto((*base, "needs", slot), target)
-            if slot not in slots:
-                yield (*base, "needs", slot), f"slot {slot!r} is not declared under slots"
-        for key in ("no_input", "fallback"):
-            handler = getattr(state, key)
-            if handler is not None:
-                yield from check_goto((*base, key, "goto"), handler.goto)
-        digit = script.opt_out_key
-        if state.dtmf.get(digit, "opt_out") != "opt_out":
-            meaning = state.dtmf[digit]
-            yield (
-                (*base, "dtmf", digit),
-                f"key {digit} is the opt-out key in every state; it cannot mean {meaning!r}",
-            )
-        allowed = frozenset(state.needs)
-        for field, index, text in state.templates():
-            head, _, tail = field.partition(".")
-            path = (*base, head, tail, index) if tail else (*base, head, index)
-            yield from check_slots(path, text, allowed)
-    for gname in _GLOBAL_FIELDS:
-        handler = getattr(script.globals, gname)
-        if isinstance(handler, Handler):
-            yield from check_goto(("global", gname, "goto"), handler.goto)
-        for index, text in enumerate(handler.say):
-            yield from check_slots(("global", gname, "say", index), text, frozenset())
