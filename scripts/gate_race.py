@@ -8,7 +8,8 @@ grants == cap in every row.
     PYTHONPATH=$PWD python scripts/gate_race.py --store sqlite --nodes 1 --requests 20 50
     PYTHONPATH=$PWD python scripts/gate_race.py --store pg --nodes 2 --requests 50 --case cn_daily
 
-Cases: us_7in7 (US, 7 attempts in 7 days: cap 7), cn_daily (CN, 6 a day: cap 6).
+Cases: us_7in7 (US, 7 attempts in 7 days: cap 7), cn_daily (CN, 6 a day: cap 6), us_rest
+(US, a conversation just happened: no call for 7 days, cap 0).
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ PG = os.environ.get("VOICE_AGENT_TEST_PG", "postgresql+psycopg://postgres@127.0.
 CASES = {
     "us_7in7": {"jurisdiction": "US", "phone": "+1415555{n:04d}", "cap": 7},
     "cn_daily": {"jurisdiction": "CN", "phone": "+86138{n:08d}", "cap": 6},
+    "us_rest": {"jurisdiction": "US", "phone": "+1415556{n:04d}", "cap": 0, "conversation": True},
 }
+HASH_KEY = "race-probe-hash-key"
 
 NODE = textwrap.dedent(
     """
@@ -47,7 +50,7 @@ NODE = textwrap.dedent(
     url, port, key = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     settings = Settings()
     settings.store.url = url
-    settings.store.phone_hash_key = "race-probe-hash-key"
+    settings.store.phone_hash_key = sys.argv[4]
     settings.server.api_keys = [key]
     store = Store.open(url, settings.store.phone_hash_key)
     runtime = Runtime(settings=settings, engines=None, store=store)
@@ -100,12 +103,28 @@ async def wait_ready(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("node not ready")
 
 
+def talk_once(url: str, customer_id: str) -> None:
+    """One granted, claimed call on which the customer talked: the rest days start now."""
+    from agent.store import CallGrant, CallRequest, Store
+
+    store = Store.open(url, HASH_KEY)
+    try:
+        req = CallRequest("servicing", "repayment_reminder", customer_id, debt_id="race-debt")
+        grant = store.request_call(req)
+        assert isinstance(grant, CallGrant), grant
+        now = datetime.now(UTC)
+        store.claim_call(grant.call_id, grant.token, now)
+        store.finish_call(grant.call_id, "completed", {}, now, conversation=True)
+    finally:
+        store.close()
+
+
 async def run_case(url: str, nodes: int, requests: int, case: str, n: int) -> dict[str, object]:
     spec = CASES[case]
     ports = [free_port() for _ in range(nodes)]
     env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", os.getcwd())}
     procs = [
-        subprocess.Popen([sys.executable, "-c", NODE, url, str(p), KEY], env=env) for p in ports
+        subprocess.Popen([sys.executable, "-c", NODE, url, str(p), KEY, HASH_KEY], env=env) for p in ports
     ]
     try:
         bases = [f"http://127.0.0.1:{p}" for p in ports]
@@ -126,6 +145,8 @@ async def run_case(url: str, nodes: int, requests: int, case: str, n: int) -> di
         reply.raise_for_status()
         cid = reply.json()["customer_id"]
         body = {"customer_id": cid, "purpose": "servicing", "debt_id": "race-debt"}
+        if spec.get("conversation"):
+            await asyncio.to_thread(talk_once, url, cid)
         started = time.perf_counter()
         replies = await asyncio.gather(
             *(clients[i % nodes].post("/v1/calls", json=body) for i in range(requests))

@@ -143,7 +143,7 @@ async def request_call(body: CallIn, request: Request) -> Any:
         slots=dict(body.slots),
     )
     try:
-        result = await _run(_store(request).request_call, req, _now())
+        result = await _run(_store(request).request_call, req)  # time read inside the lock
     except ApiError as exc:
         return _answer(exc)
     if isinstance(result, CallGrant):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +13,8 @@ from agent.compliance import audit
 from agent.compliance.redact import redact
 from agent.store.models import AuditEventRow, AuditHeadRow
 from agent.store.records import AuditReport
+
+AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # audit.format_at
 
 
 def redact_data(value: Any) -> Any:
@@ -29,9 +31,16 @@ def redact_data(value: Any) -> Any:
 def append(
     s: Session, kind: str, data: Mapping[str, Any], now: datetime, call_id: str | None = None
 ) -> audit.AuditEvent:
-    """Append one event inside the caller's transaction, holding the chain-head row lock."""
+    """Append one event inside the caller's transaction, holding the chain-head row lock.
+
+    `at` never goes back along seq: an event whose own time is earlier than its predecessor's
+    (a transaction that took its time before another committed, or a node whose clock lags)
+    is stamped with the predecessor's time.
+    """
     head = s.execute(select(AuditHeadRow).where(AuditHeadRow.id == 1).with_for_update()).scalar_one()
-    ev = audit.next_event(head.seq, head.hash, kind, redact_data(dict(data)), now, call_id)
+    last = s.get(AuditEventRow, head.seq) if head.seq else None
+    at = max(now, parse_at(last.at)) if last is not None else now
+    ev = audit.next_event(head.seq, head.hash, kind, redact_data(dict(data)), at, call_id)
     s.add(
         AuditEventRow(
             seq=ev.seq,
@@ -45,6 +54,11 @@ def append(
     )
     head.seq, head.hash = ev.seq, ev.hash
     return ev
+
+
+def parse_at(at: str) -> datetime:
+    """The datetime of a chain timestamp (the inverse of audit.format_at)."""
+    return datetime.strptime(at, AT_FORMAT).replace(tzinfo=UTC)
 
 
 def _event(r: AuditEventRow) -> audit.AuditEvent:

@@ -6,7 +6,7 @@ import hmac
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -31,7 +31,11 @@ def lock_subject(s: Session, phone_hash: str) -> None:
 
 
 def history(s: Session, customer_id: str, now: datetime) -> list[gate.Attempt]:
-    """The customer's recent allowed attempts, as the pure gate reads them."""
+    """Every committed attempt of the customer in the look-back, as the pure gate reads them.
+
+    An attempt stamped after `now` (another node's clock running ahead) still counts: its
+    stamp is clamped to `now`, so the caps hold whatever the clocks say (SPEC 7.11).
+    """
     rows = s.execute(
         select(AttemptRow).where(
             AttemptRow.customer_id == customer_id,
@@ -39,16 +43,23 @@ def history(s: Session, customer_id: str, now: datetime) -> list[gate.Attempt]:
             AttemptRow.at >= now - timedelta(days=HISTORY_DAYS),
         )
     ).scalars()
-    return [gate.Attempt(r.at, r.purpose, r.debt_id, r.method, r.conversation) for r in rows]
+    return [gate.Attempt(min(r.at, now), r.purpose, r.debt_id, r.method, r.conversation) for r in rows]
 
 
-def request_call(s: Session, ctx: StoreContext, req: CallRequest, now: datetime) -> CallGrant | CallRefusal:
-    """Run the gate; record the attempt (grant) or the refusal, with an audit event."""
+def request_call(
+    s: Session, ctx: StoreContext, req: CallRequest, clock: Callable[[], datetime]
+) -> CallGrant | CallRefusal:
+    """Run the gate; record the attempt (grant) or the refusal, with an audit event.
+
+    The decision time is read from `clock` only once the subject lock is held, so every
+    earlier holder's attempt is committed, visible and stamped no later than ours.
+    """
     cust = customers.find(s, ctx, req)
     juris = ctx.jurisdiction(req.jurisdiction or (cust.jurisdiction if cust else None))
     phone_hash = cust.phone_hash if cust else ctx.phone_hash_or_none(req.phone, juris)
     if phone_hash:
         lock_subject(s, phone_hash)
+    now = clock()
     profile = get_profile(juris)
     if profile is not None and ctx.max_attempts_per_day is not None:
         profile = tighten(profile, daily_cap=ctx.max_attempts_per_day)

@@ -9,9 +9,9 @@ worker thread, never from the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
@@ -30,6 +30,11 @@ SCOPES = suppression.SCOPES
 NO_CONVERSATION = calls.NO_CONVERSATION
 
 
+def utcnow() -> datetime:
+    """The store's default clock: aware UTC."""
+    return datetime.now(UTC)
+
+
 class Store:
     """Calls, turns, attempts, suppression, consent and the audit chain, on SQLite or PostgreSQL."""
 
@@ -41,8 +46,10 @@ class Store:
         default_jurisdiction: str = "US",
         token_ttl_s: int = 300,
         max_attempts_per_day: int | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._engine = engine
+        self._clock = clock
         self._ctx = StoreContext(
             phone_hash_key=phone_hash_key,
             default_jurisdiction=default_jurisdiction,
@@ -61,6 +68,7 @@ class Store:
         token_ttl_s: int = 300,
         max_attempts_per_day: int | None = None,
         busy_timeout_ms: int = 5000,
+        clock: Callable[[], datetime] = utcnow,
     ) -> Store:
         """Connect, run migrations, and return the store; StoreUnavailable when that fails."""
         if not phone_hash_key:
@@ -76,6 +84,7 @@ class Store:
             default_jurisdiction=default_jurisdiction,
             token_ttl_s=token_ttl_s,
             max_attempts_per_day=max_attempts_per_day,
+            clock=clock,
         )
 
     def close(self) -> None:
@@ -165,10 +174,15 @@ class Store:
 
     # -- the gate -------------------------------------------------------------------------------
 
-    def request_call(self, req: CallRequest, now: datetime) -> CallGrant | CallRefusal:
-        """Run the pre-call gate; record the attempt (grant) or the refusal, with an audit event."""
+    def request_call(self, req: CallRequest, now: datetime | None = None) -> CallGrant | CallRefusal:
+        """Run the pre-call gate; record the attempt (grant) or the refusal, with an audit event.
+
+        Without `now` the decision time is read from the store's clock inside the subject lock,
+        which is what keeps the caps under concurrency (SPEC 7.11); tests pass a fixed time.
+        """
+        clock = self._clock if now is None else (lambda: now)
         with self._tx() as s:
-            return gate_flow.request_call(s, self._ctx, req, now)
+            return gate_flow.request_call(s, self._ctx, req, clock)
 
     def claim_call(self, call_id: str, token: str | None, now: datetime) -> ClaimedCall:
         """Exchange a call token (token=None: a proven shared secret) for the call; else InvalidToken."""
