@@ -4,7 +4,8 @@ Every record, whether from `structlog.get_logger()` or a plain `logging.getLogge
 goes through the same processors: context variables (the call id bound with `bind_call`),
 level, logger name, an ISO timestamp, exception text, then `redact_event`, which runs every
 string value through `agent.compliance.redact` so phone numbers, cards, ID numbers and emails
-never reach a log line.
+never reach a log line. A value longer than MAX_VALUE_CHARS (a traceback: MAX_EXCEPTION_CHARS) is
+cut, with a marker, before it is redacted: one hostile message cannot make a log line expensive.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import IO, Any
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from agent.compliance.redact import redact
+from agent.compliance.redact import redact, truncate
 from agent.config import LoggingConfig
 
 NOT_REDACTED = frozenset({"timestamp", "level", "logger", "call_id", "say_id"})
@@ -26,26 +27,35 @@ NOT_REDACTED = frozenset({"timestamp", "level", "logger", "call_id", "say_id"})
 
 _HANDLER_TAG = "_voice_agent_handler"
 
+MAX_VALUE_CHARS = 1024
+"""Longest string value a log line carries; longer ones are cut with a marker before redaction."""
+MAX_EXCEPTION_CHARS = 20000
+"""Longest formatted traceback a log line carries."""
 
-def _redact_value(value: Any) -> Any:
-    """Redact a string, or the strings inside a list, tuple or dict."""
+
+def _redact_value(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
+    """Redact a string (cut to `limit` first), or the strings inside a list, tuple or dict."""
     if isinstance(value, str):
-        return redact(value)
+        return redact(truncate(value, limit))
     if isinstance(value, Mapping):
-        return {k: _redact_value(v) for k, v in value.items()}
+        return {k: _redact_value(v, limit) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return type(value)(_redact_value(v) for v in value)
+        return type(value)(_redact_value(v, limit) for v in value)
     if isinstance(value, bytes | int | float | bool) or value is None:
         return value
-    return redact(str(value))
+    return redact(truncate(str(value), limit))
 
 
 def redact_event(_logger: WrappedLogger, _method: str, event: EventDict) -> EventDict:
-    """structlog processor: mask PII in every value except our own ids and times."""
+    """structlog processor: mask PII in every value except our own ids and times (those are only cut)."""
     for key, value in list(event.items()):
-        if key in NOT_REDACTED or key.startswith("_"):
+        if key.startswith("_"):
             continue
-        event[key] = _redact_value(value)
+        if key in NOT_REDACTED:
+            if isinstance(value, str):
+                event[key] = truncate(value, MAX_VALUE_CHARS)
+            continue
+        event[key] = _redact_value(value, MAX_EXCEPTION_CHARS if key == "exception" else MAX_VALUE_CHARS)
     return event
 
 
