@@ -24,9 +24,9 @@ from agent.compliance.guard import load_prohibited
 from agent.config import Settings
 from agent.dialogue.registry import ScriptRegistry
 from agent.nlu.factory import build_nlu
-from agent.server.ws import CLOSE_POLICY, CLOSE_TRY_AGAIN, Refused
 from agent.store.errors import InvalidToken, StoreUnavailable
 from agent.transports.base import CallStart
+from agent.transports.closes import CLOSE_POLICY, CLOSE_TRY_AGAIN, Refused
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,9 @@ class Runtime:
     async def admit(self, start: CallStart) -> CallSetup:
         """Check the start message's credentials and build the call's setup.
 
-        Every call was granted by the pre-call gate (POST /v1/calls). The gateway proves it
-        with that call's token, or with its shared secret (then the call id alone suffices).
+        Every call was granted by the pre-call gate (POST /v1/calls): the start message must
+        name that call. The gateway proves it may run it with the call's token, or with its
+        shared secret in place of the token; a secret never stands in for the grant itself.
         """
         if not start.call_id:
             raise Refused("the start message names no call_id; get one from POST /v1/calls")
@@ -142,7 +143,7 @@ class Runtime:
         expected = self.settings.transports.shared_secrets.get(start.protocol)
         if not expected:
             return False
-        return start.secret is not None and hmac.compare_digest(start.secret, expected)
+        return start.secret is not None and hmac.compare_digest(start.secret.encode(), expected.encode())
 
     def recorder(self) -> CallRecorder:
         """How calls write to the store."""

@@ -14,6 +14,7 @@ next inbound frame (within 20 ms); a late echo for one of them is ignored.
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Callable, Mapping
 
@@ -33,7 +34,9 @@ from agent.transports.base import (
 )
 from agent.transports.common import (
     CLOSE_POLICY,
+    CLOSE_TOO_BIG,
     CLOSE_UNSUPPORTED,
+    MAX_TEXT_CHARS,
     InboundAudio,
     MarkLedger,
     OutboundAudio,
@@ -41,14 +44,16 @@ from agent.transports.common import (
     batch,
     check_binary,
     check_digit,
+    check_fields,
+    clip,
     dumps,
-    log,
     opt_str,
     param_str,
     parse_object,
 )
 
 MAX_MESSAGE_BYTES = 65500  # Asterisk closes the socket and hangs up on anything bigger
+MIN_FRAME_MS, MAX_FRAME_MS = 10, 150  # the ptime range Asterisk's codecs allow
 INFO_EVENTS = frozenset({"MEDIA_BUFFERING_COMPLETED", "QUEUE_DRAINED", "STATUS", "DTMF_BEGIN"})
 SAFE_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 CREDENTIAL_KEYS = ("call_id", "token", "secret")
@@ -65,13 +70,56 @@ def _codec(fmt: str) -> tuple[int, int, Callable[[bytes], np.ndarray], Callable[
     if fmt in SLIN_RATES:
         return SLIN_RATES[fmt], 2, l16le_decode, l16le_encode
     raise ProtocolError(
-        f"unsupported Asterisk media format {fmt!r}; dial with c(ulaw), c(alaw), c(slin) or c(slin16)",
+        f"unsupported Asterisk media format {clip(fmt)}; dial with c(ulaw), c(alaw), c(slin) or c(slin16)",
         CLOSE_UNSUPPORTED,
     )
 
 
+def _frame_size(value: object, rate: int, width: int) -> int:
+    """optimal_frame_size: whole samples, 10 to 150 ms of audio (Asterisk's ptime range), <= 65,500 bytes.
+
+    Tiny frames would make every second of agent audio hundreds of encode calls and messages.
+    """
+    size = int(value) if isinstance(value, str) and value.isdigit() and len(value) < 7 else value
+    per_ms = rate * width / 1000
+    low, high = int(per_ms * MIN_FRAME_MS), min(int(per_ms * MAX_FRAME_MS), MAX_MESSAGE_BYTES)
+    if not isinstance(size, int) or isinstance(size, bool) or size % width or not low <= size <= high:
+        raise ProtocolError(
+            f"optimal_frame_size must be a multiple of {width} bytes from {low} to {high} "
+            f"({MIN_FRAME_MS}-{MAX_FRAME_MS} ms), got {clip(value)}"
+        )
+    return size
+
+
+def channel_variables(variables: Mapping[object, object]) -> dict[str, object]:
+    """Channel variables by name with Asterisk's inheritance underscores removed (_X, __X -> X).
+
+    `Set(_CALL_ID=...)` reaches the WebSocket channel as CALL_ID, `Set(__CALL_ID=...)` as
+    __CALL_ID; either means CALL_ID. Two spellings with different values are refused.
+    """
+    named: dict[str, object] = {}
+    for key, value in variables.items():
+        name = str(key).lstrip("_")
+        if not name:
+            continue
+        if name in named and named[name] != value:
+            raise ProtocolError(f"channel variables disagree on {clip(name)}", CLOSE_POLICY)
+        named[name] = value
+    return named
+
+
+def _lookup(named: Mapping[str, object], key: str) -> object:
+    """A channel variable by case-insensitive name; conflicting spellings are refused."""
+    values = {repr(v): v for k, v in named.items() if k.lower() == key}
+    if len(values) > 1:
+        raise ProtocolError(f"channel variables disagree on {key.upper()}", CLOSE_POLICY)
+    return next(iter(values.values()), None)
+
+
 def parse_plain(text: str) -> dict[str, object]:
     """`EVENT key:value key:value [bare]` -> {"event": EVENT, key: value, "correlation_id": bare}."""
+    if len(text) > MAX_TEXT_CHARS:
+        raise ProtocolError(f"Asterisk frame of {len(text)} chars exceeds {MAX_TEXT_CHARS}", CLOSE_TOO_BIG)
     head, *tokens = text.split()
     msg: dict[str, object] = {"event": head}
     for token in tokens:
@@ -80,6 +128,7 @@ def parse_plain(text: str) -> dict[str, object]:
             msg[key] = value
         else:
             msg.setdefault("correlation_id", token)
+    check_fields(msg, "Asterisk")
     return msg
 
 
@@ -95,7 +144,8 @@ class AsteriskAdapter:
     ) -> None:
         self._query = dict(query or {})
         auth = basic_auth(headers)
-        self._auth_user, self._auth_password = auth if auth else (None, None)
+        self._auth_user: str | None = auth[0] if auth else None
+        self._auth_password: str | None = auth[1] if auth else None
         self.json_mode = True
         self.frame_bytes = 0
         self._width = 1
@@ -140,50 +190,71 @@ class AsteriskAdapter:
             return [Ignored(event)]
         if event == "MEDIA_START":
             raise ProtocolError("MEDIA_START was already received", CLOSE_POLICY)
-        log.info("asterisk: ignoring unknown event %r", event)
-        return [Ignored(f"unknown event {event}")]
+        if event == "ERROR":  # Asterisk refused something we sent
+            return [Ignored("Asterisk ERROR", anomaly=True, detail=clip(msg.get("error_text"), 120))]
+        return [Ignored("unknown event", anomaly=True, detail=clip(event))]
 
     def _start(self, text: str) -> CallStart:
         """MEDIA_START: format, frame size, channel ids and channel variables."""
         self.json_mode = text.lstrip().startswith("{")
         msg = parse_object(text, "Asterisk MEDIA_START") if self.json_mode else parse_plain(text)
         if msg.get("event") != "MEDIA_START":
-            got = str(msg.get("event"))[:40]
-            raise ProtocolError(f"expected MEDIA_START first, got {got!r}", CLOSE_POLICY)
-        fmt = msg.get("format", self._query.get("format"))
+            raise ProtocolError(f"expected MEDIA_START first, got {clip(msg.get('event'))}", CLOSE_POLICY)
+        fmt = msg.get("format")
         if not isinstance(fmt, str):
             raise ProtocolError("MEDIA_START lacks 'format'; dial with c(<codec>) on Asterisk 20.16+/22.6+")
         rate, width, decode, encode = _codec(fmt)
-        size = msg.get("optimal_frame_size")
-        size = int(size) if isinstance(size, str) and size.isdigit() else size
-        valid = isinstance(size, int) and not isinstance(size, bool) and 0 < size <= MAX_MESSAGE_BYTES
-        if not valid or size % width:  # type: ignore[operator]
-            raise ProtocolError(f"optimal_frame_size must be a positive multiple of {width}, got {size!r}")
+        size = _frame_size(msg.get("optimal_frame_size"), rate, width)
         variables = msg.get("channel_variables", {})
         if not isinstance(variables, dict):
             raise ProtocolError("channel_variables must be an object")
-        lower = {str(k).lower(): v for k, v in variables.items()}
+        named = channel_variables(variables)
+        creds = self._credentials(named, msg) if self.json_mode else self._plain_credentials(msg)
         self.frame_bytes, self._width = size, width
         self._in = InboundAudio(rate, decode)
         self._out = OutboundAudio(rate, size // width, encode)
-
-        def cred(key: str) -> str | None:
-            return opt_str(lower.get(key)) or opt_str(self._query.get(key))
-
         params = {k: param_str(v) for k, v in msg.items() if k not in ("event", "channel_variables")}
-        params.update(
-            {str(k): param_str(v) for k, v in variables.items() if str(k).lower() not in CREDENTIAL_KEYS}
-        )
+        params.update({k: param_str(v) for k, v in named.items() if k.lower() not in CREDENTIAL_KEYS})
         if self._auth_user:
             params["auth_user"] = self._auth_user
         return CallStart(
             protocol=self.protocol,
-            call_id=cred("call_id"),
-            token=cred("token"),
-            secret=self._auth_password or cred("secret"),
+            call_id=creds.get("call_id"),
+            token=creds.get("token"),
+            secret=self._auth_password or creds.get("secret"),
             params=params,
             wire_rate=rate,
         )
+
+    def _credentials(self, named: Mapping[str, object], msg: Mapping[str, object]) -> dict[str, str]:
+        """JSON mode: call credentials only from this channel's own variables, never the URI query.
+
+        Asterisk keeps `v()` URI parameters on the shared websocket_client and sends them again
+        on later calls, so a query may belong to another call.
+        """
+        creds = {k: v for k in CREDENTIAL_KEYS if (v := opt_str(_lookup(named, k))) is not None}
+        if "call_id" not in creds:
+            stale = " (call credentials in the URI query are ignored: Asterisk reuses them across calls)"
+            raise ProtocolError(
+                "MEDIA_START channel_variables carry no CALL_ID: Set(_CALL_ID=...) and Set(_TOKEN=...) "
+                "before Dial (without the leading underscore the WebSocket channel does not inherit them)"
+                + (stale if any(k in self._query for k in CREDENTIAL_KEYS) else ""),
+                CLOSE_POLICY,
+            )
+        return creds
+
+    def _plain_credentials(self, msg: Mapping[str, object]) -> dict[str, str]:
+        """Plain-text mode has no channel variables: trust the query only if it names this channel."""
+        channel = opt_str(msg.get("channel_id"))
+        claimed = opt_str(self._query.get("channel_id"))
+        if channel is None or claimed is None or not hmac.compare_digest(channel.encode(), claimed.encode()):
+            raise ProtocolError(
+                "plain-text chan_websocket: the URI query's call credentials are not proven to belong "
+                "to this channel (Asterisk reuses v() parameters across calls); dial with f(json) and "
+                "Set(_CALL_ID=...)/Set(_TOKEN=...), or put channel_id=<this channel's id> in the query",
+                CLOSE_POLICY,
+            )
+        return {k: v for k in CREDENTIAL_KEYS if (v := opt_str(self._query.get(k))) is not None}
 
     def _mark_processed(self, msg: Mapping[str, object]) -> InboundEvent:
         cid = opt_str(msg.get("correlation_id"))
@@ -192,8 +263,7 @@ class AsteriskAdapter:
         name = self._ids.pop(cid, None)
         cleared = self._marks.resolve(name) if name is not None else None
         if cleared is None:
-            log.info("asterisk: MEDIA_MARK_PROCESSED for unknown correlation_id %r", cid)
-            return Ignored("unknown mark")
+            return Ignored("mark echo for an unknown correlation_id", anomaly=True, detail=clip(cid))
         if cleared:
             return Ignored("stale mark")  # already reported as cleared after FLUSH_MEDIA
         return MarkEcho(name, cleared=False)  # type: ignore[arg-type]

@@ -27,6 +27,7 @@ from agent.transports.base import (
 )
 from agent.transports.common import (
     CLOSE_POLICY,
+    CLOSE_TOO_BIG,
     FRAME_MS,
     InboundAudio,
     OutboundAudio,
@@ -35,6 +36,7 @@ from agent.transports.common import (
     batch,
     check_binary,
     check_digit,
+    clip,
     dumps,
     log,
     opt_str,
@@ -46,6 +48,7 @@ RATES = (8000, 16000, 24000, 32000, 44100, 48000, 64000)
 MAX_FRAMES_PER_MESSAGE = 50  # 1 s of audio per binary frame at most
 MAX_PENDING_MARKS = 30  # mod_audio_fork keeps at most 30 marks queued
 CREDENTIAL_KEYS = ("call_id", "token", "secret")
+MAX_METADATA_TEXT = 4096  # a non-JSON FreeSWITCH metadata string
 INFO_TYPES = frozenset({"playDone", "transcription", "transfer", "error", "json"})
 
 
@@ -63,7 +66,8 @@ class AudioForkAdapter:
     ) -> None:
         self._query = dict(query or {})
         auth = basic_auth(headers)
-        self._auth_user, self._auth_password = auth if auth else (None, None)
+        self._auth_user: str | None = auth[0] if auth else None
+        self._auth_password: str | None = auth[1] if auth else None
         self._started = False
         self._channels = 1
         self.in_rate = self.default_rate
@@ -87,8 +91,7 @@ class AudioForkAdapter:
             return [Ignored(kind)]
         if not isinstance(kind, str) and not isinstance(msg.get("event"), str):
             raise ProtocolError(f"a {self.protocol} control message needs a string 'type' or 'event'")
-        log.info("%s: ignoring unknown message %s", self.protocol, kind or msg.get("event"))
-        return [Ignored(f"unknown message {kind or msg.get('event')}")]
+        return [Ignored("unknown message", anomaly=True, detail=clip(kind or msg.get("event")))]
 
     def on_binary(self, data: bytes) -> list[InboundEvent]:
         if self._in is None:
@@ -144,6 +147,11 @@ class AudioForkAdapter:
         """Parse the metadata frame; FreeSWITCH allows any string, jambonz always sends JSON."""
         if self.metadata_must_be_json or text.lstrip().startswith("{"):
             return parse_object(text, f"{self.protocol} metadata")
+        if len(text) > MAX_METADATA_TEXT:
+            raise ProtocolError(
+                f"{self.protocol} metadata text of {len(text)} chars exceeds {MAX_METADATA_TEXT}",
+                CLOSE_TOO_BIG,
+            )
         return {"metadata_text": text}
 
     def _mark(self, msg: Mapping[str, object]) -> MarkEcho:
@@ -152,7 +160,7 @@ class AudioForkAdapter:
             raise ProtocolError("a mark message needs data.name as a string")
         event = data.get("event")
         if event not in ("playout", "cleared"):
-            raise ProtocolError(f"mark data.event must be 'playout' or 'cleared', got {event!r}")
+            raise ProtocolError(f"mark data.event must be 'playout' or 'cleared', got {clip(event)}")
         self._pending_marks = max(0, self._pending_marks - 1)
         return MarkEcho(str(data["name"]), cleared=event == "cleared")
 

@@ -13,6 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
+from agent.transports.closes import CLOSE_UNSUPPORTED
+
 INTERNAL_RATE = 16000
 
 WireMessage = str | bytes  # str = a WebSocket text frame, bytes = a binary frame
@@ -68,9 +70,15 @@ class FlowControl:
 
 @dataclass(frozen=True, slots=True)
 class Ignored:
-    """A message understood and deliberately ignored (keep-alives, statuses)."""
+    """A message understood and deliberately ignored (keep-alives, statuses).
 
-    what: str
+    With `anomaly`, a message the protocol does not define here (an unknown event, an echo
+    of a mark never sent): the socket runner logs those at a limited rate, never one by one.
+    """
+
+    what: str  # what it was (a short fixed phrase for anomalies, so they can be counted)
+    anomaly: bool = False
+    detail: str = ""  # the offending value, clipped (anomalies only)
 
 
 InboundEvent = CallStart | AudioIn | DtmfIn | MarkEcho | PeerHangup | FlowControl | Ignored
@@ -79,7 +87,7 @@ InboundEvent = CallStart | AudioIn | DtmfIn | MarkEcho | PeerHangup | FlowContro
 class ProtocolError(ValueError):
     """The peer sent something that breaks the protocol; the connection is closed with `close_code`."""
 
-    def __init__(self, message: str, close_code: int = 1003) -> None:
+    def __init__(self, message: str, close_code: int = CLOSE_UNSUPPORTED) -> None:
         super().__init__(message)
         self.close_code = close_code
 

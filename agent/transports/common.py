@@ -13,34 +13,26 @@ import numpy as np
 
 from agent.audio.resample import StreamResampler
 from agent.transports.base import INTERNAL_RATE, ProtocolError
+from agent.transports.closes import CLOSE_POLICY, CLOSE_TOO_BIG, CLOSE_UNSUPPORTED
+from agent.transports.wire_limits import MAX_FIELD_CHARS, MAX_TEXT_CHARS, check_fields, clip, parse_object
+
+__all__ = [
+    "CLOSE_POLICY", "CLOSE_TOO_BIG", "CLOSE_UNSUPPORTED", "DTMF_KEYS", "FRAME_MS", "MAX_BINARY_BYTES",
+    "MAX_FIELD_CHARS", "MAX_TEXT_CHARS", "InboundAudio", "MarkLedger", "OutboundAudio", "as_rate",
+    "b64decode_strict", "basic_auth", "batch", "check_binary", "check_digit", "check_fields", "clip",
+    "dumps", "log", "opt_str", "param_str", "parse_object",
+]
 
 log = logging.getLogger("agent.transports")
 
 DTMF_KEYS = frozenset("0123456789*#ABCD")
-MAX_TEXT_CHARS = 64 * 1024  # control frames are small; anything bigger is abuse or a bug
 MAX_BINARY_BYTES = 64 * 1024  # 20 ms at 48 kHz stereo L16 is 3,840 bytes; leave ample room
-CLOSE_UNSUPPORTED = 1003  # WebSocket: data the endpoint cannot accept
-CLOSE_POLICY = 1008  # WebSocket: policy violation (sequence, auth shape)
-CLOSE_TOO_BIG = 1009  # WebSocket: message too big
 FRAME_MS = 20
 
 
 def dumps(obj: Mapping[str, object]) -> str:
     """Compact JSON for a control frame."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-
-
-def parse_object(text: str, what: str) -> dict[str, object]:
-    """Parse a bounded JSON text frame that must be an object; ProtocolError otherwise."""
-    if len(text) > MAX_TEXT_CHARS:
-        raise ProtocolError(f"{what} text frame of {len(text)} chars exceeds {MAX_TEXT_CHARS}", CLOSE_TOO_BIG)
-    try:
-        msg = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ProtocolError(f"{what} text frame is not JSON: {exc.msg}") from exc
-    if not isinstance(msg, dict):
-        raise ProtocolError(f"{what} message must be a JSON object, got {type(msg).__name__}")
-    return msg
 
 
 def check_binary(data: bytes, what: str, align: int = 2) -> None:
@@ -60,14 +52,14 @@ def b64decode_strict(payload: object, what: str) -> bytes:
     try:
         return base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise ProtocolError(f"{what} is not valid base64: {exc}") from exc
+        raise ProtocolError(f"{what} is not valid base64") from exc
 
 
 def check_digit(value: object) -> str:
     """A DTMF key as one of 0-9 * # A-D."""
     digit = str(value).upper() if isinstance(value, (str, int)) else ""
     if digit not in DTMF_KEYS:
-        raise ProtocolError(f"dtmf digit must be one of 0-9 * # A-D, got {value!r}")
+        raise ProtocolError(f"dtmf digit must be one of 0-9 * # A-D, got {clip(value)}")
     return digit
 
 
@@ -109,7 +101,7 @@ def as_rate(value: object, allowed: tuple[int, ...], what: str) -> int:
         elif text.isdigit():
             rate = int(text)
     if rate is None or rate not in allowed:
-        raise ProtocolError(f"{what} must be one of {allowed}, got {value!r}")
+        raise ProtocolError(f"{what} must be one of {allowed}, got {clip(value)}")
     return rate
 
 

@@ -8,7 +8,6 @@ call-progress events (`agent`, `transcript`, `turn`, `state`). See README "Nativ
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import numpy as np
@@ -27,13 +26,19 @@ from agent.transports.base import (
     ProtocolError,
     WireMessage,
 )
+from agent.transports.common import (
+    CLOSE_POLICY,
+    as_rate,
+    check_binary,
+    check_digit,
+    clip,
+    dumps,
+    opt_str,
+    parse_object,
+)
 
 SUPPORTED_RATES = (8000, 16000, 24000, 48000)
-DTMF_KEYS = set("0123456789*#ABCD")
-
-
-def _dumps(obj: Mapping[str, object]) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+GRANTED_KEYS = ("script", "locale", "use_case", "slots")  # decided by POST /v1/calls, never by `start`
 
 
 class NativeAdapter:
@@ -52,62 +57,57 @@ class NativeAdapter:
         self._rs_out: StreamResampler | None = None
 
     def on_text(self, text: str) -> list[InboundEvent]:
-        try:
-            msg = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ProtocolError(f"text frame is not JSON: {exc.msg}") from exc
-        if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
+        msg = parse_object(text, "native")
+        kind = msg.get("type")
+        if not isinstance(kind, str):
             raise ProtocolError("a control message must be a JSON object with a string 'type'")
-        kind = msg["type"]
         if not self._started:
             if kind != "start":
-                raise ProtocolError(f"expected a 'start' message first, got '{kind}'")
+                raise ProtocolError(f"expected a 'start' message first, got {clip(kind)}")
             return [self._start(msg)]
         if kind == "dtmf":
-            digit = str(msg.get("digit", ""))
-            if digit not in DTMF_KEYS:
-                raise ProtocolError(f"dtmf digit must be one of 0-9 * # A-D, got {digit!r}")
-            return [DtmfIn(digit)]
+            return [DtmfIn(check_digit(msg.get("digit", "")))]
         if kind == "mark":
             return [MarkEcho(str(msg.get("name", "")), cleared=bool(msg.get("cleared", False)))]
         if kind == "hangup":
-            return [PeerHangup(str(msg.get("reason", "client")))]
+            return [PeerHangup(clip(msg.get("reason", "client"), 60))]
         if kind == "ping":
             return [Ignored("ping")]
         if kind == "start":
             raise ProtocolError("'start' was already received")
-        raise ProtocolError(f"unknown message type '{kind}'")
+        raise ProtocolError(f"unknown message type {clip(kind)}")
 
     def _start(self, msg: Mapping[str, object]) -> CallStart:
-        rate = msg.get("sample_rate", INTERNAL_RATE)
-        if rate not in SUPPORTED_RATES:
-            raise ProtocolError(f"sample_rate must be one of {SUPPORTED_RATES}, got {rate!r}")
-        assert isinstance(rate, int)
+        """`start`: the call id from POST /v1/calls, its token (or the native shared secret), the rate.
+
+        The script, locale and slots were fixed when the gate granted the call; a start that
+        tries to choose them is refused rather than silently ignored.
+        """
+        chosen = [key for key in GRANTED_KEYS if key in msg]
+        if chosen:
+            raise ProtocolError(
+                f"'start' may not set {', '.join(chosen)}: the call's script, locale and slots come from "
+                "POST /v1/calls; send only call_id, token (or secret) and sample_rate",
+                CLOSE_POLICY,
+            )
+        rate = as_rate(msg.get("sample_rate", INTERNAL_RATE), SUPPORTED_RATES, "sample_rate")
         self._rate = rate
         if rate != INTERNAL_RATE:
             self._rs_in = StreamResampler(rate, INTERNAL_RATE)
             self._rs_out = StreamResampler(INTERNAL_RATE, rate)
         self._started = True
-        params: dict[str, str] = {}
-        for key in ("script", "locale", "use_case"):
-            if isinstance(msg.get(key), str):
-                params[key] = str(msg[key])
-        if isinstance(msg.get("slots"), dict):
-            params["slots"] = _dumps(msg["slots"])  # type: ignore[arg-type]
         return CallStart(
             protocol=self.protocol,
-            call_id=_opt_str(msg.get("call_id")),
-            token=_opt_str(msg.get("token")),
-            secret=_opt_str(msg.get("secret")),
-            params=params,
+            call_id=opt_str(msg.get("call_id")),
+            token=opt_str(msg.get("token")),
+            secret=opt_str(msg.get("secret")),
             wire_rate=rate,
         )
 
     def on_binary(self, data: bytes) -> list[InboundEvent]:
         if not self._started:
             raise ProtocolError("audio before 'start'")
-        if len(data) % 2:
-            raise ProtocolError("PCM16 audio frames must have an even number of bytes")
+        check_binary(data, "native", align=2)
         pcm = l16le_decode(data)
         if self._rs_in is not None:
             pcm = self._rs_in.process(pcm)
@@ -118,21 +118,17 @@ class NativeAdapter:
         return [l16le_encode(pcm)] if len(pcm) else []
 
     def clear(self) -> list[WireMessage]:
-        return [_dumps({"type": "clear"})]
+        return [dumps({"type": "clear"})]
 
     def mark(self, name: str) -> list[WireMessage]:
-        return [_dumps({"type": "mark", "name": name})]
+        return [dumps({"type": "mark", "name": name})]
 
     def hangup(self, reason: str) -> list[WireMessage]:
-        return [_dumps({"type": "hangup", "reason": reason})]
+        return [dumps({"type": "hangup", "reason": reason})]
 
     def notify(self, event: Mapping[str, object]) -> list[WireMessage]:
-        return [_dumps(event)]
+        return [dumps(event)]
 
     def accepted(self, call_id: str) -> list[WireMessage]:
         """The server's answer to `start`, once the call is admitted."""
-        return [_dumps({"type": "started", "call_id": call_id, "sample_rate": self._rate})]
-
-
-def _opt_str(value: object) -> str | None:
-    return str(value) if isinstance(value, (str, int)) and str(value) else None
+        return [dumps({"type": "started", "call_id": call_id, "sample_rate": self._rate})]

@@ -29,6 +29,7 @@ from agent.transports.base import (
 )
 from agent.transports.common import (
     CLOSE_POLICY,
+    CLOSE_TOO_BIG,
     CLOSE_UNSUPPORTED,
     FRAME_MS,
     InboundAudio,
@@ -37,6 +38,7 @@ from agent.transports.common import (
     b64decode_strict,
     batch,
     check_digit,
+    clip,
     dumps,
     log,
     opt_str,
@@ -79,7 +81,7 @@ class TwilioAdapter:
             return [Ignored("connected")]
         if self.stream_sid is None:
             if event != "start":
-                raise ProtocolError(f"expected 'connected' or 'start' first, got '{event}'", CLOSE_POLICY)
+                raise ProtocolError(f"expected 'connected' or 'start' first, got {clip(event)}", CLOSE_POLICY)
             return [self._start(msg)]
         self._check_stream(msg, event)
         if self._stopped:
@@ -95,8 +97,7 @@ class TwilioAdapter:
             return [PeerHangup("stop")]
         if event == "start":
             raise ProtocolError("'start' was already received", CLOSE_POLICY)
-        log.info("twilio: ignoring unknown event %r", event)
-        return [Ignored(f"unknown event {event}")]
+        return [Ignored("unknown event", anomaly=True, detail=clip(event))]
 
     def on_binary(self, data: bytes) -> list[InboundEvent]:
         raise ProtocolError("Twilio Media Streams sends only JSON text frames, got a binary frame")
@@ -115,7 +116,8 @@ class TwilioAdapter:
             encoding, rate = fmt.get("encoding", "audio/x-mulaw"), fmt.get("sampleRate", WIRE_RATE)
             if encoding != "audio/x-mulaw" or rate != WIRE_RATE or fmt.get("channels", 1) != 1:
                 raise ProtocolError(
-                    f"unsupported Twilio media format {encoding} {rate} Hz; expected audio/x-mulaw 8000 mono",
+                    f"unsupported Twilio media format {clip(encoding)} {clip(rate)} Hz; "
+                    "expected audio/x-mulaw 8000 mono",
                     CLOSE_UNSUPPORTED,
                 )
         custom = start.get("customParameters", {})
@@ -141,7 +143,8 @@ class TwilioAdapter:
         sid = msg.get("streamSid")
         if sid is not None and sid != self.stream_sid:
             raise ProtocolError(
-                f"'{event}' for streamSid {sid!r}, this socket carries {self.stream_sid!r}", CLOSE_POLICY
+                f"{clip(event)} for streamSid {clip(sid)}, this socket carries {self.stream_sid!r}",
+                CLOSE_POLICY,
             )
         self._seq(msg)
 
@@ -151,7 +154,7 @@ class TwilioAdapter:
         if raw is None:
             return
         if not isinstance(raw, (str, int)) or not str(raw).isdigit():
-            raise ProtocolError(f"sequenceNumber must be a numeric string, got {raw!r}")
+            raise ProtocolError(f"sequenceNumber must be a numeric string, got {clip(raw)}")
         seq = int(raw)
         if self._last_seq and seq != self._last_seq + 1:
             log.debug("twilio: sequenceNumber %d after %d", seq, self._last_seq)
@@ -162,9 +165,11 @@ class TwilioAdapter:
         track = media.get("track", "inbound")
         payload = b64decode_strict(media.get("payload"), "media.payload")
         if len(payload) > MAX_PAYLOAD_BYTES:
-            raise ProtocolError(f"media.payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}", 1009)
+            raise ProtocolError(
+                f"media.payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}", CLOSE_TOO_BIG
+            )
         if track not in ("inbound", "inbound_track"):
-            return [Ignored(f"media track {track}")]
+            return [Ignored(f"media track {track}")]  # a bounded field; never logged
         return [AudioIn(self._in.process(payload))] if payload else [Ignored("empty media")]
 
     def _mark(self, msg: Mapping[str, object]) -> list[InboundEvent]:
@@ -173,8 +178,7 @@ class TwilioAdapter:
             raise ProtocolError("mark.name must be a string")
         cleared = self._marks.resolve(name)
         if cleared is None:
-            log.info("twilio: echo of a mark never sent: %r", name)
-            return [Ignored("unknown mark")]
+            return [Ignored("echo of a mark never sent", anomaly=True, detail=clip(name))]
         return [MarkEcho(name, cleared=cleared)]
 
     # ---- outbound ------------------------------------------------------------------
@@ -226,5 +230,5 @@ def _obj(msg: Mapping[str, object], key: str) -> dict[str, object]:
     """A required nested object."""
     value = msg.get(key)
     if not isinstance(value, dict):
-        raise ProtocolError(f"'{msg.get('event')}' needs an object '{key}'")
+        raise ProtocolError(f"{clip(msg.get('event'))} needs an object '{key}'")
     return value

@@ -17,7 +17,7 @@ START = {"event": "MEDIA_START", "connection_id": "e226e283", "channel": "WebSoc
          "channel_id": "pbx1-123.999", "format": "ulaw", "optimal_frame_size": 160, "ptime": 20,
          "channel_variables": {"CALL_ID": "c-1", "TOKEN": "t-1", "CAMPAIGN": "may"}}
 PLAIN = (
-    "MEDIA_START connection_id:e226e283 channel:WebSocket/e226e283 "
+    "MEDIA_START connection_id:e226e283 channel:WebSocket/e226e283 channel_id:pbx1-7.1 "
     "format:slin16 optimal_frame_size:640 ptime:20"
 )
 
@@ -50,9 +50,10 @@ def test_media_start_json() -> None:
     assert a.accepted("c-1") == [j({"command": "ANSWER"}).replace(" ", "")]
 
 
-def test_media_start_plain_text_and_query_credentials() -> None:
+def test_media_start_plain_text_and_query_credentials_that_name_this_channel() -> None:
     auth = "Basic " + base64.b64encode(b"asterisk:s3cret").decode()
-    a = AsteriskAdapter(headers={"authorization": auth}, query={"call_id": "c-7", "token": "t-7"})
+    query = {"call_id": "c-7", "token": "t-7", "channel_id": "pbx1-7.1"}
+    a = AsteriskAdapter(headers={"authorization": auth}, query=query)
     (ev,) = a.on_text(PLAIN)
     assert isinstance(ev, CallStart)
     assert (ev.call_id, ev.token, ev.secret, ev.wire_rate) == ("c-7", "t-7", "s3cret", 16000)
@@ -61,6 +62,52 @@ def test_media_start_plain_text_and_query_credentials() -> None:
     assert a.accepted("c") == ["ANSWER"] and a.clear() == ["FLUSH_MEDIA"] and a.hangup("x") == ["HANGUP"]
     assert a.mark("utt-1")[-1] == "MARK_MEDIA utt-1"
     assert a.on_text("MEDIA_MARK_PROCESSED correlation_id:utt-1") == [MarkEcho("utt-1", cleared=False)]
+
+
+@pytest.mark.parametrize("query", [
+    {"call_id": "c-7", "token": "t-7"},  # v() params Asterisk may have kept from an earlier call
+    {"call_id": "c-7", "token": "t-7", "channel_id": "pbx1-6.1"},  # written for another channel
+    {},
+])
+def test_plain_text_query_credentials_not_proven_for_this_channel_are_refused(query: dict[str, str]) -> None:
+    with pytest.raises(ProtocolError) as refused:
+        AsteriskAdapter(query=query).on_text(PLAIN)
+    assert refused.value.close_code == 1008 and "f(json)" in str(refused.value)
+
+
+@pytest.mark.parametrize("names", [
+    ("CALL_ID", "TOKEN"),  # set on the WebSocket channel itself (ARI variables)
+    ("_CALL_ID", "_TOKEN"),  # as some builds report a once-inherited variable
+    ("__CALL_ID", "__TOKEN"),  # Set(__CALL_ID=...): inherited forever, arrives with its underscores
+    ("call_id", "Token"),
+])
+def test_channel_variables_with_or_without_inheritance_underscores(names: tuple[str, str]) -> None:
+    variables = {names[0]: "c-9", names[1]: "t-9", "__CAMPAIGN": "june"}
+    a = AsteriskAdapter()
+    (ev,) = a.on_text(j({**START, "channel_variables": variables}))
+    assert isinstance(ev, CallStart) and (ev.call_id, ev.token) == ("c-9", "t-9")
+    assert ev.params["CAMPAIGN"] == "june"
+    assert not any(k.lstrip("_").lower() in ("call_id", "token") for k in ev.params)
+
+
+def test_channel_variables_that_disagree_are_refused() -> None:
+    for variables in ({"CALL_ID": "c-1", "__CALL_ID": "c-2"}, {"CALL_ID": "c-1", "call_id": "c-2"}):
+        with pytest.raises(ProtocolError) as refused:
+            AsteriskAdapter().on_text(j({**START, "channel_variables": {**variables, "TOKEN": "t"}}))
+        assert refused.value.close_code == 1008
+
+
+def test_json_mode_takes_credentials_only_from_the_channel_never_from_a_stale_query() -> None:
+    """Two consecutive calls on one websocket_client: Asterisk sends the first call's v() query again."""
+    stale = {"call_id": "c-first", "token": "t-first"}
+    second = AsteriskAdapter(query=stale)
+    (ev,) = second.on_text(j({**START, "channel_variables": {"__CALL_ID": "c-second", "__TOKEN": "t-second"}}))
+    assert isinstance(ev, CallStart) and (ev.call_id, ev.token) == ("c-second", "t-second")
+    third = AsteriskAdapter(query=stale)  # a call whose dialplan set no variables: refused, never c-first
+    with pytest.raises(ProtocolError) as refused:
+        third.on_text(j({**START, "channel_variables": {"CAMPAIGN": "june"}}))
+    assert refused.value.close_code == 1008
+    assert "_CALL_ID" in str(refused.value) and "ignored" in str(refused.value)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +131,10 @@ def test_events() -> None:
     assert a.on_text(j({"event": "MEDIA_XON"})) == [FlowControl(paused=False)]
     for name in ("STATUS", "QUEUE_DRAINED", "MEDIA_BUFFERING_COMPLETED", "DTMF_BEGIN"):
         assert a.on_text(j({"event": name})) == [Ignored(name)]
-    assert isinstance(a.on_text(j({"event": "SOMETHING_NEW"}))[0], Ignored)
+    (unknown,) = a.on_text(j({"event": "SOMETHING_NEW"}))
+    assert unknown == Ignored("unknown event", anomaly=True, detail="'SOMETHING_NEW'")
+    (error,) = a.on_text(j({"event": "ERROR", "error_text": "bad command"}))
+    assert isinstance(error, Ignored) and error.anomaly and "bad command" in error.detail
 
 
 def test_marks_processed_and_flush_resolves_older_marks_as_cleared() -> None:
@@ -138,13 +188,26 @@ def test_commands_are_spelled_exactly() -> None:
         j({**START, "optimal_frame_size": 0}),
         j({**START, "optimal_frame_size": 321, "format": "slin"}),
         j({**START, "optimal_frame_size": "big"}),
+        j({**START, "optimal_frame_size": 2, "format": "slin16"}),  # 1 sample: hundreds of messages a second
+        j({**START, "optimal_frame_size": 40}),  # 5 ms of ulaw
+        j({**START, "optimal_frame_size": 1600}),  # 200 ms of ulaw
+        j({**START, "optimal_frame_size": 160.0}),
+        j({**START, "optimal_frame_size": "9" * 5000}),
+        j({**START, "format": "d" * 32000}),
         j({**START, "channel_variables": ["x"]}),
         "HELLO there",
     ],
 )
 def test_bad_media_start(first: str) -> None:
-    with pytest.raises(ProtocolError):
+    with pytest.raises(ProtocolError) as refused:
         AsteriskAdapter().on_text(first)
+    assert len(str(refused.value)) < 400  # hostile values are clipped in the reason
+
+
+@pytest.mark.parametrize(("fmt", "size"), [("ulaw", 80), ("ulaw", 1200), ("slin16", 320), ("slin16", 4800)])
+def test_frame_sizes_from_10_to_150_ms_are_accepted(fmt: str, size: int) -> None:
+    a = started(format=fmt, optimal_frame_size=size)
+    assert a.frame_bytes == size
 
 
 @pytest.mark.parametrize(
