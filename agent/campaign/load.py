@@ -63,11 +63,17 @@ class BucketLoad:
             return None
         lo = max(self.start(best), start_utc)
         hi = min(self.start(best + 1), end_utc)
-        seconds = max(int((hi - lo).total_seconds()) // 60, 1)
-        at = lo + timedelta(minutes=(h >> 16) % seconds)
+        minutes = max(int((hi - lo).total_seconds()) // 60, 1)
+        at = lo + timedelta(minutes=(h >> 16) % minutes)
         at = min(at, end_utc - timedelta(seconds=1))
         self.counts[best] += 1
         return at
+
+    def fill(self, start_utc: datetime, end_utc: datetime) -> float:
+        """How full [start, end) is already, 0 (empty) to 1 (every bucket at capacity)."""
+        first, last = self.index(start_utc), self.index(end_utc - timedelta(microseconds=1))
+        used = sum(min(self.counts.get(i, 0), self.capacity) for i in range(first, last + 1))
+        return used / (self.capacity * (last - first + 1))
 
     def release(self, at: datetime) -> None:
         """Forget one planned attempt (it was dialled, or re-planned)."""

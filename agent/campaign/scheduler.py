@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import chain
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -82,6 +83,8 @@ class Load(Protocol):
 
     def pick(self, start_utc: datetime, end_utc: datetime, key: str) -> datetime | None: ...
 
+    def fill(self, start_utc: datetime, end_utc: datetime) -> float: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Tuning:
@@ -91,6 +94,8 @@ class Tuning:
     discount_per_day: float = 0.85  # a slot d days later scores discount**d
     explore: float = 0.3  # bonus per standard deviation of the answer estimate (try unknown hours)
     backoff_max_doublings: int = 3  # after k unanswered in a row, wait delay * 2**min(k-1, this)
+    load_penalty: float = 0.5  # a full hour scores (1 - this) of an empty one: spreads the day evenly
+    shortlist: int = 12  # best hours re-scored with their load
 
 
 def _count(attempts: Sequence[Placed], result: Result) -> int:
@@ -201,19 +206,32 @@ def plan_next(
         for hour in range(start_t.hour, end_t.hour + (1 if end_t.minute else 0)):
             lo = max(time(hour), start_t)
             hi = min(time(hour + 1) if hour < 23 else time.max, end_t)
-            if lo >= hi or datetime.combine(day, hi, tzinfo=UTC) - noon <= earliest:
+            if lo >= hi:
+                continue
+            if offset == 0 and datetime.combine(day, hi, tzinfo=UTC) - noon <= earliest:
                 continue  # (exact conversion below; the noon offset is only a cheap filter)
             how = day.weekday() * 24 + hour
             candidates.append((float(score[how]) * weight, day, lo, hi, float(mean[how])))
     candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
-    fallback: Plan | None = None
-    for _score, day, lo, hi, p in candidates:
-        slot_lo = max(_local_to_utc(day, lo, zone), _ceil_minute(earliest))
-        slot_hi = _local_to_utc(day, hi, zone)
-        if slot_lo >= slot_hi:
-            continue
+    floor = _ceil_minute(earliest)
+
+    def exact(c: tuple[float, date, time, time, float]) -> tuple[float, datetime, datetime, float] | None:
+        value, day, lo, hi, p = c
+        slot_lo, slot_hi = max(_local_to_utc(day, lo, zone), floor), _local_to_utc(day, hi, zone)
+        return (value, slot_lo, slot_hi, p) if slot_lo < slot_hi else None
+
+    head = [x for x in map(exact, candidates[: tuning.shortlist]) if x is not None]
+    if load is None:
+        first = head[0] if head else next((x for x in map(exact, candidates) if x is not None), None)
+        return Plan(first[1], first[3]) if first else Stop("no_slot_in_horizon")
+    # among the best hours, prefer the emptier ones, so the day's calls spread over the window
+    head = [(v * (1.0 - tuning.load_penalty * load.fill(lo, hi)), lo, hi, p) for v, lo, hi, p in head]
+    head.sort(key=lambda c: (-c[0], c[1]))
+    fallback: Plan | None = Plan(head[0][1], head[0][3]) if head else None
+    rest = (x for x in map(exact, candidates[tuning.shortlist :]) if x is not None)
+    for _v, slot_lo, slot_hi, p in chain(head, rest):
         fallback = fallback or Plan(slot_lo, p)
-        at = load.pick(slot_lo, slot_hi, state.member.key) if load is not None else slot_lo
+        at = load.pick(slot_lo, slot_hi, state.member.key)
         if at is not None:
             return Plan(at, p)
     return fallback or Stop("no_slot_in_horizon")
