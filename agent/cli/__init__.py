@@ -17,7 +17,7 @@ app.command("serve", help=serve.__doc__)(serve.serve)
 app.command("demo", help=demo.__doc__)(demo.demo)
 app.add_typer(models.app, name="models")
 
-for _name in ("audit", "suppression", "lint", "nlu", "chat", "preview", "talk", "bench"):
+for _name in ("audit", "suppression", "lint", "nlu", "chat", "preview", "talk", "bench", "campaign"):
     try:
         _module = __import__(f"agent.cli.{_name}", fromlist=["app"])
     except ModuleNotFoundError as _exc:  # a sub-command not built yet

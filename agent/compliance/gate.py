@@ -3,7 +3,10 @@
 Checks run in this order and the first failure is the reason:
 `unknown_purpose`, `unknown_jurisdiction`, `not_registered`, `invalid_timezone`,
 `suppressed`, `no_lawful_basis`, `no_consent`, `outside_window`, `recent_conversation`,
-`cap_daily`, `cap_7day`. Allowed decisions carry reason `ok`.
+`cap_daily`, `cap_7day`, `caller_id_unregistered`, `caller_id_changed`. Allowed decisions
+carry reason `ok`. The caller-ID checks (SPEC 7.10) run only when the intent names the
+lender's registered numbers: the presented number must be one of them, and the same one
+every earlier attempt to this customer presented (no rotation to get past blocking).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ REASONS: tuple[str, ...] = (
     "recent_conversation",
     "cap_daily",
     "cap_7day",
+    "caller_id_unregistered",
+    "caller_id_changed",
 )
 
 
@@ -69,6 +74,8 @@ class CallIntent:
     debt_id: str | None = None
     method: str = "voice"
     profile: Profile | None = None  # a tightened profile; None = the jurisdiction's own
+    caller_id: str | None = None  # the number the call presents (E.164)
+    registered_caller_ids: frozenset[str] | None = None  # the lender's numbers; None = not checked
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +87,7 @@ class Attempt:
     debt_id: str | None = None
     method: str = "voice"
     conversation: bool = False
+    caller_id: str | None = None  # the number that attempt presented, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +163,12 @@ def decide(
         count = sum(1 for _a, day in days if _within(day, today, 7))
         if count >= rules.seven_day_cap:
             return _refuse("cap_7day", f"{count} attempts in 7 days; cap {rules.seven_day_cap}")
+    if request.registered_caller_ids is not None:
+        if request.caller_id not in request.registered_caller_ids:
+            return _refuse("caller_id_unregistered", f"caller ID {request.caller_id!r} is not registered")
+        shown = {a.caller_id for a in history if a.caller_id and a.caller_id in request.registered_caller_ids}
+        if shown and request.caller_id not in shown:
+            return _refuse("caller_id_changed", f"this customer was called from {sorted(shown)[0]}")
     return GateDecision(True, "ok", f"{local:%Y-%m-%d %H:%M} local")
 
 

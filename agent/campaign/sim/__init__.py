@@ -1,0 +1,1 @@
+"""The campaign simulator: simulated customers, the virtual-clock run, an independent checker."""

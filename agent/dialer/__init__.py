@@ -1,0 +1,1 @@
+"""The dialer: pacing by real capacity and each gateway's control API."""
