@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,10 +27,30 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class RoleKey(Section):
+    """An API key with a name (shown in the audit trail) and the roles it holds."""
+
+    name: str = Field(min_length=1, max_length=64)  # who holds the key, e.g. dialer-1
+    key: str = Field(min_length=16)  # the secret itself (voice-agent keys generate makes one)
+    roles: list[str] = Field(min_length=1)  # names from agent/server/roles.py: operator, compliance, ...
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, roles: list[str]) -> list[str]:
+        from agent.server.roles import permissions
+
+        permissions(roles)  # UnknownRole (a ValueError) names the bad one
+        return roles
+
+
 class ServerConfig(Section):
     host: str = "127.0.0.1"  # address `voice-agent serve` binds to
     port: int = Field(8080, ge=0, le=65535)  # TCP port (0 = any free port)
-    api_keys: list[str] = ["dev-key-change-me"]  # keys accepted in X-API-Key for REST
+    api_keys: list[str] = ["dev-key-change-me"]  # simple form: each key has the admin role (demo, dev)
+    role_keys: list[RoleKey] = []  # keys with roles: [{name: dialer-1, key: ..., roles: [dialer]}]
+    metrics_public: bool = True  # false: /metrics needs a key with metrics-read
+    docs_public: bool = True  # false: /docs, /redoc and /openapi.json need a key with docs-read
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)  # largest REST request body (a CSV import)
     max_message_bytes: int = 65536  # largest WebSocket message a peer may send
     public_url: str = ""  # base URL the gateways reach us at (for docs and signature checks)
 
@@ -75,6 +95,8 @@ class DialogueConfig(Section):
 class StoreConfig(Section):
     url: str = "sqlite:///var/voice-agent.db"  # SQLAlchemy URL; PostgreSQL for several nodes
     phone_hash_key: str = "change-me-phone-hash-key"  # HMAC key for stored phone numbers
+    data_key: str = "dm9pY2UtYWdlbnQgc2hpcHBlZCBkZXYgZGF0YSBrZXk="  # AES-256-GCM key, base64: names, slots
+    sweep_every_s: int = Field(60, ge=1)  # how often expired grants and dead claimed calls are closed
 
 
 class ComplianceConfig(Section):

@@ -64,13 +64,7 @@ class Runtime:
         if store is None:
             from agent.store.store import Store
 
-            store = Store.open(
-                settings.store.url,
-                settings.store.phone_hash_key,
-                default_jurisdiction=settings.compliance.jurisdiction,
-                token_ttl_s=settings.compliance.token_ttl_s,
-                max_attempts_per_day=settings.compliance.max_attempts_per_day,
-            )
+            store = Store.from_settings(settings)
         runtime = cls(settings=settings, engines=engines, store=store)
         runtime.reload_scripts()
         runtime.cache = SpeechCache(runtime._synthesize, settings.engines.tts_cache_entries)

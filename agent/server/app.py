@@ -9,6 +9,9 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from agent.server.auth import OpsGuard
+from agent.server.errors import install_error_handlers
+from agent.server.lifecycle import lifespan
 from agent.server.metrics import Metrics
 from agent.server.ws import run_call_socket
 from agent.transports import ADAPTERS
@@ -22,7 +25,10 @@ def create_app(runtime: Any) -> FastAPI:
         title="voice-agent",
         summary="A compliant voice-agent runtime for consumer-finance calls.",
         version="0.1.0",
+        lifespan=lifespan,
     )
+    install_error_handlers(app, runtime.settings.server.max_body_bytes)
+    app.add_middleware(OpsGuard)
     app.state.runtime = runtime
     app.state.settings = runtime.settings
     app.state.store = runtime.store

@@ -3,14 +3,46 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from agent.store.records import CallRecord
 
 Purpose = Literal["servicing", "marketing"]
 Scope = Literal["all", "marketing"]
+DialResult = Literal["no_answer", "busy", "failed", "voicemail", "carrier_announcement"]
+
+
+def _no_nul(value: str) -> str:
+    """A NUL byte is never meaningful in a field (and PostgreSQL refuses it)."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("is not an IANA time zone such as America/New_York") from exc
+    return value
+
+
+# String fields: bounded length and no NUL, checked before anything else reads them.
+NoNul = AfterValidator(_no_nul)
+Phone = Annotated[str, StringConstraints(min_length=3, max_length=32), NoNul]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), NoNul]
+Text64 = Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]
+Source = Annotated[str, StringConstraints(min_length=1, max_length=128), NoNul]
+Text128 = Annotated[str, StringConstraints(min_length=1, max_length=128), NoNul]
+Text500 = Annotated[str, StringConstraints(max_length=500), NoNul]
+Text2000 = Annotated[str, StringConstraints(max_length=2000), NoNul]
+Zone = Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul, AfterValidator(_zone)]
+Reason = Annotated[str, StringConstraints(min_length=3, max_length=500), NoNul]
+Method = Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,16}$")]
 
 
 def _default_basis() -> dict[Purpose, str]:
@@ -25,13 +57,13 @@ class Body(BaseModel):
 
 
 class CustomerIn(Body):
-    phone: str = Field(description="any common form; normalised to E.164, stored only hashed + masked")
-    name: str
-    timezone: str = Field(description="IANA zone, e.g. America/New_York, Asia/Shanghai")
+    phone: Phone = Field(description="any common form; normalised to E.164, stored only hashed + masked")
+    name: Name = Field(description="stored encrypted; shown only to keys with audit-read")
+    timezone: Zone = Field(description="IANA zone, e.g. America/New_York, Asia/Shanghai")
     locale: Literal["en-US", "zh-CN"] = "en-US"
     jurisdiction: Literal["CN", "US"] | None = None
-    lawful_basis: dict[Purpose, str] = Field(default_factory=_default_basis)
-    external_ref: str | None = None
+    lawful_basis: dict[Purpose, Text64] = Field(default_factory=_default_basis)
+    external_ref: Text128 | None = None
 
 
 class CustomerOut(BaseModel):
@@ -41,10 +73,10 @@ class CustomerOut(BaseModel):
 
 class ConsentIn(Body):
     purpose: Purpose
-    source: str
-    granted_at: datetime | None = None
-    expires_at: datetime | None = None
-    evidence: str | None = None
+    source: Source
+    granted_at: AwareDatetime | None = Field(None, description="with a UTC offset, e.g. 2025-06-01T09:00:00Z")
+    expires_at: AwareDatetime | None = Field(None, description="with a UTC offset")
+    evidence: Text2000 | None = None
 
 
 class ConsentOut(BaseModel):
@@ -52,17 +84,21 @@ class ConsentOut(BaseModel):
 
 
 class CallIn(Body):
-    customer_id: str | None = None
-    phone: str | None = None
+    customer_id: Id | None = None
+    phone: Phone | None = None
     purpose: Purpose
-    use_case: str = "repayment_reminder"
-    debt_id: str | None = None
-    method: str = "voice"
+    use_case: Text64 | None = Field(
+        None, description="script to run; default dialogue.default_script"
+    )
+    debt_id: Text128 | None = None
+    method: Method = "voice"
     locale: Literal["en-US", "zh-CN"] | None = None
     jurisdiction: Literal["CN", "US"] | None = None
-    script_id: str | None = None
-    script_version: str | None = None
-    slots: dict[str, str] = Field(default_factory=dict)
+    script_id: Text128 | None = None
+    script_version: Text64 | None = None
+    slots: dict[Text64, Text500] = Field(
+        default_factory=dict, max_length=64, description="stored encrypted"
+    )
 
 
 class CallGrantOut(BaseModel):
@@ -77,10 +113,19 @@ class RefusalOut(BaseModel):
     detail: str = ""
 
 
+class DialResultIn(Body):
+    result: DialResult = Field(description="what the dialer saw; counts as an attempt without conversation")
+
+
+class DialResultOut(BaseModel):
+    call_id: str
+    outcome: DialResult
+
+
 class TurnOut(BaseModel):
     seq: int
     speaker: str
-    text: str
+    text: str | None = Field(description="null unless the key has audit-read")
     intent: str | None
     start_ms: int
 
@@ -132,9 +177,9 @@ class CallOut(BaseModel):
 
 
 class SuppressionIn(Body):
-    phone: str
+    phone: Phone
     scope: Scope = "all"
-    source: str = "api"
+    source: Source = "api"
 
 
 class SuppressionOut(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from agent.compliance.redact import redact
 from agent.store import audit_log
+from agent.store.crypto import FieldCipher
 from agent.store.errors import NotFound
 from agent.store.models import AttemptRow, CallRow, CustomerRow, TurnRow
 from agent.store.records import CallRecord, TurnRecord
@@ -35,20 +36,28 @@ NO_CONVERSATION = frozenset(
 
 
 def record_turn(
-    s: Session, call_id: str, speaker: str, text: str, intent: str | None, start_ms: int, now: datetime
+    s: Session,
+    cipher: FieldCipher,
+    call_id: str,
+    speaker: str,
+    text: str,
+    intent: str | None,
+    start_ms: int,
+    now: datetime,
 ) -> None:
-    """Store one turn; the text is redacted before it reaches the database."""
+    """Store one turn; the text is redacted, then sealed, before it reaches the database."""
     if s.get(CallRow, call_id) is None:
         raise NotFound(f"no call {call_id}")
     last = s.execute(
         select(TurnRow.seq).where(TurnRow.call_id == call_id).order_by(TurnRow.seq.desc()).limit(1)
     ).scalar_one_or_none()
+    seq = (last or 0) + 1
     s.add(
         TurnRow(
             call_id=call_id,
-            seq=(last or 0) + 1,
+            seq=seq,
             speaker=speaker,
-            text=redact(text),
+            text=cipher.seal(redact(text), f"turns.text:{call_id}:{seq}"),
             intent=intent,
             start_ms=start_ms,
             created_at=now,
@@ -76,8 +85,11 @@ def finish_call(
     audit_log.append(s, "call_finished", {"outcome": outcome, "conversation": talked}, now, call_id)
 
 
-def get_call(s: Session, call_id: str) -> CallRecord:
-    """The call's outcome, redacted transcript and timings (no slot values); NotFound if unknown."""
+def get_call(s: Session, cipher: FieldCipher, call_id: str, decrypt: bool) -> CallRecord:
+    """The call's outcome, redacted transcript and timings (no slot values); NotFound if unknown.
+
+    Turn text is decrypted only when `decrypt` (a reader with audit-read); otherwise it is None.
+    """
     call = s.get(CallRow, call_id)
     if call is None:
         raise NotFound(f"no call {call_id}")
@@ -100,5 +112,14 @@ def get_call(s: Session, call_id: str) -> CallRecord:
         started_at=call.started_at,
         ended_at=call.ended_at,
         timings=dict(json.loads(call.timings)),
-        transcript=tuple(TurnRecord(t.seq, t.speaker, t.text, t.intent, t.start_ms) for t in turns),
+        transcript=tuple(
+            TurnRecord(
+                t.seq,
+                t.speaker,
+                cipher.open(t.text, f"turns.text:{call_id}:{t.seq}") if decrypt else None,
+                t.intent,
+                t.start_ms,
+            )
+            for t in turns
+        ),
     )

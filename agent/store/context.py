@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import hmac
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from agent.compliance.phone import InvalidPhone, hash_phone, mask_phone, normalize_e164
+from agent.store.crypto import SHIPPED_DATA_KEY, FieldCipher
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +19,7 @@ class StoreContext:
     default_jurisdiction: str = "US"
     token_ttl: timedelta = timedelta(seconds=300)
     max_attempts_per_day: int | None = None
+    cipher: FieldCipher = field(default_factory=lambda: FieldCipher(SHIPPED_DATA_KEY))
 
     def jurisdiction(self, given: str | None) -> str:
         """The jurisdiction named, or the store default, upper-cased."""
@@ -36,6 +39,12 @@ class StoreContext:
             return self.phone(phone, jurisdiction)[0]
         except InvalidPhone:
             return None
+
+
+def key_fingerprint(phone_hash_key: str) -> str:
+    """A value that identifies the phone-hash key without revealing it (stored to catch a mismatch)."""
+    digest = hmac.new(phone_hash_key.encode("utf-8"), b"voice-agent phone key check", hashlib.sha256)
+    return digest.hexdigest()[:32]
 
 
 def token_hash(token: str) -> str:

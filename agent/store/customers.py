@@ -44,7 +44,7 @@ def register(
         CustomerRow(
             id=customer_id,
             external_ref=external_ref,
-            name=name,
+            name=ctx.cipher.seal(name, f"customers.name:{customer_id}"),
             phone_hash=phone_hash,
             phone_masked=masked,
             timezone=timezone,

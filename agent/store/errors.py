@@ -21,3 +21,15 @@ class NotFound(StoreError, LookupError):
 
 class Conflict(StoreError, ValueError):
     """The record already exists (e.g. a customer registered twice)."""
+
+
+class InvalidData(StoreError, ValueError):
+    """A value the database refuses (too long, a NUL byte, a naive time): a client mistake, not an outage."""
+
+
+class WrongState(StoreError):
+    """The record is not in a state that allows the action (e.g. a dial result for a claimed call)."""
+
+
+class KeyMismatch(StoreError):
+    """The configured key is not the one the store's data was written with."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from agent.compliance import gate
 from agent.compliance.profiles import get_profile, tighten
-from agent.store import audit_log, customers, suppression
+from agent.store import audit_log, closing, customers, suppression
 from agent.store.context import StoreContext, token_hash
 from agent.store.errors import InvalidToken
 from agent.store.models import AttemptRow, CallRow, CustomerRow
@@ -40,6 +40,7 @@ def history(s: Session, customer_id: str, now: datetime) -> list[gate.Attempt]:
         select(AttemptRow).where(
             AttemptRow.customer_id == customer_id,
             AttemptRow.allowed.is_(True),
+            AttemptRow.counts.is_(True),
             AttemptRow.at >= now - timedelta(days=HISTORY_DAYS),
         )
     ).scalars()
@@ -60,6 +61,8 @@ def request_call(
     if phone_hash:
         lock_subject(s, phone_hash)
     now = clock()
+    if cust is not None:
+        closing.expire_grants(s, now, cust.id)  # an unused expired grant is not an attempt
     profile = get_profile(juris)
     if profile is not None and ctx.max_attempts_per_day is not None:
         profile = tighten(profile, daily_cap=ctx.max_attempts_per_day)
@@ -139,7 +142,9 @@ def _grant(
             token_expires_at=expires,
             created_at=now,
             timings="{}",
-            slots=json.dumps(dict(req.slots), sort_keys=True, ensure_ascii=False),
+            slots=ctx.cipher.seal(
+                json.dumps(dict(req.slots), sort_keys=True, ensure_ascii=False), f"calls.slots:{call_id}"
+            ),
         )
     )
     s.add(_attempt(req, cust.id, cust.phone_hash, call_id, now, "ok"))
@@ -147,7 +152,7 @@ def _grant(
     return CallGrant(call_id, token, expires)
 
 
-def claim_call(s: Session, call_id: str, token: str | None, now: datetime) -> ClaimedCall:
+def claim_call(s: Session, ctx: StoreContext, call_id: str, token: str | None, now: datetime) -> ClaimedCall:
     """Exchange a call token (single use, short-lived) for the call's details; InvalidToken otherwise.
 
     `token=None` is for a gateway that proved a shared secret: the call must still have been
@@ -160,11 +165,13 @@ def claim_call(s: Session, call_id: str, token: str | None, now: datetime) -> Cl
         raise InvalidToken("unknown call or wrong token")
     if call.token_used_at is not None:
         raise InvalidToken("the call token was already used")
+    if call.status != "granted":
+        raise InvalidToken(f"the call is {call.status} ({call.outcome}) and can no longer start")
     if now >= call.token_expires_at:
         raise InvalidToken("the call token has expired")
     done = s.execute(
         update(CallRow)
-        .where(CallRow.id == call_id, CallRow.token_used_at.is_(None))
+        .where(CallRow.id == call_id, CallRow.token_used_at.is_(None), CallRow.status == "granted")
         .values(token_used_at=now, started_at=now, status="claimed")
     )
     if not done.rowcount:  # type: ignore[attr-defined]
@@ -175,7 +182,7 @@ def claim_call(s: Session, call_id: str, token: str | None, now: datetime) -> Cl
     return ClaimedCall(
         call_id=call.id,
         customer_id=cust.id,
-        customer_name=cust.name,
+        customer_name=ctx.cipher.open(cust.name, f"customers.name:{cust.id}"),
         phone_hash=cust.phone_hash,
         phone_masked=cust.phone_masked,
         locale=call.locale,
@@ -185,6 +192,6 @@ def claim_call(s: Session, call_id: str, token: str | None, now: datetime) -> Cl
         debt_id=call.debt_id,
         script_id=call.script_id,
         script_version=call.script_version,
-        slots=dict(json.loads(call.slots)),
+        slots=dict(json.loads(ctx.cipher.open(call.slots, f"calls.slots:{call.id}"))),
         timezone=cust.timezone,
     )

@@ -41,7 +41,7 @@ class CustomerRow(Base):
     __tablename__ = "customers"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     external_ref: Mapped[str | None] = mapped_column(String(128), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(Text)  # sealed (agent/store/crypto.py)
     phone_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
     phone_masked: Mapped[str] = mapped_column(String(32))
     timezone: Mapped[str] = mapped_column(String(64))
@@ -92,7 +92,7 @@ class CallRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     timings: Mapped[str] = mapped_column(Text, default="{}")  # JSON
-    slots: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    slots: Mapped[str] = mapped_column(Text, default="{}")  # JSON, sealed
 
 
 class TurnRow(Base):
@@ -103,7 +103,7 @@ class TurnRow(Base):
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     speaker: Mapped[str] = mapped_column(String(16))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)  # redacted, then sealed
     intent: Mapped[str | None] = mapped_column(String(64))
     start_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -124,6 +124,7 @@ class AttemptRow(Base):
     allowed: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(String(32))
     conversation: Mapped[bool] = mapped_column(Boolean, default=False)
+    counts: Mapped[bool] = mapped_column(Boolean, default=True)  # false: an expired grant never dialled
 
 
 class SuppressionRow(Base):
@@ -159,3 +160,11 @@ class AuditHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class StoreKeyRow(Base):
+    """Fingerprints of the keys the store's data was written with (a wrong key is refused at open)."""
+
+    __tablename__ = "store_keys"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))

@@ -76,7 +76,7 @@ class TurnRecord:
 
     seq: int
     speaker: str
-    text: str
+    text: str | None  # None when read without the right to decrypt
     intent: str | None
     start_ms: int
 

@@ -12,19 +12,23 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy import text as sql_text
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.orm import Session
 
 from agent.compliance import audit, gate
-from agent.store import audit_log, calls, csv_import, customers, gate_flow, suppression
+from agent.store import audit_log, calls, closing, csv_import, customers, gate_flow, keyring, suppression
 from agent.store.context import StoreContext
+from agent.store.crypto import SHIPPED_DATA_KEY, FieldCipher
 from agent.store.engine import is_sqlite, make_engine, migrate
-from agent.store.errors import Conflict, StoreUnavailable
+from agent.store.errors import Conflict, InvalidData, StoreUnavailable
 from agent.store.records import AuditReport, CallGrant, CallRecord, CallRefusal, CallRequest, ClaimedCall
+
+if TYPE_CHECKING:
+    from agent.config import Settings
 
 SCOPES = suppression.SCOPES
 NO_CONVERSATION = calls.NO_CONVERSATION
@@ -47,6 +51,7 @@ class Store:
         token_ttl_s: int = 300,
         max_attempts_per_day: int | None = None,
         clock: Callable[[], datetime] = utcnow,
+        data_key: str = SHIPPED_DATA_KEY,
     ) -> None:
         self._engine = engine
         self._clock = clock
@@ -55,6 +60,7 @@ class Store:
             default_jurisdiction=default_jurisdiction,
             token_ttl=timedelta(seconds=token_ttl_s),
             max_attempts_per_day=max_attempts_per_day,
+            cipher=FieldCipher(data_key),
         )
         self._closed = False
 
@@ -69,8 +75,9 @@ class Store:
         max_attempts_per_day: int | None = None,
         busy_timeout_ms: int = 5000,
         clock: Callable[[], datetime] = utcnow,
+        data_key: str = SHIPPED_DATA_KEY,
     ) -> Store:
-        """Connect, run migrations, and return the store; StoreUnavailable when that fails."""
+        """Connect, migrate, check the keys; StoreUnavailable when that fails, KeyMismatch for a wrong key."""
         if not phone_hash_key:
             raise ValueError("store.phone_hash_key must be set (it keys the stored phone hashes)")
         try:
@@ -78,14 +85,41 @@ class Store:
             migrate(engine)
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailable(f"cannot open the store at {_safe_url(url)}: {exc}") from exc
-        return cls(
+        store = cls(
             engine,
             phone_hash_key,
             default_jurisdiction=default_jurisdiction,
             token_ttl_s=token_ttl_s,
             max_attempts_per_day=max_attempts_per_day,
             clock=clock,
+            data_key=data_key,
         )
+        try:
+            store._check_keys()
+        except Exception:
+            engine.dispose()
+            raise
+        return store
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """The store configured by `settings` (store.*, compliance.*), the same for server and CLI."""
+        return cls.open(
+            settings.store.url,
+            settings.store.phone_hash_key,
+            default_jurisdiction=settings.compliance.jurisdiction,
+            token_ttl_s=settings.compliance.token_ttl_s,
+            max_attempts_per_day=settings.compliance.max_attempts_per_day,
+            data_key=settings.store.data_key,
+        )
+
+    def _check_keys(self) -> None:
+        try:
+            with self._tx() as s:
+                keyring.check(s, self._ctx)
+        except Conflict:  # another node recorded them at the same moment: compare with theirs
+            with self._tx() as s:
+                keyring.check(s, self._ctx)
 
     def close(self) -> None:
         """Release connections; later calls raise StoreUnavailable."""
@@ -106,9 +140,15 @@ class Store:
             with Session(self._engine, expire_on_commit=False) as session, session.begin():
                 yield session
         except IntegrityError as exc:
-            raise Conflict(f"record already exists: {exc.orig}") from exc
+            raise Conflict("record already exists") from exc
+        except DataError as exc:  # too long, a NUL byte...: the value is wrong, the store is fine
+            raise InvalidData("a value is too long or not valid text; shorten or fix it") from exc
+        except StatementError as exc:
+            if isinstance(exc.orig, ValueError) and not isinstance(exc, DBAPIError):
+                raise InvalidData(f"a value is not valid: {exc.orig}") from exc
+            raise StoreUnavailable(f"store write failed: {type(exc).__name__}: {exc.orig}") from exc
         except (SQLAlchemyError, OSError) as exc:
-            raise StoreUnavailable(f"store write failed: {exc}") from exc
+            raise StoreUnavailable(f"store write failed: {type(exc).__name__}") from exc
 
     def masked(self, phone: str, jurisdiction: str | None = None) -> str:
         """The masked form of a number ('+1******4567'); InvalidPhone when it is not one."""
@@ -187,7 +227,18 @@ class Store:
     def claim_call(self, call_id: str, token: str | None, now: datetime) -> ClaimedCall:
         """Exchange a call token (token=None: a proven shared secret) for the call; else InvalidToken."""
         with self._tx() as s:
-            return gate_flow.claim_call(s, call_id, token, now)
+            return gate_flow.claim_call(s, self._ctx, call_id, token, now)
+
+    def report_dial(self, call_id: str, result: str, now: datetime, by: str = "api") -> None:
+        """A dialer's result for a granted call that never reached the agent (an attempt, no talk)."""
+        with self._tx() as s:
+            closing.report_dial(s, call_id, result, now, by)
+
+    def close_stale(self, now: datetime | None = None, claimed_for: timedelta = timedelta(minutes=7)) -> int:
+        """Close expired unused grants and calls claimed longer than `claimed_for`; returns how many."""
+        when = self._clock() if now is None else now
+        with self._tx() as s:
+            return closing.expire_grants(s, when) + closing.interrupt_dead_calls(s, when, claimed_for)
 
     # -- suppression ------------------------------------------------------------------------------
 
@@ -201,10 +252,18 @@ class Store:
         with self._tx() as s:
             return suppression.suppress(s, self._ctx, phone, scope, source, now)
 
-    def unsuppress(self, phone: str, now: datetime, scope: str | None = None, source: str = "api") -> int:
-        """Remove a number's active suppression entries (one scope or all); returns how many."""
+    def unsuppress(
+        self,
+        phone: str,
+        now: datetime,
+        scope: str | None = None,
+        source: str = "api",
+        *,
+        reason: str | None = None,
+    ) -> int:
+        """Remove a number's active suppression entries (one scope or all), audited; returns how many."""
         with self._tx() as s:
-            return suppression.unsuppress(s, self._ctx, phone, now, scope, source)
+            return suppression.unsuppress(s, self._ctx, phone, now, scope, source, reason)
 
     def suppression_scopes(self, phone: str) -> set[str]:
         """Active suppression scopes of a number ('all', 'marketing')."""
@@ -229,7 +288,7 @@ class Store:
     ) -> None:
         """Store one turn; the text is redacted before it reaches the database."""
         with self._tx() as s:
-            calls.record_turn(s, call_id, speaker, text, intent, start_ms, now)
+            calls.record_turn(s, self._ctx.cipher, call_id, speaker, text, intent, start_ms, now)
 
     def record_event(self, call_id: str | None, kind: str, data: Mapping[str, Any], now: datetime) -> int:
         """Append an audit event (strings redacted); returns its seq. Appends are serialised."""
@@ -248,10 +307,10 @@ class Store:
         with self._tx() as s:
             calls.finish_call(s, call_id, outcome, timings, now, conversation)
 
-    def get_call(self, call_id: str) -> CallRecord:
-        """The call's outcome, redacted transcript and timings (no slot values); NotFound if unknown."""
+    def get_call(self, call_id: str, *, decrypt: bool = True) -> CallRecord:
+        """The call's outcome, redacted transcript and timings (no slots); text None unless `decrypt`."""
         with self._tx() as s:
-            return calls.get_call(s, call_id)
+            return calls.get_call(s, self._ctx.cipher, call_id, decrypt)
 
     # -- audit and health -----------------------------------------------------------------------
 

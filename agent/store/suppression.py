@@ -55,9 +55,15 @@ def suppress(s: Session, ctx: StoreContext, phone: str, scope: str, source: str,
 
 
 def unsuppress(
-    s: Session, ctx: StoreContext, phone: str, now: datetime, scope: str | None, source: str
+    s: Session,
+    ctx: StoreContext,
+    phone: str,
+    now: datetime,
+    scope: str | None,
+    source: str,
+    reason: str | None = None,
 ) -> int:
-    """Remove a number's active entries (one scope or all); returns how many."""
+    """Remove a number's active entries (one scope or all), audited with who and why; returns how many."""
     phone_hash, masked = ctx.phone(phone)
     cond = [SuppressionRow.phone_hash == phone_hash, SuppressionRow.removed_at.is_(None)]
     if scope is not None:
@@ -65,7 +71,10 @@ def unsuppress(
     result = s.execute(update(SuppressionRow).where(*cond).values(removed_at=now))
     count = int(result.rowcount or 0)  # type: ignore[attr-defined]
     audit_log.append(
-        s, "suppression_removed", {"phone": masked, "scope": scope, "source": source, "count": count}, now
+        s,
+        "suppression_removed",
+        {"phone": masked, "scope": scope, "source": source, "reason": reason, "count": count},
+        now,
     )
     return count
 

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from agent.config import Settings
 from agent.server.api import router
 from agent.server.auth import check_twilio_signature, twilio_signature
+from agent.server.errors import install_error_handlers
 from agent.store import Store
 
 KEY = {"X-API-Key": "test-api-key"}
@@ -19,6 +20,7 @@ KEY = {"X-API-Key": "test-api-key"}
 
 def make_app(store: Store | None) -> FastAPI:
     app = FastAPI()
+    install_error_handlers(app, 4 * 1024 * 1024)
     app.include_router(router)
     app.state.store = store
     app.state.settings = Settings(server={"api_keys": ["test-api-key"]})  # type: ignore[arg-type]
@@ -128,7 +130,8 @@ def test_suppression_routes(client: TestClient) -> None:
     assert r.json() == {"phone": "+1******4567", "suppressed": True, "scopes": ["all"]}
     r = client.post("/v1/calls", headers=KEY, json={"customer_id": cid, "purpose": "servicing"})
     assert r.status_code == 403 and r.json()["reason"] == "suppressed"
-    assert client.delete("/v1/suppressions/+14155554567", headers=KEY).json() == {"removed": 1}
+    gone = client.delete("/v1/suppressions/+14155554567", headers=KEY, params={"reason": "customer asked"})
+    assert gone.json() == {"removed": 1}
     assert (
         client.get("/v1/suppressions/check", headers=KEY, params={"phone": "4155554567"}).json()["suppressed"]
         is False

@@ -26,7 +26,8 @@ def test_fifty_requests_on_two_pg_nodes_grant_the_cap(pg_url: str, case: str, ca
 
 
 def _threaded_grants(url: str, jurisdiction: str, phone: str, stores: int = 2, requests: int = 50) -> int:
-    opened = [Store.open(url, "test-key") for _ in range(stores)]
+    # a long busy timeout: 50 writers queue for SQLite's one write lock on a loaded machine
+    opened = [Store.open(url, "test-key", busy_timeout_ms=60_000) for _ in range(stores)]
     try:
         cid = opened[0].register_customer(
             phone=phone, name="T", timezone=window_zone(), now=datetime.now(UTC), jurisdiction=jurisdiction
@@ -60,5 +61,7 @@ def test_an_attempt_stamped_ahead_still_counts(store: Store) -> None:
     cid = store.register_customer(phone="4155554567", name="A", timezone="America/New_York", now=now)
     req = CallRequest("servicing", "r", customer_id=cid, debt_id=uuid.uuid4().hex)
     for i in range(7):
-        assert isinstance(store.request_call(req, now + timedelta(minutes=10 + i)), CallGrant)
+        grant = store.request_call(req, now + timedelta(minutes=10 + i))
+        assert isinstance(grant, CallGrant)
+        store.claim_call(grant.call_id, grant.token, now + timedelta(minutes=10 + i, seconds=1))
     assert store.request_call(req, now).reason == "cap_7day"  # type: ignore[union-attr]

@@ -91,13 +91,20 @@ def test_marketing_needs_consent(store: Store) -> None:
         store.add_consent("nobody", "marketing", now=NOW, source="x")
 
 
+def placed(store: Store, cid: str, at: datetime) -> CallGrant:
+    """A granted call that a transport then claimed: an attempt that counts whatever its outcome."""
+    grant = store.request_call(req(cid), at)
+    assert isinstance(grant, CallGrant), grant
+    store.claim_call(grant.call_id, grant.token, at + timedelta(seconds=2))
+    store.finish_call(grant.call_id, "no_answer", {}, at + timedelta(seconds=30))
+    return grant
+
+
 def test_us_caps_through_store(store: Store) -> None:
     cid = register(store)
     start = datetime(2025, 6, 4, 14, 0, tzinfo=UTC)
     for day in range(7):
-        assert isinstance(
-            store.request_call(req(cid), start + timedelta(days=day % 6, minutes=day)), CallGrant
-        )
+        placed(store, cid, start + timedelta(days=day % 6, minutes=day))
     assert store.request_call(req(cid), start + timedelta(days=6)).reason == "cap_7day"  # type: ignore[union-attr]
 
 
@@ -124,7 +131,7 @@ def test_cn_daily_cap_through_store(store: Store) -> None:
     )
     at = datetime(2025, 6, 10, 1, 0, tzinfo=UTC)  # 09:00 Shanghai
     for i in range(6):
-        assert isinstance(store.request_call(req(cid), at + timedelta(minutes=i)), CallGrant)
+        placed(store, cid, at + timedelta(minutes=i))
     assert store.request_call(req(cid), at + timedelta(hours=1)).reason == "cap_daily"  # type: ignore[union-attr]
 
 
@@ -133,7 +140,7 @@ def test_stricter_config_cap(store_url: str) -> None:
     try:
         cid = register(st)
         for i in range(2):
-            assert isinstance(st.request_call(req(cid), NOW + timedelta(minutes=i)), CallGrant)
+            placed(st, cid, NOW + timedelta(minutes=i))
         assert st.request_call(req(cid), NOW + timedelta(minutes=5)).reason == "cap_daily"  # type: ignore[union-attr]
     finally:
         st.close()

@@ -1,0 +1,53 @@
+"""Server lifespan: close stale call records at start-up and every store.sweep_every_s (issue 12, #6)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger(__name__)
+CLAIM_GRACE = timedelta(seconds=120)  # beyond call.max_call_s before a claimed call is called dead
+
+
+async def sweep_once(store: Any, claimed_for: timedelta) -> int:
+    """Close expired grants and dead claimed calls once; 0 when the store cannot be written now."""
+    try:
+        closed: int = await asyncio.to_thread(store.close_stale, None, claimed_for)
+    except Exception as exc:  # noqa: BLE001 - a sweep that fails is retried at the next interval
+        log.warning("closing stale call records failed: %s", type(exc).__name__)
+        return 0
+    if closed:
+        log.info("closed %d stale call records", closed)
+    return closed
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Sweep at start-up, then periodically, until shutdown."""
+    store = getattr(app.state, "store", None)
+    settings = getattr(app.state, "settings", None)
+    if store is None or settings is None or not hasattr(store, "close_stale"):
+        yield
+        return
+    claimed_for = timedelta(seconds=settings.call.max_call_s) + CLAIM_GRACE
+    every = settings.store.sweep_every_s
+
+    async def loop() -> None:
+        while True:
+            await sweep_once(store, claimed_for)
+            await asyncio.sleep(every)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
