@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from agent.server.checkpoints import CheckpointWriter
 from agent.server.metrics import Metrics
 from agent.server.ws import run_call_socket
 from agent.transports import ADAPTERS
@@ -16,12 +19,24 @@ from agent.transports import ADAPTERS
 log = logging.getLogger(__name__)
 
 
-def create_app(runtime: Any) -> FastAPI:
-    """Build the app around a loaded `Runtime` (models, scripts, store)."""
+def create_app(runtime: Any, *, checkpoints: CheckpointWriter | None = None) -> FastAPI:
+    """Build the app around a loaded `Runtime` (models, scripts, store); `checkpoints` signs the audit."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if checkpoints is not None:
+            checkpoints.start()
+        try:
+            yield
+        finally:
+            if checkpoints is not None:
+                await checkpoints.stop()
+
     app = FastAPI(
         title="voice-agent",
         summary="A compliant voice-agent runtime for consumer-finance calls.",
         version="0.1.0",
+        lifespan=lifespan,
     )
     app.state.runtime = runtime
     app.state.settings = runtime.settings

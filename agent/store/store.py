@@ -24,9 +24,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from agent.compliance import audit, gate
+from agent.compliance.checkpoint import Checkpoint as CheckpointRecord
 from agent.compliance.phone import InvalidPhone, hash_phone, mask_phone, normalize_e164
 from agent.compliance.profiles import PURPOSES, get_profile, tighten
 from agent.compliance.redact import redact
+from agent.store import checkpoints
 from agent.store.engine import is_sqlite, make_engine, migrate
 from agent.store.errors import Conflict, InvalidToken, NotFound, StoreUnavailable
 from agent.store.models import (
@@ -703,6 +705,18 @@ class Store:
             ev.seq,
             f"event seq {ev.seq} ({ev.kind}) was changed or does not link to its predecessor",
         )
+
+    def write_checkpoint(
+        self, signer: checkpoints.Signer, *, skip_unchanged: bool = False
+    ) -> CheckpointRecord | None:
+        """Sign the audit chain head and keep the checkpoint (agent.store.checkpoints)."""
+        with self._tx() as s:
+            return checkpoints.write(s, signer, skip_unchanged=skip_unchanged)
+
+    def checkpoints(self) -> list[CheckpointRecord]:
+        """Every stored audit checkpoint, oldest first."""
+        with self._tx() as s:
+            return checkpoints.all_checkpoints(s)
 
     def healthy(self) -> bool:
         """True when the store answers and can take a write lock right now."""
