@@ -105,6 +105,12 @@ class ComplianceConfig(Section):
     record_audio: bool = False  # keep call audio (off by default, SPEC 7.7)
     retention_days: int = 30  # how long recordings are kept when on
     token_ttl_s: int = 300  # life of a call token handed out by POST /v1/calls
+    # the lender's registered numbers (shipped: the demo's fictional ones); callback_number must be one
+    official_numbers: list[str] = ["+1 800 555 0123", "+86 400 800 1234"]
+    # Ed25519 key that signs audit checkpoints; created (0600) at serve start when absent
+    checkpoint_key_file: Path = Path("var/audit-signing.key")
+    checkpoint_interval_s: int = Field(300, ge=0)  # seconds between signed checkpoints (0 = at shutdown only)
+    node_id: str = ""  # this node's name in signed audit checkpoints (empty = the host name)
 
 
 class TransportsConfig(Section):

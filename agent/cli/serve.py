@@ -40,7 +40,15 @@ def serve(
         runtime = Runtime.load(cfg)
     except MissingModelError as exc:
         raise fail(str(exc)) from exc
+    from agent.compliance.checkpoint import CheckpointError
+    from agent.server.checkpoints import CheckpointWriter
+
+    try:
+        checkpoints = CheckpointWriter.from_settings(cfg, runtime.store)
+    except (CheckpointError, OSError) as exc:
+        raise fail(f"audit signing key: {exc}") from exc
     loaded = f"models loaded in {runtime.load_seconds:.1f}s"
     typer.echo(f"voice-agent: {loaded}; serving on {bind_host}:{bind_port}")
-    uvicorn.run(create_app(runtime), host=bind_host, port=bind_port, log_level="warning", log_config=None,
+    app = create_app(runtime, checkpoints=checkpoints)
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", log_config=None,
                 ws_max_size=cfg.server.max_message_bytes)

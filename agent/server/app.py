@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from agent.server.auth import OpsGuard
+from agent.server.checkpoints import CheckpointWriter
 from agent.server.errors import install_error_handlers
 from agent.server.lifecycle import lifespan
 from agent.server.metrics import Metrics
@@ -19,8 +20,8 @@ from agent.transports import ADAPTERS
 log = logging.getLogger(__name__)
 
 
-def create_app(runtime: Any) -> FastAPI:
-    """Build the app around a loaded `Runtime` (models, scripts, store)."""
+def create_app(runtime: Any, *, checkpoints: CheckpointWriter | None = None) -> FastAPI:
+    """Build the app around a loaded `Runtime` (models, scripts, store); `checkpoints` signs the audit."""
     app = FastAPI(
         title="voice-agent",
         summary="A compliant voice-agent runtime for consumer-finance calls.",
@@ -30,6 +31,7 @@ def create_app(runtime: Any) -> FastAPI:
     install_error_handlers(app, runtime.settings.server.max_body_bytes)
     app.add_middleware(OpsGuard)
     app.state.runtime = runtime
+    app.state.checkpoints = checkpoints
     app.state.settings = runtime.settings
     app.state.store = runtime.store
     if runtime.metrics is None:

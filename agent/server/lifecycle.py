@@ -30,7 +30,21 @@ async def sweep_once(store: Any, claimed_for: timedelta) -> int:
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Sweep at start-up, then periodically, until shutdown."""
+    """Sign audit checkpoints (when configured) and sweep stale records, until shutdown."""
+    checkpoints = getattr(app.state, "checkpoints", None)
+    if checkpoints is not None:
+        checkpoints.start()
+    try:
+        async with _sweeping(app):
+            yield
+    finally:
+        if checkpoints is not None:
+            await checkpoints.stop()
+
+
+@contextlib.asynccontextmanager
+async def _sweeping(app: FastAPI) -> AsyncIterator[None]:
+    """Sweep at start-up, then periodically."""
     store = getattr(app.state, "store", None)
     settings = getattr(app.state, "settings", None)
     if store is None or settings is None or not hasattr(store, "close_stale"):

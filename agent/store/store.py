@@ -20,7 +20,18 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyErro
 from sqlalchemy.orm import Session
 
 from agent.compliance import audit, gate
-from agent.store import audit_log, calls, closing, csv_import, customers, gate_flow, keyring, suppression
+from agent.compliance.checkpoint import Checkpoint as CheckpointRecord
+from agent.store import (
+    audit_log,
+    calls,
+    checkpoints,
+    closing,
+    csv_import,
+    customers,
+    gate_flow,
+    keyring,
+    suppression,
+)
 from agent.store.context import StoreContext
 from agent.store.crypto import SHIPPED_DATA_KEY, FieldCipher
 from agent.store.engine import is_sqlite, make_engine, migrate
@@ -323,6 +334,18 @@ class Store:
         """(ok, first bad seq or None, detail) for the whole chain, including a cut-off tail."""
         with self._tx() as s:
             return audit_log.verify(s)
+
+    def write_checkpoint(
+        self, signer: checkpoints.Signer, *, skip_unchanged: bool = False
+    ) -> CheckpointRecord | None:
+        """Sign the audit chain head and keep the checkpoint (agent.store.checkpoints)."""
+        with self._tx() as s:
+            return checkpoints.write(s, signer, skip_unchanged=skip_unchanged)
+
+    def checkpoints(self) -> list[CheckpointRecord]:
+        """Every stored audit checkpoint, oldest first."""
+        with self._tx() as s:
+            return checkpoints.all_checkpoints(s)
 
     def healthy(self) -> bool:
         """True when the store answers and can take a write lock right now."""
