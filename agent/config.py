@@ -114,9 +114,8 @@ class ComplianceConfig(Section):
 
 
 class TransportsConfig(Section):
-    shared_secrets: dict[str, str] = {}  # per-gateway shared secret: twilio, jambonz, freeswitch, ...
-    twilio_auth_token: str = ""  # enables X-Twilio-Signature checks when set
-    require_token: bool = True  # a transport connection needs a call token or a shared secret
+    shared_secrets: dict[str, str] = {}  # per-gateway secret that may stand in for a granted call's token
+    twilio_auth_token: str = ""  # when set, Twilio upgrades need an X-Twilio-Signature of server.public_url
 
 
 class LoggingConfig(Section):

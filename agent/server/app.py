@@ -15,6 +15,7 @@ from agent.server.errors import install_error_handlers
 from agent.server.lifecycle import lifespan
 from agent.server.metrics import Metrics
 from agent.server.ws import run_call_socket
+from agent.server.ws_upgrade import upgrade_headers
 from agent.transports import ADAPTERS
 
 log = logging.getLogger(__name__)
@@ -49,15 +50,15 @@ def create_app(runtime: Any, *, checkpoints: CheckpointWriter | None = None) -> 
 
     def _make_ws_route(name: str, adapter_cls: type) -> None:
         async def route(ws: WebSocket) -> None:
-            headers = {k.decode().lower(): v.decode() for k, v in ws.scope.get("headers", [])}
-            adapter = adapter_cls(headers=headers, query=dict(ws.query_params))
-            runtime.metrics.active_calls.inc()
-            try:
-                await run_call_socket(ws, adapter, runtime)
-            finally:
-                runtime.metrics.active_calls.dec()
+            adapter = adapter_cls(headers=upgrade_headers(ws.scope), query=dict(ws.query_params))
+            await run_call_socket(ws, adapter, runtime)  # counts active_calls once the call is admitted
 
         app.add_api_websocket_route(f"/ws/{name}", route, name=f"ws_{name}")
+
+    transports = runtime.settings.transports
+    if transports.twilio_auth_token and not runtime.settings.server.public_url:
+        log.warning("transports.twilio_auth_token is set but server.public_url is empty: every Twilio "
+                    "stream will be refused; set server.public_url to the wss:// base Twilio dials")
 
     for name, adapter_cls in ADAPTERS.items():
         _make_ws_route(name, adapter_cls)

@@ -1,9 +1,10 @@
 """The WebSocket side of a call: one adapter converts the wire, one session runs the call.
 
 Bounds everything a peer can send (message size, what may come before `start`, how long
-`start` may take) and turns protocol errors into a clear close code and a log line; the
-server keeps serving. Audio goes out through the adapter; control and audio frames are
-sent with the right WebSocket frame type.
+`start` may take, how many messages and how much audio a second) and turns protocol
+errors into a clear close code and a log line; the server keeps serving. Anomalies (unknown
+events and the like) are logged at a limited rate, never one line per message. Audio goes
+out through the adapter; control and audio frames are sent with the right frame type.
 """
 
 from __future__ import annotations
@@ -19,34 +20,39 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from agent.call.contracts import CallOutput
 from agent.call.session import CallSession
 from agent.logs import bind_call
+from agent.server.ws_upgrade import upgrade_headers, upgrade_refusal
+from agent.transports.anomalies import AnomalyLog, warn_limited
 from agent.transports.base import (
+    INTERNAL_RATE,
     AudioIn,
     CallStart,
     DtmfIn,
     FlowControl,
+    Ignored,
+    InboundEvent,
     MarkEcho,
     PeerHangup,
     ProtocolError,
     WireAdapter,
     WireMessage,
 )
+from agent.transports.budget import ConnectionBudget
+from agent.transports.closes import (
+    CLOSE_ERROR,
+    CLOSE_NORMAL,
+    CLOSE_POLICY,
+    CLOSE_TOO_BIG,
+    CLOSE_TRY_AGAIN,
+    Refused,
+)
+
+__all__ = ["CLOSE_ERROR", "CLOSE_NORMAL", "CLOSE_POLICY", "CLOSE_TOO_BIG", "CLOSE_TRY_AGAIN", "Refused",
+           "WsOutput", "run_call_socket"]
 
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 10.0
-CLOSE_NORMAL = 1000
-CLOSE_POLICY = 1008  # authentication failed
-CLOSE_TOO_BIG = 1009
-CLOSE_ERROR = 1011
-CLOSE_TRY_AGAIN = 1013  # overloaded or store unavailable
-
-
-class Refused(Exception):
-    """The call may not run (bad credentials, gate refusal, store down); closes with `code`."""
-
-    def __init__(self, message: str, code: int = CLOSE_POLICY) -> None:
-        super().__init__(message)
-        self.code = code
+MAX_REASON_CHARS = 200  # a close reason as logged (the close frame itself carries at most 120)
 
 
 class WsOutput(CallOutput):
@@ -96,34 +102,91 @@ def _subprotocol(ws: WebSocket, adapter: WireAdapter) -> str | None:
     return None
 
 
-async def _receive(ws: WebSocket, max_bytes: int) -> tuple[str | None, bytes | None]:
-    """One WebSocket message as (text, None) or (None, bytes); raises WebSocketDisconnect."""
-    message = await ws.receive()
-    if message["type"] == "websocket.disconnect":
-        raise WebSocketDisconnect(message.get("code", CLOSE_NORMAL))
-    text, data = message.get("text"), message.get("bytes")
-    size = len(text.encode()) if text is not None else len(data or b"")
-    if size > max_bytes:
-        raise ProtocolError(f"message of {size} bytes is over the {max_bytes}-byte limit", CLOSE_TOO_BIG)
-    return text, data
+class Inbound:
+    """The reading side of one connection: size limit, budgets, rate-limited anomaly log."""
+
+    def __init__(self, ws: WebSocket, adapter: WireAdapter, max_bytes: int) -> None:
+        self._ws = ws
+        self._adapter = adapter
+        self._max_bytes = max_bytes
+        self._loop = asyncio.get_running_loop()
+        self.budget = ConnectionBudget(self._loop.time())
+        self.anomalies = AnomalyLog(adapter.protocol)
+
+    async def events(self) -> list[InboundEvent]:
+        """The events of the next message (anomalies and audio over budget already taken out)."""
+        message = await self._ws.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", CLOSE_NORMAL))
+        now = self._loop.time()
+        self.budget.message(now)
+        text, data = message.get("text"), message.get("bytes")
+        size = len(text) if text is not None else len(data or b"")  # chars <= bytes: a cheap first check
+        if text is not None and size <= self._max_bytes < 4 * size:
+            size = len(text.encode())
+        if size > self._max_bytes:
+            raise ProtocolError(f"message of {size} bytes is over the {self._max_bytes}-byte limit",
+                                CLOSE_TOO_BIG)
+        raw = self._adapter.on_text(text) if text is not None else self._adapter.on_binary(data or b"")
+        events: list[InboundEvent] = []
+        for event in raw:
+            if isinstance(event, Ignored):
+                if event.anomaly:
+                    self.anomalies.note(event.what, event.detail)
+            elif isinstance(event, AudioIn) and not self.budget.audio(len(event.pcm) / INTERNAL_RATE, now):
+                self.anomalies.note("audio faster than real time dropped")
+            else:
+                events.append(event)
+        return events
 
 
 async def run_call_socket(ws: WebSocket, adapter: WireAdapter, runtime: Any) -> None:
     """Serve one gateway connection to its end, whatever the peer does."""
-    await ws.accept(subprotocol=_subprotocol(ws, adapter))
-    max_bytes = runtime.settings.server.max_message_bytes
+    refusal = upgrade_refusal(adapter.protocol, runtime.settings, ws.url.path, ws.url.query,
+                              upgrade_headers(ws.scope))
+    if refusal is not None:
+        warn_limited("refusing %s upgrade: %s", adapter.protocol, refusal)
+        if runtime.metrics is not None:
+            runtime.metrics.refusal("bad_signature")
+        await ws.close(code=CLOSE_POLICY)  # before accept: the upgrade gets HTTP 403
+        return
+    try:
+        await ws.accept(subprotocol=_subprotocol(ws, adapter))
+    except (WebSocketDisconnect, OSError):
+        return  # the peer left before the handshake finished
+    inbound = Inbound(ws, adapter, runtime.settings.server.max_message_bytes)
+    out = WsOutput(ws, adapter)
+    close_code, reason = await _serve(ws, adapter, runtime, inbound, out)
+    inbound.anomalies.close()
+    if close_code != CLOSE_NORMAL:
+        reason = reason[:MAX_REASON_CHARS]
+        warn_limited("closing %s connection: %s (%d)", adapter.protocol, reason, close_code)
+        await out.notify({"type": "error", "code": close_code, "message": reason})
+    out.closed = True
+    if ws.application_state == WebSocketState.CONNECTED and ws.client_state == WebSocketState.CONNECTED:
+        try:
+            await ws.close(code=close_code, reason=reason[:120])
+        except (RuntimeError, WebSocketDisconnect, OSError):
+            pass  # the peer is already gone: nothing left to tell it
+
+
+async def _serve(ws: WebSocket, adapter: WireAdapter, runtime: Any, inbound: Inbound,
+                 out: WsOutput) -> tuple[int, str]:
+    """Admit the call and run it; returns the close code and reason."""
     session: CallSession | None = None
     task: asyncio.Task[Any] | None = None
-    out = WsOutput(ws, adapter)
-    close_code, reason = CLOSE_NORMAL, "call ended"
+    counted = False
     try:
-        start = await asyncio.wait_for(_await_start(ws, adapter, max_bytes), START_TIMEOUT_S)
+        start = await asyncio.wait_for(_await_start(inbound), START_TIMEOUT_S)
         setup = await runtime.admit(start)
         session = runtime.new_session(setup, out)
+        if runtime.metrics is not None:
+            runtime.metrics.active_calls.inc()  # admitted calls only, never bare sockets
+            counted = True
         await out._send(adapter.accepted(setup.call_id))
         with bind_call(setup.call_id):
             task = asyncio.create_task(session.run())
-        receiver = asyncio.create_task(_pump(ws, adapter, session, max_bytes))
+        receiver = asyncio.create_task(_pump(inbound, session))
         done, _ = await asyncio.wait({task, receiver}, return_when=asyncio.FIRST_COMPLETED)
         if receiver in done:
             exc = receiver.exception()
@@ -136,40 +199,32 @@ async def run_call_socket(ws: WebSocket, adapter: WireAdapter, runtime: Any) -> 
             await asyncio.gather(receiver, return_exceptions=True)
         if runtime.metrics is not None:
             runtime.metrics.call_finished(task.result().outcome)
+        return CLOSE_NORMAL, "call ended"
     except TimeoutError:
-        close_code, reason = CLOSE_POLICY, "no start message in time"
+        return CLOSE_POLICY, "no start message in time"
     except ProtocolError as exc:
-        close_code, reason = exc.close_code, str(exc)
+        return exc.close_code, str(exc)
     except Refused as exc:
-        close_code, reason = exc.code, str(exc)
         if runtime.metrics is not None:
             runtime.metrics.refusal("not_admitted")
-    except WebSocketDisconnect:
-        close_code, reason = CLOSE_NORMAL, "peer closed"
+        return exc.code, str(exc)
+    except (WebSocketDisconnect, OSError):
+        return CLOSE_NORMAL, "peer closed"
     except Exception:  # noqa: BLE001 - one bad call must never take the server down
         log.exception("call socket failed")
-        close_code, reason = CLOSE_ERROR, "internal error"
+        return CLOSE_ERROR, "internal error"
     finally:
         if task is not None and not task.done():
             if session is not None:
                 session.peer_hung_up()
             await asyncio.gather(task, return_exceptions=True)
-    if close_code != CLOSE_NORMAL:
-        log.warning("closing %s connection: %s (%d)", adapter.protocol, reason, close_code)
-        await out.notify({"type": "error", "code": close_code, "message": reason})
-    out.closed = True
-    if ws.application_state == WebSocketState.CONNECTED and ws.client_state == WebSocketState.CONNECTED:
-        try:
-            await ws.close(code=close_code, reason=reason[:120])
-        except RuntimeError:
-            pass
+        if counted:
+            runtime.metrics.active_calls.dec()
 
 
-async def _await_start(ws: WebSocket, adapter: WireAdapter, max_bytes: int) -> CallStart:
+async def _await_start(inbound: Inbound) -> CallStart:
     for _ in range(64):  # a few keep-alives or a `connected` may come before the start
-        text, data = await _receive(ws, max_bytes)
-        events = adapter.on_text(text) if text is not None else adapter.on_binary(data or b"")
-        for event in events:
+        for event in await inbound.events():
             if isinstance(event, CallStart):
                 return event
             if isinstance(event, PeerHangup):
@@ -177,14 +232,13 @@ async def _await_start(ws: WebSocket, adapter: WireAdapter, max_bytes: int) -> C
     raise ProtocolError("too many messages before the call's start message", CLOSE_POLICY)
 
 
-async def _pump(ws: WebSocket, adapter: WireAdapter, session: CallSession, max_bytes: int) -> None:
+async def _pump(inbound: Inbound, session: CallSession) -> None:
     """Read the peer until it hangs up, feeding the session."""
     while not session.ended.is_set():
         try:
-            text, data = await _receive(ws, max_bytes)
-        except WebSocketDisconnect:
+            events = await inbound.events()
+        except (WebSocketDisconnect, OSError):
             return
-        events = adapter.on_text(text) if text is not None else adapter.on_binary(data or b"")
         for event in events:
             if isinstance(event, AudioIn):
                 session.feed_audio(event.pcm)
