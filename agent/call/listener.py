@@ -53,6 +53,7 @@ class Listener:
         *,
         locale: str,
         partial_every_ms: int,
+        media_gap_ms: int = 0,
         hint: Callable[[], str | None] = lambda: None,
         on_metric: Callable[[str, float], None] = lambda name, value: None,
         busy: Callable[[], bool] = lambda: False,
@@ -84,6 +85,13 @@ class Listener:
         self._last_partial_ms = 0
         self._tasks = OwnedTasks()
         self.frames = 0
+        self.filled = 0  # silent frames made up for media that never came (counted by the clock)
+        self._loop = asyncio.get_running_loop()
+        self._gap_s = media_gap_ms / 1000
+        self._media_at = self._loop.time()  # loop time the last real frame arrived
+        self._filled_since = 0  # frames made up since then
+        self._watch: asyncio.TimerHandle | None = None
+        self._arm(self._gap_s)
 
     @property
     def stream_ms(self) -> int:
@@ -92,12 +100,36 @@ class Listener:
 
     def feed(self, pcm: np.ndarray) -> None:
         """Accept 16 kHz PCM16 of any length; process every whole 20 ms frame."""
+        self._media_at, self._filled_since = self._loop.time(), 0
+        self._arm(self._gap_s)
         self._pending.extend(pcm.astype("<i2", copy=False).tobytes())
         step = FRAME_SAMPLES * 2
         while len(self._pending) >= step:
             frame = np.frombuffer(bytes(self._pending[:step]), dtype="<i2")
             del self._pending[:step]
             self._frame(frame)
+
+    def _arm(self, delay: float) -> None:
+        if self._gap_s <= 0:
+            return
+        if self._watch is not None:
+            self._watch.cancel()
+        self._watch = self._loop.call_later(delay, self._on_gap)
+
+    def _on_gap(self) -> None:
+        """No media for longer than the jitter allowance: the missing time is silence, by the clock.
+
+        Gateways with silence suppression (Asterisk, Twilio, SIP comfort noise, a caller on
+        hold) send nothing while the customer is quiet, so turns must end by the clock. A
+        gap shorter than the allowance is jitter: the late frames will come, nothing is made up.
+        """
+        missing = int((self._loop.time() - self._media_at) / (FRAME_MS / 1000)) - self._filled_since
+        silence = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+        for _ in range(max(0, missing)):
+            self._frame(silence)
+        self._filled_since += max(0, missing)
+        self.filled += max(0, missing)
+        self._arm(FRAME_MS / 1000)
 
     def _frame(self, frame: np.ndarray) -> None:
         now = asyncio.get_running_loop().time()
@@ -235,5 +267,8 @@ class Listener:
         return transcript
 
     async def close(self) -> None:
-        """Cancel recognition still running for this call."""
+        """Stop the clock and cancel recognition still running for this call."""
+        if self._watch is not None:
+            self._watch.cancel()
+        self._gap_s = 0.0
         await self._tasks.close()

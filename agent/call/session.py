@@ -72,6 +72,7 @@ class CallSession:
         self._listener = Listener(
             engines.new_vad_stream(enter=config.vad_enter, leave=config.vad_exit), engines, self._signal,
             TurnPolicy.from_config(config), locale=setup.locale, partial_every_ms=config.partial_every_ms,
+            media_gap_ms=config.media_gap_ms,
             hint=lambda: self._policy.hint, on_metric=self._metric, busy=engines.busy,
             speaking=self._voice.speaking, is_complete=self._is_complete,
         )
