@@ -83,6 +83,7 @@ class CallConfig(Section):
     goodbye_grace_ms: int = 3000  # how long to wait for the goodbye to finish playing
     send_ahead_ms: int = 60  # agent audio sent ahead of real time (small, so barge-in can take it back)
     prerender: bool = True  # synthesise the likely next utterances ahead of need
+    media_gap_ms: int = Field(200, ge=0)  # inbound audio missing this long counts as silence (0 = off)
 
 
 class DialogueConfig(Section):

@@ -121,6 +121,10 @@ class Engines:
         tts = self._locale(locale).tts
         return await self.pool.run(tts.synthesize, text, priority=priority)
 
+    def busy(self) -> bool:
+        """True while model jobs wait for a worker (running transcripts are then skipped)."""
+        return self.pool.queue_depth > 0
+
     def new_vad_stream(self, *, enter: float = 0.5, leave: float = 0.35) -> VadStream:
         """A fresh per-call VAD stream sharing the process-wide model."""
         return self.vad.stream(enter=enter, leave=leave)

@@ -154,7 +154,6 @@ class Runtime:
             recorder=self.recorder(),
             out=out,
             config=self.settings.call,
-            opt_out_key=self.settings.dialogue.opt_out_key,
             prohibited=self.prohibited.get(setup.locale, ()),
             on_metric=self.metrics.observe if self.metrics is not None else None,
         )

@@ -9,9 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+from agent.call.ports import CallOutput, Nlu
+
+if TYPE_CHECKING:
+    from agent.dialogue.script import Script
+
+__all__ = [
+    "OPT_OUT_INTENTS", "SAFE_CLOSE", "STORE_DOWN_CLOSE", "CallOutput", "CallResult", "CallSetup", "Nlu",
+]
 
 OPT_OUT_INTENTS = frozenset({"opt_out", "complaint"})
 STORE_DOWN_CLOSE = {  # said when the store fails mid-call; promises nothing it cannot record
@@ -30,7 +37,7 @@ class CallSetup:
 
     call_id: str
     locale: str
-    script: Any  # agent.dialogue.script.Script
+    script: Script
     slots: Mapping[str, str]
     today: date
     protocol: str = "native"
@@ -48,24 +55,11 @@ class CallResult:
     underruns: int = 0
     opt_out_persist_ms: list[int] = field(default_factory=list)
 
-
-class CallOutput:
-    """Outbound side of a transport, as the session sees it (all async, all non-blocking)."""
-
-    async def audio(self, pcm16k: np.ndarray) -> None: ...
-
-    async def clear(self) -> None: ...
-
-    async def mark(self, name: str) -> None: ...
-
-    async def hangup(self, reason: str) -> None: ...
-
-    async def notify(self, event: Mapping[str, Any]) -> None: ...
-
-
-class Nlu:
-    """What the session needs from NLU: classify a final turn, judge a partial one."""
-
-    def classify(self, text: str, expected: tuple[str, ...] | None = None, *, today: date) -> Any: ...
-
-    def is_complete_answer(self, text: str, expected: tuple[str, ...]) -> bool: ...
+    def timings(self, duration_ms: int) -> dict[str, Any]:
+        """What the store keeps of the call's measurements."""
+        return {
+            "voice_to_voice_ms": self.voice_to_voice_ms,
+            "barge_ins": self.barge_ins,
+            "underruns": self.underruns,
+            "duration_ms": duration_ms,
+        }

@@ -9,15 +9,18 @@ module only keeps buffers and decides when to ask.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 
 import numpy as np
 
 from agent.asr.base import Transcript
 from agent.audio.frames import FRAME_SAMPLES
+from agent.call.ports import Recognizer, VadStreamPort
+from agent.call.signals import BargeIn, HeardTurn, ListenerSignal, NoiseDiscarded, Partial, SpeechStarted
+from agent.call.tasks import OwnedTasks
 from agent.call.turns import (
     FRAME_MS,
     Discarded,
@@ -35,49 +38,7 @@ log = logging.getLogger(__name__)
 PREROLL_FRAMES = 15  # audio kept from before the VAD onset (the VAD decides a little late)
 TAIL_SAMPLES = 1600  # 100 ms after the last speech frame, so word endings are not clipped
 
-Transcribe = Callable[[np.ndarray, bool], Awaitable[Transcript]]  # (pcm16k, partial) -> transcript
-
-
-@dataclass(frozen=True, slots=True)
-class HeardTurn:
-    """A finished customer turn with its transcript and timings (loop times in seconds)."""
-
-    transcript: Transcript
-    onset_ms: int  # stream time of speech onset
-    end_ms: int  # stream time of the end of speech
-    speech_end_at: float  # loop time the last speech frame arrived
-    decided_at: float  # loop time the end of turn was decided
-    transcript_at: float  # loop time the final transcript was ready
-    fast: bool  # ended on the short wait (complete answer)
-    overlapped: bool  # began while the agent was speaking
-    barged_in: bool  # interrupted the agent
-
-
-class ListenerHooks:
-    """What the session wants to hear about; override the methods it needs."""
-
-    def speaking(self) -> tuple[bool, bool]:
-        """(agent is speaking, current utterance may be interrupted)."""
-        return (False, False)
-
-    def on_onset(self) -> None:
-        """Customer speech began (stop no-input timers)."""
-
-    def on_barge_in(self) -> None:
-        """Customer speech lasted long enough to interrupt the agent."""
-
-    def on_discard(self) -> None:
-        """A burst too short to be a turn ended."""
-
-    def on_partial(self, transcript: Transcript) -> None:
-        """A running transcript while the customer speaks or pauses."""
-
-    def is_complete(self, text: str) -> bool:
-        """True when `text` is a complete answer for the current dialogue state."""
-        return False
-
-    def on_turn(self, turn: HeardTurn) -> None:
-        """A finished customer turn."""
+Emit = Callable[[ListenerSignal], None]
 
 
 class Listener:
@@ -85,17 +46,28 @@ class Listener:
 
     def __init__(
         self,
-        vad: object,
-        transcribe: Transcribe,
-        hooks: ListenerHooks,
+        vad: VadStreamPort,
+        asr: Recognizer,
+        emit: Emit,
         policy: TurnPolicy,
         *,
-        partial_every_ms: int = 400,
+        locale: str,
+        partial_every_ms: int,
+        media_gap_ms: int = 0,
+        hint: Callable[[], str | None] = lambda: None,
+        on_metric: Callable[[str, float], None] = lambda name, value: None,
         busy: Callable[[], bool] = lambda: False,
+        speaking: Callable[[], tuple[bool, bool]] = lambda: (False, False),
+        is_complete: Callable[[str], bool] = lambda text: False,
     ) -> None:
         self._vad = vad
-        self._transcribe = transcribe
-        self._hooks = hooks
+        self._asr = asr
+        self._locale = locale
+        self._hint = hint  # the dialogue's hint for the turn being listened for
+        self._metric = on_metric
+        self._emit = emit
+        self._speaking = speaking  # (agent is speaking, its utterance may be interrupted)
+        self._is_complete = is_complete  # a running transcript is a complete answer for the state
         self.detector = TurnDetector(policy)
         self._partial_every = partial_every_ms
         self._busy = busy  # True when model workers are saturated: running transcripts wait
@@ -111,8 +83,15 @@ class Listener:
         self._candidate: tuple[int, asyncio.Task[Transcript]] | None = None
         self._partial_task: asyncio.Task[Transcript] | None = None
         self._last_partial_ms = 0
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._tasks = OwnedTasks()
         self.frames = 0
+        self.filled = 0  # silent frames made up for media that never came (counted by the clock)
+        self._loop = asyncio.get_running_loop()
+        self._gap_s = media_gap_ms / 1000
+        self._media_at = self._loop.time()  # loop time the last real frame arrived
+        self._filled_since = 0  # frames made up since then
+        self._watch: asyncio.TimerHandle | None = None
+        self._arm(self._gap_s)
 
     @property
     def stream_ms(self) -> int:
@@ -121,6 +100,8 @@ class Listener:
 
     def feed(self, pcm: np.ndarray) -> None:
         """Accept 16 kHz PCM16 of any length; process every whole 20 ms frame."""
+        self._media_at, self._filled_since = self._loop.time(), 0
+        self._arm(self._gap_s)
         self._pending.extend(pcm.astype("<i2", copy=False).tobytes())
         step = FRAME_SAMPLES * 2
         while len(self._pending) >= step:
@@ -128,9 +109,31 @@ class Listener:
             del self._pending[:step]
             self._frame(frame)
 
+    def _arm(self, delay: float) -> None:
+        if self._gap_s <= 0:
+            return
+        if self._watch is not None:
+            self._watch.cancel()
+        self._watch = self._loop.call_later(delay, self._on_gap)
+
+    def _on_gap(self) -> None:
+        """No media for longer than the jitter allowance: the missing time is silence, by the clock.
+
+        Gateways with silence suppression (Asterisk, Twilio, SIP comfort noise, a caller on
+        hold) send nothing while the customer is quiet, so turns must end by the clock. A
+        gap shorter than the allowance is jitter: the late frames will come, nothing is made up.
+        """
+        missing = int((self._loop.time() - self._media_at) / (FRAME_MS / 1000)) - self._filled_since
+        silence = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+        for _ in range(max(0, missing)):
+            self._frame(silence)
+        self._filled_since += max(0, missing)
+        self.filled += max(0, missing)
+        self._arm(FRAME_MS / 1000)
+
     def _frame(self, frame: np.ndarray) -> None:
         now = asyncio.get_running_loop().time()
-        result = self._vad.push(frame)  # type: ignore[attr-defined]
+        result = self._vad.push(frame)
         speech = bool(result.speech)
         t = self._t_ms
         self._t_ms += FRAME_MS
@@ -153,7 +156,7 @@ class Listener:
                 self._finish(signal, now)
             elif isinstance(signal, Discarded):
                 self._clear_segment()
-                self._hooks.on_discard()
+                self._emit(NoiseDiscarded())
         if speech and self.detector.in_turn:
             self._speech_samples = self._seg_samples
             self._speech_end_at = now
@@ -166,17 +169,17 @@ class Listener:
             self._segment.append(frame)
         self._seg_samples = sum(len(f) for f in self._segment)
         self._speech_samples = self._seg_samples
-        speaking, _ = self._hooks.speaking()
+        speaking, _ = self._speaking()
         self._overlapped = speaking
         self._barged_in = False
         self._last_partial_ms = 0
-        self._hooks.on_onset()
+        self._emit(SpeechStarted(overlapped=speaking))
 
     def _on_sustained(self) -> None:
-        speaking, interruptible = self._hooks.speaking()
+        speaking, interruptible = self._speaking()
         if speaking and interruptible:
             self._barged_in = True
-            self._hooks.on_barge_in()
+            self._emit(BargeIn())
 
     def _audio(self, samples: int) -> np.ndarray:
         pcm = np.concatenate(self._segment) if self._segment else np.zeros(0, np.int16)
@@ -193,20 +196,20 @@ class Listener:
         if self._busy():
             return  # a running transcript is a nicety; never queue it behind other calls' turns
         self._last_partial_ms = spoken
-        task = self._spawn(self._transcribe(self._audio(self._speech_samples), True))
+        task = self._tasks.spawn(self._recognise(self._audio(self._speech_samples), True))
         self._partial_task = task
         task.add_done_callback(self._on_partial_done)
 
     def _on_partial_done(self, task: asyncio.Task[Transcript]) -> None:
         if task.cancelled() or task.exception() is not None:
             return
-        self._hooks.on_partial(task.result())
+        self._emit(Partial(task.result()))
 
     def _start_candidate(self) -> None:
         samples = min(self._seg_samples, self._speech_samples + TAIL_SAMPLES)
-        task = self._spawn(self._transcribe(self._audio(samples), False))
+        task = self._tasks.spawn(self._recognise(self._audio(samples), False))
         self._candidate = (self._speech_samples, task)
-        task.add_done_callback(lambda t, n=self._speech_samples: self._on_candidate(n, t))
+        task.add_done_callback(functools.partial(self._on_candidate, self._speech_samples))
 
     def _on_candidate(self, speech_samples: int, task: asyncio.Task[Transcript]) -> None:
         if task.cancelled() or task.exception() is not None:
@@ -215,8 +218,8 @@ class Listener:
         if current is None or current[0] != speech_samples or current[1] is not task:
             return  # the customer spoke again; this transcript is stale
         text = task.result().text
-        self._hooks.on_partial(task.result())
-        self.detector.complete = bool(text) and self._hooks.is_complete(text)
+        self._emit(Partial(task.result()))
+        self.detector.complete = bool(text) and self._is_complete(text)
 
     def _finish(self, signal: EndOfTurn, now: float) -> None:
         candidate = self._candidate
@@ -224,7 +227,7 @@ class Listener:
         if candidate is not None and candidate[0] == self._speech_samples:
             task = candidate[1]
         else:
-            task = self._spawn(self._transcribe(self._audio(samples), False))
+            task = self._tasks.spawn(self._recognise(self._audio(samples), False))
         overlapped, barged_in, speech_end_at = self._overlapped, self._barged_in, self._speech_end_at
         self._clear_segment()
 
@@ -235,7 +238,7 @@ class Listener:
                 log.exception("recognition failed; the turn is treated as unintelligible")
                 transcript = Transcript("", "", 0.0, signal.end_ms - signal.onset_ms, 0, False)
             loop_now = asyncio.get_running_loop().time()
-            self._hooks.on_turn(
+            self._emit(
                 HeardTurn(
                     transcript=transcript,
                     onset_ms=signal.onset_ms,
@@ -249,7 +252,7 @@ class Listener:
                 )
             )
 
-        self._spawn(deliver())
+        self._tasks.spawn(deliver())
 
     def _clear_segment(self) -> None:
         self._segment = []
@@ -257,14 +260,15 @@ class Listener:
         self._speech_samples = 0
         self._candidate = None
 
-    def _spawn(self, coro: Awaitable[object]) -> asyncio.Task[object]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task  # type: ignore[return-value]
+    async def _recognise(self, pcm: np.ndarray, partial: bool) -> Transcript:
+        transcript = await self._asr.transcribe(self._locale, pcm, hint=self._hint(), partial=partial)
+        if not partial:
+            self._metric("asr_ms", transcript.compute_ms)
+        return transcript
 
     async def close(self) -> None:
-        """Cancel recognition still running for this call."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        """Stop the clock and cancel recognition still running for this call."""
+        if self._watch is not None:
+            self._watch.cancel()
+        self._gap_s = 0.0
+        await self._tasks.close()

@@ -48,18 +48,39 @@ class Utterance:
 class Playout:
     """Plays utterances one after another on a real-time clock."""
 
-    def __init__(self, send: SendFrame, *, send_ahead_ms: int = 60, max_talk_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        send: SendFrame,
+        *,
+        send_ahead_ms: int = 60,
+        max_talk_s: float = 30.0,
+        on_idle: Callable[[], None] | None = None,
+    ) -> None:
         self._send = send
         self._ahead = send_ahead_ms / 1000
         self._max_talk_frames = int(max_talk_s / FRAME_S)
         self._queue: asyncio.Queue[Utterance] = asyncio.Queue()
         self.current: Utterance | None = None
-        self.paused = False  # gateway flow control (XOFF)
+        self._resumed = asyncio.Event()  # clear while the gateway asked us to pause (XOFF)
+        self._resumed.set()
+        self._on_idle = on_idle
         self._idle = asyncio.Event()
         self._idle.set()
         self.last_end_at: float | None = None  # loop time at which the last audio finished playing
         self.truncated = 0  # utterances cut at the max-talk cap
         self.underruns = 0  # times the next frame was not ready when it was due
+
+    @property
+    def paused(self) -> bool:
+        """Gateway flow control: True between XOFF and XON."""
+        return not self._resumed.is_set()
+
+    @paused.setter
+    def paused(self, value: bool) -> None:
+        if value:
+            self._resumed.clear()
+        else:
+            self._resumed.set()
 
     @property
     def speaking(self) -> bool:
@@ -80,6 +101,7 @@ class Playout:
         cut = self.current
         if cut is not None:
             cut.stopped = True
+            cut.chunks.put_nowait(None)  # wake a playout waiting for this utterance's audio
         while not self._queue.empty():
             queued = self._queue.get_nowait()
             queued.stopped = True
@@ -99,6 +121,8 @@ class Playout:
             self.current = None
             if self._queue.empty():
                 self._idle.set()
+                if self._on_idle is not None:
+                    self._on_idle()
 
     async def _play(self, utt: Utterance, loop: asyncio.AbstractEventLoop) -> None:
         clock: float | None = None  # loop time at which the next frame is due to play
@@ -124,8 +148,9 @@ class Playout:
                 wait = clock - self._ahead - now
                 if wait > 0:
                     await asyncio.sleep(wait)
-                while self.paused and not utt.stopped:
-                    await asyncio.sleep(FRAME_S)
+                if self.paused:
+                    await self._wait_resumed(utt)
+                    clock = None if clock is None else max(clock, loop.time())
                 if utt.stopped:
                     break
                 if utt.first_frame_at is None:
@@ -144,6 +169,14 @@ class Playout:
                 await asyncio.sleep(end - loop.time())  # let the tail actually play before "done"
         if utt.first_frame_at is not None:
             utt.played_ms = min(utt.total_ms, int((loop.time() - utt.first_frame_at) * 1000))
+
+    async def _wait_resumed(self, utt: Utterance) -> None:
+        """Wait for XON, or for the utterance to be stopped (checked every frame, no busy loop)."""
+        while self.paused and not utt.stopped:
+            try:
+                await asyncio.wait_for(self._resumed.wait(), FRAME_S * 5)
+            except TimeoutError:
+                continue
 
     def heard_ms(self, utt: Utterance, now: float) -> int:
         """How much of `utt` the customer has heard by loop time `now`."""

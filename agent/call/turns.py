@@ -9,19 +9,34 @@ from partial transcripts), else `long_ms`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent.config import CallConfig
 
 FRAME_MS = 20
+MAX_TURN_MS = 15000  # a customer turn longer than this is cut (recognised in one piece)
 
 
 @dataclass(frozen=True, slots=True)
 class TurnPolicy:
-    """The numbers of the policy; see CallConfig for their meaning."""
+    """The numbers of the policy; see CallConfig for their meaning (its defaults are the only ones)."""
 
-    barge_in_min_ms: int = 200
-    min_turn_ms: int = 120
-    short_ms: int = 250
-    long_ms: int = 700
-    max_turn_ms: int = 15000
+    barge_in_min_ms: int
+    min_turn_ms: int
+    short_ms: int
+    long_ms: int
+    max_turn_ms: int = MAX_TURN_MS
+
+    @classmethod
+    def from_config(cls, config: CallConfig) -> TurnPolicy:
+        """The policy a call's configuration asks for."""
+        return cls(
+            barge_in_min_ms=config.barge_in_min_ms,
+            min_turn_ms=config.min_turn_ms,
+            short_ms=config.endpoint_short_ms,
+            long_ms=config.endpoint_long_ms,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,38 +13,49 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from agent.call import progress
 from agent.cli.common import EXIT_FAILED, fail, settings, setup_logging
 
 console = Console(highlight=False)
 
 
-def _printer(event: dict[str, Any]) -> None:
-    kind = event.get("type")
-    ms = event.get("ms", 0)
-    stamp = f"[dim]{ms / 1000:6.2f}s[/dim]"
-    if kind == "agent":
-        console.print(f"{stamp} [bold cyan]agent   [/] {event['text']}  [dim]({event.get('state')})[/dim]")
-    elif kind == "transcript" and event.get("final"):
-        heard = event["text"] or "…"
-        console.print(f"{stamp} [bold green]customer[/] {heard}  [dim]intent={event.get('intent')}[/dim]")
-    elif kind == "customer_says":
-        console.print(f"{stamp} [green]  (customer speaks: {event['text']!r})[/green]")
-    elif kind == "customer_dtmf":
-        console.print(f"{stamp} [green]  (customer presses {event['digit']})[/green]")
-    elif kind == "turn":
+def _printer(message: dict[str, Any]) -> None:
+    """Print one call-progress event (agent.call.progress) or one of the simulated customer's."""
+    stamp = f"[dim]{message.get('ms', 0) / 1000:6.2f}s[/dim]"
+    event = progress.parse(message)
+    if isinstance(event, progress.AgentSaid):
+        console.print(f"{stamp} [bold cyan]agent   [/] {event.text}  [dim]({event.state})[/dim]")
+    elif isinstance(event, progress.Transcribed) and event.final:
+        heard = event.text or "…"
+        console.print(f"{stamp} [bold green]customer[/] {heard}  [dim]intent={event.intent}[/dim]")
+    elif isinstance(event, progress.TurnTimed):
+        fast = " fast" if event.fast_endpoint else ""
         console.print(
-            f"{stamp} [yellow]  turn: voice-to-voice {event['voice_to_voice_ms']} ms"
-            f" (endpoint {event['endpoint_ms']} ms{' fast' if event.get('fast_endpoint') else ''},"
-            f" asr {event['asr_ms']} ms)[/yellow]"
+            f"{stamp} [yellow]  turn: voice-to-voice {event.voice_to_voice_ms} ms"
+            f" (endpoint {event.endpoint_ms} ms{fast}, asr {event.asr_ms} ms)[/yellow]"
         )
-    elif kind == "barge_in":
-        console.print(f"{stamp} [magenta]  barge-in: agent stopped after {event['heard_ms']} ms[/magenta]")
-    elif kind == "opt_out":
-        console.print(f"{stamp} [red]  opt-out persisted in {event['persisted_ms']} ms[/red]")
+    elif isinstance(event, progress.AgentTurnPlayed) and event.longest_gap_ms:
+        gap = event.longest_gap_ms
+        console.print(f"{stamp} [yellow]  agent turn: longest silence inside {gap} ms[/yellow]")
+    elif isinstance(event, progress.BargedIn):
+        console.print(f"{stamp} [magenta]  barge-in: agent stopped after {event.heard_ms} ms[/magenta]")
+    elif isinstance(event, progress.OptedOut):
+        console.print(f"{stamp} [red]  opt-out persisted in {event.persisted_ms} ms[/red]")
+    elif isinstance(event, progress.CallError):
+        console.print(f"{stamp} [bold red]error: {event.message}[/bold red]")
+    elif event is None:
+        _print_local(stamp, message)
+
+
+def _print_local(stamp: str, message: dict[str, Any]) -> None:
+    """The simulated customer's own events and the native protocol's hang-up message."""
+    kind = message.get("type")
+    if kind == "customer_says":
+        console.print(f"{stamp} [green]  (customer speaks: {message['text']!r})[/green]")
+    elif kind == "customer_dtmf":
+        console.print(f"{stamp} [green]  (customer presses {message['digit']})[/green]")
     elif kind == "hangup":
-        console.print(f"{stamp} [bold]call ended: {event.get('reason')}[/bold]")
-    elif kind == "error":
-        console.print(f"{stamp} [bold red]error: {event.get('message')}[/bold red]")
+        console.print(f"{stamp} [bold]call ended: {message.get('reason')}[/bold]")
 
 
 def _path_for(path: Path, name: str, many: bool) -> Path:

@@ -26,6 +26,7 @@ import httpx
 import numpy as np
 import uvicorn
 
+from agent.call import progress
 from agent.demo.customer import CustomerLog, SimulatedCustomer
 from agent.demo.links import make_link
 from agent.demo.scenarios import SCENARIOS, SLOTS, Scenario
@@ -195,12 +196,12 @@ def replay_record(record: dict[str, Any], printer: Any) -> None:
         return
     for turn in record.get("transcript", []):
         ms = int(turn.get("start_ms") or 0)
+        event: progress.Progress
         if turn.get("speaker") == "agent":
-            printer({"type": "agent", "text": turn["text"], "ms": ms,
-                     "state": "read from GET /v1/calls after the call"})
+            event = progress.AgentSaid("", turn["text"], "read from GET /v1/calls after the call", False, ms)
         else:
-            printer({"type": "transcript", "final": True, "text": turn["text"],
-                     "intent": turn.get("intent"), "ms": ms})
+            event = progress.Transcribed(True, turn["text"], turn.get("intent"), start_ms=ms)
+        printer({**progress.to_json(event), "ms": ms})
     ended_ms = (record.get("timings") or {}).get("duration_ms", 0)
     printer({"type": "hangup", "reason": record.get("outcome"), "ms": ended_ms})
 
@@ -210,14 +211,16 @@ def build_report(scenario: Scenario, locale: str, log: CustomerLog) -> dict[str,
     if log.record is not None:
         return _gateway_report(scenario, locale, log, log.record)
     turns: list[dict[str, Any]] = []
-    for event in log.events:
-        if event.get("type") == "agent":
-            turns.append({"speaker": "agent", "text": event["text"], "intent": None,
-                          "start_ms": int(event["ms"])})
-        elif event.get("type") == "transcript" and event.get("final"):
-            turns.append({"speaker": "customer", "text": event["text"],
-                          "intent": event.get("intent"), "start_ms": int(event.get("start_ms", event["ms"]))})
-    server_turns = [e for e in log.events if e.get("type") == "turn"]
+    events = [(progress.parse(raw), raw) for raw in log.events]
+    for event, raw in events:
+        if isinstance(event, progress.AgentSaid):
+            turns.append({"speaker": "agent", "text": event.text, "intent": None, "start_ms": int(raw["ms"])})
+        elif isinstance(event, progress.Transcribed) and event.final:
+            start = event.start_ms if event.start_ms is not None else int(raw["ms"])
+            turns.append({"speaker": "customer", "text": event.text, "intent": event.intent,
+                          "start_ms": start})
+    server_turns = [progress.to_json(e) for e, _ in events if isinstance(e, progress.TurnTimed)]
+    played = [e for e, _ in events if isinstance(e, progress.AgentTurnPlayed)]
     return {
         "scenario": scenario.name,
         "locale": locale,
@@ -229,9 +232,10 @@ def build_report(scenario: Scenario, locale: str, log: CustomerLog) -> dict[str,
         "voice_to_voice_ms": log.voice_to_voice_ms,
         "server_voice_to_voice_ms": [int(e["voice_to_voice_ms"]) for e in server_turns],
         "turn_parts": server_turns,
-        "barge_ins": sum(1 for e in log.events if e.get("type") == "barge_in"),
+        "barge_ins": sum(1 for e, _ in events if isinstance(e, progress.BargedIn)),
         "barge_in_ms": log.barge_in_ms,
-        "opt_out_persist_ms": [e.get("persisted_ms") for e in log.events if e.get("type") == "opt_out"],
+        "opt_out_persist_ms": [e.persisted_ms for e, _ in events if isinstance(e, progress.OptedOut)],
+        "server_turn_gap_ms": [e.longest_gap_ms for e in played],  # longest silence inside each agent turn
     }
 
 

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 
 from agent.call.contracts import CallResult, CallSetup
+from agent.call.ports import inline
 from agent.call.session import CallSession
 from agent.call.speech_cache import SpeechCache
 from agent.compliance.guard import ProhibitedRule, load_prohibited
@@ -114,6 +115,7 @@ class CallHarness:
             config=self.config,
             prohibited=self.prohibited,
             on_metric=lambda name, value: self.metrics.append((name, value)),
+            offload=inline,
         )
 
     async def __aenter__(self) -> CallHarness:

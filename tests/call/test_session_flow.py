@@ -228,3 +228,26 @@ async def test_the_goodbye_plays_out_before_the_hang_up(echo: bool) -> None:
         assert marks and hangup - last_frame < 0.5
     else:
         assert hangup - last_frame >= 2.5  # no mark came back: waited out the grace
+
+
+# --- real lines (issue 11): gateways that send nothing while the customer is quiet ----------------
+
+
+@pytest.mark.parametrize("media", ["suppressed", "bursty"])
+async def test_turns_end_by_the_clock_when_the_gateway_sends_no_silence(media: str) -> None:
+    harness = CallHarness(media="suppressed") if media == "suppressed" else CallHarness(burst_frames=5)
+    async with harness as call:
+        await _past_the_greeting(call)
+        await asyncio.sleep(12)  # a 12 s gap in the media: the customer thinks it over (no-input reprompt)
+        await call.agent_said("global.no_input.0")
+        await call.agent_quiet()
+        await call.say("Yes, this is John.")
+        await call.agent_said("reminder.say.1")
+        await call.agent_quiet()
+        await asyncio.sleep(3)
+        await call.say("Yes, I can pay it on Friday.")
+        result = await call.ended()
+    assert result.outcome == "promise_to_pay"
+    assert [t["intent"] for t in call.customer_turns()] == ["affirm", "promise_to_pay"]
+    assert call.session is not None
+    assert len(result.voice_to_voice_ms) == 2 and max(result.voice_to_voice_ms) < 600  # as on a live line

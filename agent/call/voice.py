@@ -1,0 +1,139 @@
+"""The agent's voice in one call: utterances to sentences to synthesis to paced playout.
+
+Owns the playout, the synthesis jobs of each utterance, the marks placed after them and
+the measurement of each reply's voice-to-voice time. The shell tells it what to say and
+when to stop; it reports when everything queued has played (`on_quiet`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from agent.call.commands import Reply, Speak
+from agent.call.playout import Playout, Utterance
+from agent.call.ports import CallOutput
+from agent.call.progress import TurnTimed
+from agent.call.speech_cache import SpeechCache
+from agent.call.tasks import OwnedTasks
+from agent.config import CallConfig
+from agent.tts.base import split_sentences
+
+log = logging.getLogger(__name__)
+
+
+class AgentVoice:
+    """Plays the agent's utterances one after another; stoppable at once."""
+
+    def __init__(
+        self,
+        out: CallOutput,
+        cache: SpeechCache,
+        locale: str,
+        config: CallConfig,
+        tasks: OwnedTasks,
+        *,
+        on_quiet: Callable[[int], None],
+        on_timed: Callable[[TurnTimed], None],
+    ) -> None:
+        self._out = out
+        self._cache = cache
+        self._locale = locale
+        self._cfg = config
+        self._tasks = tasks
+        self._on_quiet = on_quiet
+        self._on_timed = on_timed
+        self.queued = 0  # utterances given to the playout so far
+        self._marks: dict[str, asyncio.Event] = {}
+        self.playout = Playout(
+            out.audio, send_ahead_ms=config.send_ahead_ms, max_talk_s=config.max_agent_talk_s,
+            on_idle=lambda: self._on_quiet(self.queued),
+        )
+
+    def speaking(self) -> tuple[bool, bool]:
+        """(agent audio is playing or queued, the current utterance may be interrupted)."""
+        current = self.playout.current
+        return (self.playout.speaking, current is not None and current.interruptible)
+
+    def speak(self, cmd: Speak) -> Utterance:
+        """Queue an utterance; its sentences are synthesised (or taken from the cache) as needed."""
+        say = cmd.say
+        utt = Utterance(say.say_id, interruptible=say.interruptible)
+        sentences = split_sentences(say.text) or [say.text]
+        jobs = [asyncio.ensure_future(self._cache.get(self._locale, s)) for s in sentences]
+        self.playout.play(utt)
+        self.queued += 1
+        if cmd.reply is not None:
+            self._tasks.spawn(self._measure(cmd.reply, utt))
+        self._tasks.spawn(self._feed(utt, jobs))
+        return utt
+
+    def interrupt(self) -> Utterance | None:
+        """Stop now, take back what the gateway holds; returns the utterance cut off."""
+        cut = self.playout.stop()
+        self._tasks.spawn(self._out.clear())
+        return cut
+
+    def heard_ms(self, utt: Utterance) -> int:
+        return self.playout.heard_ms(utt, asyncio.get_running_loop().time())
+
+    def prefetch(self, texts: tuple[str, ...]) -> None:
+        for text in texts:
+            self._cache.prefetch(self._locale, text)
+
+    def mark_echoed(self, name: str) -> None:
+        event = self._marks.pop(name, None)
+        if event is not None:
+            event.set()
+
+    async def finish(self) -> None:
+        """Wait until the goodbye has played and the gateway confirmed it (bounded)."""
+        grace = self._cfg.goodbye_grace_ms / 1000
+        try:
+            await asyncio.wait_for(self.playout.wait_idle(), timeout=self._cfg.max_agent_talk_s + grace)
+            pending = [e.wait() for e in self._marks.values()]
+            if pending:
+                await asyncio.wait_for(asyncio.gather(*pending), grace)
+        except TimeoutError:
+            log.warning("goodbye did not confirm playing in time; hanging up")
+
+    async def _feed(self, utt: Utterance, jobs: Sequence[asyncio.Future[np.ndarray]]) -> None:
+        try:
+            for job in jobs:
+                pcm = await job
+                if utt.stopped:
+                    break
+                utt.add(pcm)
+        except Exception:
+            log.exception("speech synthesis failed for %s", utt.say_id)
+        finally:
+            utt.close()
+            for job in jobs:
+                job.cancel()
+        await utt.done.wait()
+        if not utt.stopped:
+            name = f"{utt.say_id}#{id(utt)}"
+            self._marks[name] = asyncio.Event()
+            await self._out.mark(name)
+
+    async def _measure(self, reply: Reply, utt: Utterance) -> None:
+        await utt.started.wait()
+        if utt.first_frame_at is None:
+            return
+        turn = reply.turn
+        self._on_timed(
+            TurnTimed(
+                voice_to_voice_ms=int((utt.first_frame_at - turn.speech_end_at) * 1000),
+                endpoint_ms=int((turn.decided_at - turn.speech_end_at) * 1000),
+                asr_ms=turn.transcript.compute_ms,
+                asr_wait_ms=int(max(0.0, turn.transcript_at - turn.decided_at) * 1000),
+                nlu_ms=reply.nlu_ms,
+                fast_endpoint=turn.fast,
+            )
+        )
+
+    async def run(self) -> None:
+        await self.playout.run()
