@@ -53,14 +53,7 @@ class Runtime:
         if engines is None:
             from agent.engines import Engines
 
-            engines = Engines.load(
-                settings.engines.locales,
-                models_dir=settings.models.dir,
-                overrides=settings.models.paths,
-                asr_threads=settings.engines.asr_threads,
-                pool_workers=settings.engines.pool_workers,
-                pool_queue=settings.engines.pool_queue,
-            )
+            engines = Engines.from_settings(settings)
         if store is None:
             from agent.store.store import Store
 
