@@ -23,7 +23,10 @@ def phone_line(pcm16k: np.ndarray) -> np.ndarray:
 
 
 def independent_whisper(model_dir: Path, threads: int = 2) -> Callable[[np.ndarray], str]:
-    """Plain faster-whisper (beam 5, no prompt, no hint, no post-processing): a judge, not our ASR."""
+    """Plain faster-whisper (beam 5, no prompt, no hint, no post-processing): a judge, not our ASR.
+
+    Temperature fallback is off and a decode stops at 160 tokens: a voice whisper cannot
+    understand makes it loop, and re-decoding loops would only cost time, not change the verdict."""
     from faster_whisper import WhisperModel
 
     model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads,
@@ -32,7 +35,8 @@ def independent_whisper(model_dir: Path, threads: int = 2) -> Callable[[np.ndarr
     def hear(pcm16k: np.ndarray) -> str:
         audio = pcm16k.astype(np.float32) / 32768.0
         segments, _ = model.transcribe(audio, language="zh", beam_size=5, condition_on_previous_text=False,
-                                       vad_filter=False, without_timestamps=True)
+                                       vad_filter=False, without_timestamps=True, temperature=0.0,
+                                       max_new_tokens=160)
         return "".join(s.text.strip() for s in segments)
 
     return hear

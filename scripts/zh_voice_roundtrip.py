@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from zh_common import independent_whisper, phone_line, print_table, write_json
 
 from agent.asr.zh_text import cer
@@ -104,22 +103,26 @@ def main() -> None:
     if voices == ["all"]:
         voices = list(VOICE_SHA256)
     if args.espeak:
-        voices = ["espeak-ng", *voices]
+        voices = [*voices, "espeak-ng"]
     says = sentences(args.script or list(SCRIPTS))
-    hear = independent_whisper(resolve("asr-multi", models_dir=cfg.models.dir, overrides=cfg.models.paths).path)
-    results = [run_voice(v, says, hear, args.clean) for v in voices]
+    judge = resolve("asr-multi", models_dir=cfg.models.dir, overrides=cfg.models.paths)
+    hear = independent_whisper(judge.path)
+    results = []
+    for v in voices:  # the JSON is rewritten after each voice, so a long run can be read as it goes
+        results.append(run_voice(v, says, hear, args.clean))
+        write_json(args.json, {"line": "wideband" if args.clean else "ulaw8k", "today": str(TODAY),
+                               "voices": results})
     for res in results:
         print_table(f"{res['voice']}: per sentence", ["script", "say", "CER", "heard"],
                     [[r["script"].split(".")[0], r["say_id"], r["edits"] / max(1, r["chars"]), r["heard"]]
                      for r in res["sentences"]])
     scripts = list(results[0]["cer_by_script"])
-    print_table(f"round-trip CER by voice ({'wideband' if args.clean else '8 kHz μ-law'}, whisper base, "
-                f"{len(says)} sentences)", ["voice", "CER", *scripts, "sentences CER>5%", "TTS CPU-s/audio-s"],
+    line = "wideband" if args.clean else "8 kHz μ-law"
+    print_table(f"round-trip CER by voice ({line}, whisper base, {len(says)} sentences)",
+                ["voice", "CER", *scripts, "sentences CER>5%", "TTS CPU-s/audio-s"],
                 [[r["voice"], r["cer"], *[r["cer_by_script"][s] for s in scripts],
                   sum(1 for s in r["sentences"] if s["edits"] > 0.05 * max(1, s["chars"])),
                   r["cpu_s_per_audio_s"]] for r in results])
-    write_json(args.json, {"line": "wideband" if args.clean else "ulaw8k", "today": str(TODAY),
-                           "voices": results, "np": np.__version__})
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ used files.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -71,7 +72,7 @@ class DiskCache:
         try:
             data = path.read_bytes()
             os.utime(path)  # least recently *used* is evicted first
-        except (FileNotFoundError, PermissionError):
+        except OSError:
             self.misses += 1
             return None
         self.hits += 1
@@ -88,7 +89,8 @@ class DiskCache:
             os.replace(tmp, path)
         except OSError as exc:
             log.warning("tts disk cache: cannot write %s (%s); continuing without it", path, exc)
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             return
         with self._lock:
             self._bytes += len(data)
