@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -21,7 +22,7 @@ from agent.audio.vad import SileroVad, VadStream
 from agent.models.resolver import ResolvedModel, resolve
 from agent.tts.base import Speech, SpeechSynthesizer
 from agent.tts.disk_cache import CachedSynthesizer, ClauseSynthesizer, DiskCache
-from agent.workers import Priority, WorkerPool
+from agent.workers import PoolClosed, PoolOverloaded, Priority, WorkerPool
 
 log = logging.getLogger(__name__)
 
@@ -165,18 +166,40 @@ class Engines:
                 tts.synthesize_clause, clause, priority=priority
             )
 
-    async def prefill(self, locale: str, sentences: Sequence[str]) -> int:
-        """Render (at low priority) every clause of `sentences` missing from the disk cache.
+    def start_prefill(self, sentences: Mapping[str, Sequence[str]]) -> Future[int]:
+        """Render, one low-priority pool job at a time, every clause missing from the disk cache.
 
-        Returns how many clauses were rendered; 0 when the locale's voice has no disk cache.
+        `sentences` maps locale → sentences (the slot-free sentences of the loaded scripts, see
+        agent/tts/prefill.py). Returns a future resolved with the number of clauses rendered;
+        locales without a disk cache are skipped. Thread-safe; needs no event loop.
         """
-        tts = self._locale(locale).tts
-        if not isinstance(tts, CachedSynthesizer):
-            return 0
-        todo = list(dict.fromkeys(c for s in sentences for c in tts.missing(s)))
-        for clause in todo:
-            await self.pool.run(tts.synthesize_clause, clause, priority="low")
-        return len(todo)
+        todo: list[tuple[CachedSynthesizer, str]] = []
+        for locale, texts in sentences.items():
+            tts = self.locales.get(locale)
+            if tts is not None and isinstance(tts.tts, CachedSynthesizer):
+                cached = tts.tts
+                todo += [(cached, c) for c in dict.fromkeys(c for t in texts for c in cached.missing(t))]
+        done: Future[int] = Future()
+        rendered = 0
+
+        def next_job(_: object = None) -> None:
+            nonlocal rendered
+            if not todo:
+                done.set_result(rendered)
+                log.info("tts prefill: %d clause(s) rendered to the disk cache", rendered)
+                return
+            tts, clause = todo.pop(0)
+            try:
+                job = self.pool.submit(tts.synthesize_clause, clause, priority="low")
+            except (PoolClosed, PoolOverloaded) as exc:
+                log.warning("tts prefill stopped with %d clause(s) left: %s", len(todo) + 1, exc)
+                done.set_result(rendered)
+                return
+            rendered += 1
+            job.add_done_callback(next_job)
+
+        next_job()
+        return done
 
     def new_vad_stream(self, *, enter: float = 0.5, leave: float = 0.35) -> VadStream:
         """A fresh per-call VAD stream sharing the process-wide model."""

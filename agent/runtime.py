@@ -66,6 +66,10 @@ class Runtime:
             )
         runtime = cls(settings=settings, engines=engines, store=store)
         runtime.reload_scripts()
+        if hasattr(engines, "start_prefill"):  # slot-free sentences into the TTS disk cache, low priority
+            from agent.tts.prefill import slot_free_sentences
+
+            engines.start_prefill(slot_free_sentences(runtime.scripts.values()))
         runtime.cache = SpeechCache(runtime._synthesize, settings.engines.tts_cache_entries)
         runtime.load_seconds = time.perf_counter() - started
         return runtime
