@@ -31,9 +31,9 @@ from agent.asr.whisper import WhisperRecognizer
 from agent.asr.zh_text import cer
 from agent.audio.resample import resample
 from agent.cli.common import settings
-from agent.engines import ZH_DEFAULT_PROMPT
 from agent.models.resolver import resolve
 
+ZH_DEFAULT_PROMPT = "以下是普通话的句子。"  # the runtime's default zh prompt before this evaluation
 OPENING_HINT = "是的, 我是, 不是, 打错了, 不要再打了"  # the zh opening state's hint, as the engine joins it
 
 
@@ -61,7 +61,7 @@ CONFIGS = [
     Config("faster-whisper transcribe(), beam 5, temperature fallback", beam=5, fallback=True),
     Config("state hint, no coverage check", hint=OPENING_HINT, coverage=False),
     Config("state hint + coverage check", hint=OPENING_HINT, coverage=True),
-    Config("state hint + coverage check, beam 5", hint=OPENING_HINT, beam=5, coverage=True),
+    Config("state hint + coverage check, beam 5 (the runtime now)", hint=OPENING_HINT, beam=5, coverage=True),
 ]
 
 

@@ -44,7 +44,8 @@ def sentences(scripts: list[str]) -> list[tuple[str, str, str]]:
     return out
 
 
-def run_voice(voice: str, says: list[tuple[str, str, str]], hear: Any, clean: bool) -> dict[str, Any]:
+def run_voice(voice: str, says: list[tuple[str, str, str]], hear: Any, clean: bool,
+              cache: Path | None = None) -> dict[str, Any]:
     cfg = settings(None)
     if voice == "espeak-ng":
         cfg.models.paths = {}
@@ -57,6 +58,12 @@ def run_voice(voice: str, says: list[tuple[str, str, str]], hear: Any, clean: bo
     else:
         cfg.engines.zh_voice = voice
         engines = _engines("zh-CN", cfg)
+        if cache is not None:  # the same audio, kept so that a rerun renders nothing twice
+            from agent.tts.disk_cache import CachedSynthesizer, DiskCache
+
+            loc = engines.locales["zh-CN"]
+            cached = CachedSynthesizer(loc.tts, DiskCache(cache, 1 << 30))
+            engines.locales["zh-CN"] = type(loc)(loc.asr, cached)
     rows: list[dict[str, Any]] = []
     done: dict[str, dict[str, Any]] = {}
     try:
@@ -97,6 +104,9 @@ def main() -> None:
     ap.add_argument("--clean", action="store_true", help="skip the 8 kHz μ-law line (wideband round trip)")
     ap.add_argument("--script", action="append", help="script file(s) (default: both zh-CN scripts)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--cache", type=Path, default=None, help="keep rendered clauses here (TTS disk cache)")
+    ap.add_argument("--sample", type=int, default=0,
+                    help="for every voice but the first, only every N-th sentence (0 = all)")
     args = ap.parse_args()
     cfg = settings(None)
     voices = args.voice or [cfg.engines.zh_voice]
@@ -108,8 +118,9 @@ def main() -> None:
     judge = resolve("asr-multi", models_dir=cfg.models.dir, overrides=cfg.models.paths)
     hear = independent_whisper(judge.path)
     results = []
-    for v in voices:  # the JSON is rewritten after each voice, so a long run can be read as it goes
-        results.append(run_voice(v, says, hear, args.clean))
+    for i, v in enumerate(voices):  # the JSON is rewritten after each voice, to be read as it goes
+        subset = says if i == 0 or args.sample <= 1 else says[:: args.sample]
+        results.append(run_voice(v, subset, hear, args.clean, args.cache))
         write_json(args.json, {"line": "wideband" if args.clean else "ulaw8k", "today": str(TODAY),
                                "voices": results})
     for res in results:
@@ -117,10 +128,13 @@ def main() -> None:
                     [[r["script"].split(".")[0], r["say_id"], r["edits"] / max(1, r["chars"]), r["heard"]]
                      for r in res["sentences"]])
     scripts = list(results[0]["cer_by_script"])
+    for r in results:
+        r["sentences_scored"] = len(r["sentences"])
     line = "wideband" if args.clean else "8 kHz μ-law"
     print_table(f"round-trip CER by voice ({line}, whisper base, {len(says)} sentences)",
-                ["voice", "CER", *scripts, "sentences CER>5%", "TTS CPU-s/audio-s"],
-                [[r["voice"], r["cer"], *[r["cer_by_script"][s] for s in scripts],
+                ["voice", "CER", *scripts, "sentences", "CER>5%", "TTS CPU-s/audio-s"],
+                [[r["voice"], r["cer"], *[r["cer_by_script"].get(s, float("nan")) for s in scripts],
+                  len(r["sentences"]),
                   sum(1 for s in r["sentences"] if s["edits"] > 0.05 * max(1, s["chars"])),
                   r["cpu_s_per_audio_s"]] for r in results])
 

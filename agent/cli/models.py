@@ -320,11 +320,10 @@ def _smoke_vad(model: ResolvedModel, ctx: SmokeContext) -> str:
 
 def _smoke_asr(model: ResolvedModel, locale: str, ctx: SmokeContext) -> str:
     from agent.asr.whisper import WhisperRecognizer
-    from agent.engines import ZH_DEFAULT_PROMPT
+    from agent.engines import ZH_BEAM_SIZE
 
     language = "en" if locale == "en-US" else "zh"
-    prompt = None if language == "en" else ZH_DEFAULT_PROMPT
-    asr = WhisperRecognizer(model.path, language, default_prompt=prompt)
+    asr = WhisperRecognizer(model.path, language, beam_size=1 if language == "en" else ZH_BEAM_SIZE)
     pcm = ctx.speech.get(locale)
     if pcm is None:
         raise RuntimeError(f"no {locale} speech to recognise (its TTS check failed)")
