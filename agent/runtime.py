@@ -53,20 +53,17 @@ class Runtime:
         if engines is None:
             from agent.engines import Engines
 
-            engines = Engines.load(
-                settings.engines.locales,
-                models_dir=settings.models.dir,
-                overrides=settings.models.paths,
-                asr_threads=settings.engines.asr_threads,
-                pool_workers=settings.engines.pool_workers,
-                pool_queue=settings.engines.pool_queue,
-            )
+            engines = Engines.from_settings(settings)
         if store is None:
             from agent.store.store import Store
 
             store = Store.from_settings(settings)
         runtime = cls(settings=settings, engines=engines, store=store)
         runtime.reload_scripts()
+        if hasattr(engines, "start_prefill"):  # slot-free sentences into the TTS disk cache, low priority
+            from agent.tts.prefill import slot_free_sentences
+
+            engines.start_prefill(slot_free_sentences(runtime.scripts.values()))
         runtime.cache = SpeechCache(runtime._synthesize, settings.engines.tts_cache_entries)
         runtime.load_seconds = time.perf_counter() - started
         return runtime

@@ -14,6 +14,7 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
 from agent.asr.base import Transcript
+from agent.asr.zh_text import to_simplified
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,54 @@ def _echoes(text: str, prompt: str) -> bool:
     return SequenceMatcher(None, text, prompt).ratio() >= PROMPT_ECHO_RATIO
 
 
+COVERAGE_MIN_VOICED_S = 1.2
+"""Shorter speech is not checked for coverage: one word is a complete answer."""
+MIN_UNITS_PER_VOICED_S = {"zh": 1.5, "ja": 1.5}
+"""Characters (zh) or words (others, MIN_WORDS_PER_VOICED_S) a decode must hold per second of
+voiced audio, else it stopped early (a prompt can make whisper end after the first phrase)
+and the turn is decoded again without the prompt. Mandarin is read at 3-5 characters/s."""
+MIN_WORDS_PER_VOICED_S = 0.6
+_FRAME = 480  # 30 ms at 16 kHz
+VOICED_BELOW_PEAK_DB = 35.0
+"""A 30 ms frame counts as voiced when its level is within this of the turn's loud frames."""
+_SENTENCE_END = "。．.!?！？"
+
+
+def voiced_seconds(audio: np.ndarray) -> float:
+    """Seconds of 30 ms frames loud enough to be speech (relative to the turn's own level)."""
+    n = len(audio) // _FRAME
+    if n == 0:
+        return 0.0
+    rms = np.sqrt(np.mean(audio[: n * _FRAME].reshape(n, _FRAME) ** 2, axis=1) + 1e-12)
+    level = 20 * np.log10(rms)
+    floor = max(float(np.percentile(level, 95)) - VOICED_BELOW_PEAK_DB, 20 * np.log10(MIN_RMS))
+    return float(np.count_nonzero(level > floor)) * _FRAME / RATE
+
+
+def _units(text: str, language: str) -> int:
+    stripped = _PUNCT.sub(" ", text)
+    if language in MIN_UNITS_PER_VOICED_S:
+        return len("".join(stripped.split()))
+    return len(stripped.split())
+
+
+def covers(text: str, audio: np.ndarray, language: str) -> bool:
+    """False when the decode is far too short for the speech in the audio (a truncated decode)."""
+    voiced = voiced_seconds(audio)
+    if voiced < COVERAGE_MIN_VOICED_S:
+        return True
+    rate = MIN_UNITS_PER_VOICED_S.get(language, MIN_WORDS_PER_VOICED_S)
+    return _units(text, language) >= rate * voiced
+
+
+def prompt_text(hint: str, language: str) -> str:
+    """A hint as whisper's prompt: a list, never a finished sentence (a full stop ends decodes early)."""
+    text = hint.strip()
+    if language in ("zh", "ja"):
+        text = text.replace(", ", "，").replace(",", "，")
+    return text.rstrip(_SENTENCE_END + " ")
+
+
 WINDOW_MIN_S = 10.0
 """Shortest audio window encoded for one turn (speech padded with silence).
 
@@ -116,13 +165,18 @@ class WhisperRecognizer:
         num_workers: int = 1,
         default_prompt: str | None = None,
         hint_mode: str = "prompt",
+        beam_size: int = 1,
+        check_coverage: bool = True,
     ) -> None:
         if hint_mode not in ("prompt", "hotwords"):
             raise ValueError(f"hint_mode must be 'prompt' or 'hotwords', got {hint_mode!r}")
         self.language = language
         self.model_path = Path(model_path)
-        self.default_prompt = default_prompt
+        self.default_prompt = prompt_text(default_prompt, language) if default_prompt else None
         self.hint_mode = hint_mode
+        self.beam_size = beam_size
+        self.check_coverage = check_coverage
+        self.retries = 0  # decodes repeated without the prompt because the first did not cover the speech
         started = time.perf_counter()
         self.model = WhisperModel(
             str(self.model_path),
@@ -157,7 +211,7 @@ class WhisperRecognizer:
         prompt = hint or self.default_prompt
         opts: dict[str, object] = {
             "language": self.language,
-            "beam_size": 1,
+            "beam_size": self.beam_size,
             "best_of": 1,
             "temperature": 0.0,
             "without_timestamps": True,
@@ -169,6 +223,7 @@ class WhisperRecognizer:
             "max_new_tokens": 96,
         }
         if prompt:
+            prompt = prompt_text(prompt, self.language)
             opts["hotwords" if self.hint_mode == "hotwords" and hint else "initial_prompt"] = prompt
         return opts
 
@@ -187,7 +242,7 @@ class WhisperRecognizer:
         result = self.model.model.generate(
             encoder_input,
             [tokens_in],
-            beam_size=1,
+            beam_size=self.beam_size,
             max_length=len(tokens_in) + min(MAX_NEW_TOKENS, int(len(audio) / RATE * TOKENS_PER_SECOND) + 16),
             return_scores=True,
             return_no_speech_prob=True,
@@ -212,17 +267,41 @@ class WhisperRecognizer:
             return result("", 0.0)
         if float(np.abs(audio).max()) < MIN_PEAK or float(np.sqrt(np.mean(audio**2))) < MIN_RMS:
             return result("", 0.0)
-        prompt_text = hint or self.default_prompt
-        prompt = _normalise(prompt_text or "")
+        prompt_used = prompt_text(hint, self.language) if hint else self.default_prompt
+        text, confidence = self._recognise(audio, hint, prompt_used)
+        if (
+            self.check_coverage
+            and prompt_used
+            and not partial
+            and not covers(text, audio, self.language)
+        ):
+            self.retries += 1
+            again, again_conf = self._recognise(audio, None, None, use_default=False)
+            if _units(again, self.language) > _units(text, self.language):
+                log.debug("decode %r did not cover the speech; without the prompt: %r", text, again)
+                text, confidence = again, again_conf
+        return result(text, confidence)
+
+    def _recognise(
+        self, audio: np.ndarray, hint: str | None, prompt_used: str | None, *, use_default: bool = True
+    ) -> tuple[str, float]:
+        """Decode, filter hallucinations and prompt echoes, convert to Simplified: (text, confidence)."""
+        prompt = _normalise(prompt_used or "")
         if len(audio) / RATE + WINDOW_TAIL_S <= 30.0:
-            decoded = [self._decode_window(audio, prompt_text)]
+            decoded = [self._decode_window(audio, prompt_used)]
         else:  # a very long turn: faster-whisper's own 30 s windowing
-            segments, _ = self.model.transcribe(audio, **self._options(hint))
+            opts = self._options(hint)
+            if not use_default:
+                opts.pop("initial_prompt", None)
+                opts.pop("hotwords", None)
+            segments, _ = self.model.transcribe(audio, **opts)
             decoded = [(seg.text, seg.avg_logprob, seg.no_speech_prob, len(seg.tokens)) for seg in segments]
         texts: list[str] = []
         weights: list[tuple[float, float, int]] = []
         for raw, avg_logprob, no_speech_prob, n_tokens in decoded:
             text = _collapse_repeats(raw.strip())
+            if self.language == "zh":
+                text = to_simplified(text)  # whisper answers Mandarin in Traditional about half the time
             if not text:
                 continue
             if no_speech_prob > NO_SPEECH_DROP and avg_logprob < UNSURE_LOGPROB:
@@ -236,10 +315,10 @@ class WhisperRecognizer:
             texts.append(text)
             weights.append((avg_logprob, no_speech_prob, max(1, n_tokens)))
         if not texts:
-            return result("", 0.0)
+            return "", 0.0
         n = sum(w for _, _, w in weights)
         avg_logprob = sum(lp * w for lp, _, w in weights) / n
         no_speech = max(ns for _, ns, _ in weights)
         confidence = float(np.clip(np.exp(avg_logprob) * (1.0 - no_speech), 0.0, 1.0))
         sep = "" if self.language in ("zh", "ja") else " "
-        return result(sep.join(texts), confidence)
+        return sep.join(texts), confidence

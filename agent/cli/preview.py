@@ -26,7 +26,7 @@ def _engines(locale: str, cfg: Any) -> Any:
     model = resolve(
         "tts-en" if locale == "en-US" else "tts-zh", models_dir=cfg.models.dir, overrides=cfg.models.paths
     )
-    tts = _load_tts(model)
+    tts = _load_tts(model, voice=cfg.engines.zh_voice)
     return Engines(
         vad=None,
         locales={locale: LocaleEngines(asr=None, tts=tts)},  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ wire: end of its speech → first agent audio frame (voice-to-voice), and its sp
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,36 @@ from agent.demo.links import Link
 from agent.demo.scenarios import Scenario
 
 QUIET_S = 0.35  # agent audio gap that counts as "the agent has stopped talking"
+
+CUSTOMER_VOICES = {
+    "f": ("zf_xiaobei", "zf_xiaoyi", "zf_xiaoxiao", "zf_xiaoni"),
+    "m": ("zm_yunxi", "zm_yunyang", "zm_yunxia", "zm_yunjian"),
+}
+"""Kokoro Mandarin voices by sex, best round-trip CER first (docs/models.md)."""
+
+
+def customer_voice(agent_voice: str, available: Sequence[str]) -> str | None:
+    """A voice of the other sex from the agent's (male for a female agent), so two people are heard."""
+    other = "m" if agent_voice.startswith("zf_") else "f"
+    return next((v for v in CUSTOMER_VOICES[other] if v in available and v != agent_voice), None)
+
+
+async def customer_speech(engines: Any, locale: str, lines: Sequence[str]) -> dict[str, np.ndarray]:
+    """The customer's lines as 16 kHz speech: for zh-CN Kokoro, another voice of the same loaded model.
+
+    A synthesiser without voices (Piper, espeak-ng, a test double) speaks the lines itself.
+    """
+    tts = engines.locales[locale].tts if hasattr(engines, "locales") else None
+    voice = customer_voice(tts.voice, tts.voices) if hasattr(tts, "with_voice") else None
+    out: dict[str, np.ndarray] = {}
+    if voice is None:
+        for text in dict.fromkeys(lines):
+            out[text] = (await engines.synthesize(locale, text, priority="high")).pcm16k
+        return out
+    speaker = tts.with_voice(voice)
+    for text in dict.fromkeys(lines):
+        out[text] = (await engines.pool.run(speaker.synthesize, text, priority="high")).pcm16k
+    return out
 
 
 def trim_speech(pcm: np.ndarray, threshold: int = 300) -> np.ndarray:

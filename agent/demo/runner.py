@@ -27,7 +27,7 @@ import numpy as np
 import uvicorn
 
 from agent.call import progress
-from agent.demo.customer import CustomerLog, SimulatedCustomer
+from agent.demo.customer import CustomerLog, SimulatedCustomer, customer_speech
 from agent.demo.links import make_link
 from agent.demo.scenarios import SCENARIOS, SLOTS, Scenario
 
@@ -140,13 +140,8 @@ async def request_call(
 
 
 async def synthesize_lines(runtime: Any, locale: str, scenario: Scenario) -> dict[str, np.ndarray]:
-    """The customer's lines as 16 kHz speech (the customer uses the same local TTS)."""
-    lines = [s.say for s in scenario.steps if s.say]
-    out: dict[str, np.ndarray] = {}
-    for text in lines:
-        speech = await runtime.engines.synthesize(locale, text, priority="high")
-        out[text] = speech.pcm16k
-    return out
+    """The customer's lines as 16 kHz speech (another voice than the agent's when the TTS has voices)."""
+    return await customer_speech(runtime.engines, locale, [s.say for s in scenario.steps if s.say])
 
 
 async def run_scenario(

@@ -161,6 +161,7 @@ class LintContext:
 
     script: Script
     rules: LintRules
+    prompts_dir: Path | None = None  # prompts/ the script's locale data was read from
     graph: dict[str, set[str]] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from agent.dialogue import lint_graph, lint_identity, lint_opening, lint_prohibited
+from agent.dialogue import lint_graph, lint_identity, lint_opening, lint_pronunciation, lint_prohibited
 from agent.dialogue.lint_base import Finding, LintContext, LintRules, RuleFamily, rules_for
 from agent.dialogue.loader import ScriptError, ScriptIssue, load_script_text, read_yaml
 from agent.dialogue.script import Script
@@ -38,6 +38,7 @@ RULE_FAMILIES: tuple[RuleFamily, ...] = (
     lint_identity.check,  # account-detail-before-identity
     lint_graph.check,  # unreachable-state, dead-end-state
     lint_prohibited.check,  # prohibited-phrase
+    lint_pronunciation.check,  # pronunciation-unknown (zh-CN)
 )
 """Every rule family run on a loaded script, in reporting order."""
 
@@ -53,7 +54,8 @@ def _from_issue(issue: ScriptIssue) -> Finding:
 
 def lint_script(script: Script, prompts_dir: Path | None = None) -> list[Finding]:
     """Every finding for a loaded script."""
-    ctx = LintContext(script, rules_for(prompts_dir or _prompts_for(script.source), script.meta.locale))
+    prompts = prompts_dir or _prompts_for(script.source)
+    ctx = LintContext(script, rules_for(prompts, script.meta.locale), prompts)
     return [finding for family in RULE_FAMILIES for finding in family(ctx)]
 
 

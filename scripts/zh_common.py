@@ -1,0 +1,57 @@
+"""Shared by the zh_* evaluation scripts: the phone line, an independent whisper, CER tables."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from agent.audio.codecs import ulaw_decode, ulaw_encode
+from agent.audio.resample import resample
+
+RATE = 16000
+
+
+def phone_line(pcm16k: np.ndarray) -> np.ndarray:
+    """16 kHz → 8 kHz μ-law → 16 kHz: what a PSTN gateway hands the recogniser."""
+    return resample(ulaw_decode(ulaw_encode(resample(pcm16k, RATE, 8000))), 8000, RATE)
+
+
+def independent_whisper(model_dir: Path, threads: int = 2) -> Callable[[np.ndarray], str]:
+    """Plain faster-whisper (beam 5, no prompt, no hint, no post-processing): a judge, not our ASR.
+
+    Temperature fallback is off and a decode stops at 160 tokens: a voice whisper cannot
+    understand makes it loop, and re-decoding loops would only cost time, not change the verdict."""
+    from faster_whisper import WhisperModel
+
+    model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads,
+                         local_files_only=True)
+
+    def hear(pcm16k: np.ndarray) -> str:
+        audio = pcm16k.astype(np.float32) / 32768.0
+        segments, _ = model.transcribe(audio, language="zh", beam_size=5, condition_on_previous_text=False,
+                                       vad_filter=False, without_timestamps=True, temperature=0.0,
+                                       max_new_tokens=160)
+        return "".join(s.text.strip() for s in segments)
+
+    return hear
+
+
+def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    table = Table(*columns, title=title)
+    for row in rows:
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    Console(width=200).print(table)
+
+
+def write_json(path: Path | None, body: dict[str, Any]) -> None:
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"wrote {path}")

@@ -1,0 +1,143 @@
+"""Round trip of the zh-CN voice: every sentence of the zh-CN scripts → TTS → 8 kHz μ-law → whisper → CER.
+
+Each sentence is rendered as `voice-agent preview` renders it (sample slot values, the
+configured voice through Engines.synthesize), carried over an 8 kHz μ-law line, and
+recognised by an independent whisper base (the multilingual base model we ship, plain
+faster-whisper, beam 5, no hint, no domain prompt). CER is scored after Simplified
+conversion and spoken-number normalisation (agent/asr/zh_text.py says how).
+
+Usage: python scripts/zh_voice_roundtrip.py [--voice zf_xiaobei --voice zm_yunxi | --voice all]
+       [--espeak] [--clean] [--json out/zh_roundtrip.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import time
+from pathlib import Path
+from typing import Any
+
+from zh_common import independent_whisper, phone_line, print_table, write_json
+
+from agent.asr.zh_text import cer
+from agent.cli.common import settings
+from agent.cli.preview import _engines
+from agent.dialogue.engine import all_says
+from agent.dialogue.loader import load_script
+from agent.dialogue.samples import sample_slots
+from agent.models.kokoro import VOICE_SHA256
+from agent.models.resolver import resolve
+
+SCRIPTS = ("prompts/zh-CN/repayment_reminder.yaml", "prompts/zh-CN/credit_limit_notice.yaml")
+TODAY = dt.date(2025, 3, 1)  # fixed, so every run renders the same dates
+
+
+def sentences(scripts: list[str]) -> list[tuple[str, str, str]]:
+    """(script id, say id, text) for every sentence preview renders."""
+    out = []
+    for path in scripts:
+        script = load_script(path)
+        values = sample_slots(script, Path("prompts"), TODAY)
+        out += [(script.meta.id, say_id, text) for say_id, text in all_says(script, values, today=TODAY)]
+    return out
+
+
+def run_voice(voice: str, says: list[tuple[str, str, str]], hear: Any, clean: bool,
+              cache: Path | None = None) -> dict[str, Any]:
+    cfg = settings(None)
+    if voice == "espeak-ng":
+        cfg.models.paths = {}
+        from agent.engines import Engines, LocaleEngines
+        from agent.tts.espeak_tts import EspeakSynthesizer
+        from agent.workers import WorkerPool
+
+        engines = Engines(vad=None, locales={"zh-CN": LocaleEngines(asr=None, tts=EspeakSynthesizer())},  # type: ignore[arg-type]
+                          pool=WorkerPool(1, 256))
+    else:
+        cfg.engines.zh_voice = voice
+        engines = _engines("zh-CN", cfg)
+        if cache is not None:  # the same audio, kept so that a rerun renders nothing twice
+            from agent.tts.disk_cache import CachedSynthesizer, DiskCache
+
+            loc = engines.locales["zh-CN"]
+            cached = CachedSynthesizer(loc.tts, DiskCache(cache, 1 << 30))
+            engines.locales["zh-CN"] = type(loc)(loc.asr, cached)
+    rows: list[dict[str, Any]] = []
+    done: dict[str, dict[str, Any]] = {}
+    try:
+        for script_id, say_id, text in says:
+            if text not in done:
+                started = time.process_time()
+                speech = asyncio.run(engines.synthesize("zh-CN", text))
+                tts_cpu = time.process_time() - started
+                pcm = speech.pcm16k if clean else phone_line(speech.pcm16k)
+                heard = hear(pcm)
+                edits, n = cer(text, heard)
+                done[text] = {"heard": heard, "edits": edits, "chars": n, "audio_s": len(pcm) / 16000,
+                              "tts_cpu_s": round(tts_cpu, 2)}
+            rows.append({"script": script_id, "say_id": say_id, "text": text, **done[text]})
+            r = rows[-1]
+            print(f"{voice} {say_id:<28} CER {r['edits'] / max(1, r['chars']):.3f}  {r['heard']}", flush=True)
+    finally:
+        engines.pool.shutdown(wait=True, cancel_pending=True)
+    per_script = {}
+    for sid in dict.fromkeys(r["script"] for r in rows):
+        mine = [r for r in rows if r["script"] == sid]
+        per_script[sid] = sum(r["edits"] for r in mine) / max(1, sum(r["chars"] for r in mine))
+    uniq = list(done.values())
+    return {
+        "voice": voice,
+        "cer": sum(r["edits"] for r in rows) / max(1, sum(r["chars"] for r in rows)),
+        "cer_by_script": per_script,
+        "worst": sorted(rows, key=lambda r: -r["edits"] / max(1, r["chars"]))[:5],
+        "cpu_s_per_audio_s": sum(u["tts_cpu_s"] for u in uniq) / max(1e-9, sum(u["audio_s"] for u in uniq)),
+        "sentences": rows,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--voice", action="append", help="Kokoro voice(s), or 'all' (default: engines.zh_voice)")
+    ap.add_argument("--espeak", action="store_true", help="also measure the espeak-ng fallback")
+    ap.add_argument("--clean", action="store_true", help="skip the 8 kHz μ-law line (wideband round trip)")
+    ap.add_argument("--script", action="append", help="script file(s) (default: both zh-CN scripts)")
+    ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--cache", type=Path, default=None, help="keep rendered clauses here (TTS disk cache)")
+    ap.add_argument("--sample", type=int, default=0,
+                    help="for every voice but the first, only every N-th sentence (0 = all)")
+    args = ap.parse_args()
+    cfg = settings(None)
+    voices = args.voice or [cfg.engines.zh_voice]
+    if voices == ["all"]:
+        voices = list(VOICE_SHA256)
+    if args.espeak:
+        voices = [*voices, "espeak-ng"]
+    says = sentences(args.script or list(SCRIPTS))
+    judge = resolve("asr-multi", models_dir=cfg.models.dir, overrides=cfg.models.paths)
+    hear = independent_whisper(judge.path)
+    results = []
+    for i, v in enumerate(voices):  # the JSON is rewritten after each voice, to be read as it goes
+        subset = says if i == 0 or args.sample <= 1 else says[:: args.sample]
+        results.append(run_voice(v, subset, hear, args.clean, args.cache))
+        write_json(args.json, {"line": "wideband" if args.clean else "ulaw8k", "today": str(TODAY),
+                               "voices": results})
+    for res in results:
+        print_table(f"{res['voice']}: per sentence", ["script", "say", "CER", "heard"],
+                    [[r["script"].split(".")[0], r["say_id"], r["edits"] / max(1, r["chars"]), r["heard"]]
+                     for r in res["sentences"]])
+    scripts = list(results[0]["cer_by_script"])
+    for r in results:
+        r["sentences_scored"] = len(r["sentences"])
+    line = "wideband" if args.clean else "8 kHz μ-law"
+    print_table(f"round-trip CER by voice ({line}, whisper base, {len(says)} sentences)",
+                ["voice", "CER", *scripts, "sentences", "CER>5%", "TTS CPU-s/audio-s"],
+                [[r["voice"], r["cer"], *[r["cer_by_script"].get(s, float("nan")) for s in scripts],
+                  len(r["sentences"]),
+                  sum(1 for s in r["sentences"] if s["edits"] > 0.05 * max(1, s["chars"])),
+                  r["cpu_s_per_audio_s"]] for r in results])
+
+
+if __name__ == "__main__":
+    main()

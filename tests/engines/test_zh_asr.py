@@ -1,0 +1,48 @@
+"""zh-CN transcripts: Simplified characters, prompts that cannot truncate, coverage, CER scoring."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agent.asr.whisper import covers, prompt_text, voiced_seconds
+from agent.asr.zh_text import cer, normalise_pair, to_simplified
+
+
+def test_traditional_becomes_simplified() -> None:
+    assert to_simplified("請問您能在到期前還上嗎？我已經還了。") == "请问您能在到期前还上吗？我已经还了。"
+    assert to_simplified("不要再打了") == "不要再打了"
+    assert to_simplified("") == ""
+
+
+def test_a_hint_is_never_a_finished_sentence() -> None:
+    assert prompt_text("是的, 我是, 不是, 打错了, 不要再打了", "zh") == "是的，我是，不是，打错了，不要再打了"
+    assert prompt_text("以下是普通话的句子。", "zh") == "以下是普通话的句子"
+    assert prompt_text("yes, no, already paid.", "en") == "yes, no, already paid"
+
+
+def _speechlike(seconds: float, rate: int = 16000) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    envelope = (np.sin(2 * np.pi * 3 * t) > -0.6).astype(np.float32)  # syllable-like bursts
+    return (0.2 * np.sin(2 * np.pi * 180 * t) * envelope).astype(np.float32)
+
+
+def test_voiced_seconds_ignores_silence() -> None:
+    audio = np.concatenate([np.zeros(16000, np.float32), _speechlike(3.0), np.zeros(16000, np.float32)])
+    assert 2.0 < voiced_seconds(audio) < 3.2
+    assert voiced_seconds(np.zeros(16000, np.float32)) == 0.0
+
+
+def test_a_decode_far_shorter_than_the_speech_does_not_cover_it() -> None:
+    audio = _speechlike(4.0)
+    assert not covers("好的", audio, "zh")  # two characters for ~3 s of voiced speech: truncated
+    assert covers("好的，我下周五之前一定还上这笔钱", audio, "zh")
+    assert covers("是的", _speechlike(0.8), "zh")  # a short answer is never second-guessed
+    assert not covers("yes", audio, "en") and covers("yes I will pay it next Friday", audio, "en")
+
+
+def test_cer_normalises_script_and_numbers() -> None:
+    assert cer("如有变化，可以拨打四零零，八零零，幺二三四。", "如有變化,可以撥打400-800-1234") == (0, 18)
+    ref, hyp = normalise_pair("您有一笔一千二百三十四元五角的账单", "您有一筆1234.5元的帳單")
+    assert hyp == ref
+    edits, n = cer("请问您是张伟本人吗", "请问您是张维本人吗")
+    assert (edits, n) == (1, 9)
