@@ -36,8 +36,8 @@ __all__ = ["OptOutDetector", "OptOutHit", "Sentence", "load_detector"]
 Kind = Literal["certain", "doubt"]
 _REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _RULE_KEYS = frozenset(
-    {"name", "kind", "scope", "patterns", "limited", "unless", "not_after", "not_before", "needs", "needs_not",
-     "complaint", "vetoable"}
+    {"name", "kind", "scope", "patterns", "limited", "unless", "not_after", "not_before"}
+    | {"needs", "needs_not", "complaint", "vetoable"}
 )
 
 
@@ -190,7 +190,8 @@ class OptOutDetector:
                 span = self._match(rule, sentence.text, whole)
                 if span is None:
                     continue
-                scope = "voice" if rule.scope == "voice" or any(v.search(whole) for v in self._voice) else "all"
+                voice = rule.scope == "voice" or any(v.search(whole) for v in self._voice)
+                scope = "voice" if voice else "all"
                 hit = OptOutHit(rule.name, rule.kind, scope, rule.complaint, span)
                 if rule.kind == "certain":
                     return hit
@@ -217,7 +218,7 @@ class OptOutDetector:
         return None
 
     def _limited(self, before: str, span: str, after: str) -> bool:
-        """A time limiter next to the match ("before nine", "现在别打") makes it a callback, not an opt-out."""
+        """A time limiter beside the match ("before nine", "现在别打"): a callback wish, not an opt-out."""
         if self.cjk:
             left = before.split(self._soft)[-1][-self._left :]
             right = after.split(self._soft)[0][: self._right]

@@ -163,8 +163,9 @@ class RuleNlu:
             raise LexiconError(f"{path}: an NLU lexicon is a mapping with `locale:` and `intents:`")
         locale = str(data["locale"])
         rules_file = Path(path).with_name("nlu_optout.yaml")
+        cjk = locale.lower().startswith("zh")
         try:
-            optout = load_detector(rules_file, cjk=locale.lower().startswith("zh")) if rules_file.exists() else None
+            optout = load_detector(rules_file, cjk=cjk) if rules_file.exists() else None
         except ValueError as exc:
             raise LexiconError(str(exc)) from exc
         try:
