@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from agent.compliance.guard import ProhibitedRule, find_prohibited, load_prohibited
+from agent.dialogue.lint_confirm import check_confirm
 from agent.dialogue.loader import ScriptError, ScriptIssue, load_script_text, read_yaml
 from agent.dialogue.render import RenderError, template_slots
 from agent.dialogue.script import Handler, Script
@@ -392,6 +393,7 @@ def lint_script(script: Script, prompts_dir: Path | None = None) -> list[Finding
         *_check_identity(script, rules, at, edges),
         *_check_graph(script, at, edges),
         *_check_prohibited(script, rules, at),
+        *check_confirm(script, prompts_dir or _prompts_for(script.source), at),
     ]
     return findings
 

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 Source = Literal["config", "models_dir", "package", "espeak-ng", "hub"]
 
-MODEL_NAMES: tuple[str, ...] = ("asr-en", "asr-multi", "tts-en", "tts-zh", "vad", "encoder-en", "encoder-multi")
+MODEL_NAMES: tuple[str, ...] = (
+    "asr-en", "asr-multi", "tts-en", "tts-zh", "vad", "encoder-en", "encoder-multi"
+)
 
 _JOIN_MARKER = ".joined-from-package"
 _WHISPER_BASE_SIDE_FILES = ("tokenizer.json", "vocabulary.json", "config.json")

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Purpose = Literal["servicing", "marketing"]
-Scope = Literal["all", "marketing"]
+Scope = Literal["all", "marketing", "voice"]
 
 
 def _default_basis() -> dict[Purpose, str]:

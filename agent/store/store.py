@@ -41,7 +41,7 @@ from agent.store.models import (
 )
 from agent.store.records import CallGrant, CallRefusal, CallRequest, ClaimedCall
 
-SCOPES = ("all", "marketing")
+SCOPES = ("all", "marketing", "voice")  # voice: "only email me", calls suppressed (Reg F 1006.14(h))
 NO_CONVERSATION = frozenset(
     {
         "no_answer",
