@@ -22,12 +22,13 @@ if TYPE_CHECKING:
 
 __all__ = ["check_confirm"]
 
+_Patterns = tuple[re.Pattern[str], ...]
 _QUESTION_END = re.compile(r"[?？]$|吗[。]?$")
 _SENTENCE_BREAK = re.compile(r"[.!?。！？]\s*\S")
 
 
 @lru_cache(maxsize=16)
-def _patterns(lint_file: Path, stamp: float) -> tuple[tuple[re.Pattern[str], ...], tuple[re.Pattern[str], ...]]:
+def _patterns(lint_file: Path, stamp: float) -> tuple[_Patterns, _Patterns]:
     """(asks, extra) regexes from the locale's lint.yaml, re-read when the file changes."""
     data = yaml.safe_load(lint_file.read_text(encoding="utf-8")) or {}
     spec = data.get("confirm_opt_out") or {}

@@ -235,7 +235,8 @@ class OptOutDetector:
         sentence = sentences[index]
         if not sentence.question or index + 1 >= len(sentences):
             return False
-        short = len(sentence.text) <= 6 if self.cjk else len(sentence.text.split()) <= 4
+        last = sentence.text.split(self._soft)[-1]
+        short = len(last) <= 6 if self.cjk else len(last.split()) <= 4
         nxt = sentences[index + 1].text
         return short and any(r.search(nxt) for r in self._refusal)
 

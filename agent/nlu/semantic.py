@@ -52,8 +52,8 @@ class SentenceEncoder:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         torch.set_num_threads(1)
         self._torch = torch
         self._tokenizer = AutoTokenizer.from_pretrained(str(path))
@@ -73,7 +73,7 @@ class SentenceEncoder:
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-        return pooled.numpy().astype(np.float32)
+        return np.asarray(pooled.numpy(), dtype=np.float32)
 
 
 class E5Encoder:

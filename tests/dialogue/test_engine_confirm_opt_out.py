@@ -67,7 +67,8 @@ def test_doubtful_opt_out_asks_the_one_question_and_records_nothing(name: str) -
 def test_yes_records_first_then_confirms_and_hangs_up(name: str, yes: CustomerTurn) -> None:
     st, actions = step(SCRIPT, _asking(name), yes)
     assert isinstance(actions[0], RecordOptOut) and actions[0].via == "voice"
-    assert isinstance(actions[1], Say) and actions[1].say_id == "global.opt_out.0" and not actions[1].interruptible
+    assert isinstance(actions[1], Say) and actions[1].say_id == "global.opt_out.0"
+    assert not actions[1].interruptible
     assert actions[2] == EndCall("opted_out") and len(actions) == 3
     assert st.ended and st.outcome == "opted_out" and st.confirming is None
 
@@ -186,7 +187,8 @@ def test_the_linter_says_when_the_question_says_anything_else(question: str, pro
     text = SHIPPED.read_text(encoding="utf-8").replace(
         "say: Would you like us to stop calling you?", f"say: {question}"
     )
-    findings = [f for f in lint_text(text, str(SHIPPED), ROOT / "prompts") if f.rule.startswith("opt-out-confirm")]
+    found = lint_text(text, str(SHIPPED), ROOT / "prompts")
+    findings = [f for f in found if f.rule.startswith("opt-out-confirm")]
     assert [f.rule for f in findings] == ["opt-out-confirm-wording"]
     assert problem in findings[0].message
 
