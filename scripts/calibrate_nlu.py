@@ -25,8 +25,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from agent.cli.nlu import evaluate, read_tsv  # noqa: E402
 from agent.nlu.factory import NluPipeline, build_nlu  # noqa: E402
 
-OPT_OUT_MARGIN = 0.03
-GRID = [round(0.30 + 0.025 * i, 3) for i in range(27)]  # 0.30 .. 0.95
+OPT_OUT_MARGIN = 0.01  # e5 cosine similarities are compressed near 1: a small margin is a wide one
+GRID = [round(0.30 + 0.01 * i, 3) for i in range(70)]  # 0.30 .. 0.99
 
 
 def _with(nlu: NluPipeline, accept: float, opt_out: float) -> NluPipeline:
@@ -69,7 +69,7 @@ def calibrate(locale: str, prompts: Path, dry_run: bool) -> dict[str, object]:
         r = evaluate(_SemanticOnly(_with(nlu, min(opt, 0.3), opt)), dev)
         opt_rows.append((opt, r["opt_out_recall"], r["false_opt_out_rate"]))
     safe = [opt for opt, _, false in opt_rows if false == 0.0]
-    opt_out = round(min(0.95, (min(safe) if safe else 0.95) + OPT_OUT_MARGIN), 3)
+    opt_out = round(min(0.99, (min(safe) if safe else 0.99) + OPT_OUT_MARGIN), 3)
     rows = []
     for accept in GRID:
         r = evaluate(_SemanticOnly(_with(nlu, accept, opt_out)), dev)

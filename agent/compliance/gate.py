@@ -104,8 +104,8 @@ def _refuse(reason: str, detail: str) -> GateDecision:
 
 
 def is_suppressed(scopes: Collection[str], purpose: str) -> bool:
-    """True when a suppression scope set covers this purpose ('all' covers every purpose)."""
-    return "all" in scopes or (purpose == "marketing" and "marketing" in scopes)
+    """True when a suppression scope set covers this purpose ('all' and 'voice' cover every call)."""
+    return "all" in scopes or "voice" in scopes or (purpose == "marketing" and "marketing" in scopes)
 
 
 def _same_debt(a: Attempt, intent: CallIntent) -> bool:

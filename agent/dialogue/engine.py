@@ -2,7 +2,13 @@
 
 Rules enforced whatever the script says:
 - opt-out (intent or the opt-out key) in every state, even after the goodbye:
-  RecordOptOut, one non-interruptible confirmation Say, EndCall('opted_out'), nothing else;
+  RecordOptOut (with the NLU's scope: 'voice' for "only email me"), one non-interruptible
+  confirmation Say, EndCall('opted_out'), nothing else;
+- a doubtful opt-out (confidence below OPT_OUT_CERTAIN) gets the script's one confirmation
+  question (`global.confirm_opt_out`): yes (or any opt-out) opts out as above, no resumes the
+  current state's question, silence or an unclear answer re-asks it up to its `limit` and then
+  resumes, anything else is handled as in the state; a script without the question, or a
+  call already ended, honours the doubtful opt-out at once;
 - `ask_is_ai` always gets the script's truthful answer first;
 - a disclosure Say cut off before `disclosure_heard_ratio` of it was heard is repeated: until
   then a customer turn is only handled for opt_out (and ask_is_ai, answered first);
@@ -15,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from agent.dialogue.events import (
@@ -32,8 +38,9 @@ from agent.dialogue.events import (
     SayInterrupted,
 )
 from agent.dialogue.normalize import NormalizeError, normalize_value
-from agent.dialogue.render import RenderError, render, template_slots
+from agent.dialogue.render import render, template_slots
 from agent.dialogue.script import Handler, Script
+from agent.nlu.intents import OPT_OUT_CERTAIN, OPT_OUT_SCOPE_SLOT, Intent
 
 __all__ = ["DEFAULT_LIMIT", "DialogueState", "all_says", "likely_next_says", "start", "step"]
 
@@ -56,6 +63,9 @@ class DialogueState:
     ended: bool = False
     outcome: str | None = None
     turns: int = 0
+    confirming: str | None = None
+    """While the opt-out confirmation question waits for an answer: the doubtful opt-out's scope."""
+    confirm_count: int = 0
 
 
 @dataclass(slots=True)
@@ -174,17 +184,66 @@ def _redisclose(turn: _Turn) -> None:
     _reask(turn)
 
 
-def _opt_out(script: Script, st: DialogueState, via: str) -> tuple[DialogueState, list[Action]]:
+def _opt_out(
+    script: Script, st: DialogueState, via: str, scope: str | None = None
+) -> tuple[DialogueState, list[Action]]:
     """Record first, confirm in one sentence that cannot be interrupted, hang up."""
     handler = script.globals.opt_out
-    st = dataclasses.replace(st, ended=True, outcome="opted_out", disclosure_pending=False)
+    st = dataclasses.replace(st, ended=True, outcome="opted_out", disclosure_pending=False, confirming=None)
     text = render(handler.say[0], st.values, script.slot_types, script.meta.locale, st.today)
     confirm = Say("global.opt_out.0", text, st.state, interruptible=False, disclosure=False)
+    recorded = scope if scope and handler.scope == "all" else handler.scope  # "voice": only that medium
     return st, [
-        RecordOptOut(handler.scope, "dtmf" if via == "dtmf" else "voice"),
+        RecordOptOut(recorded, "dtmf" if via == "dtmf" else "voice"),
         confirm,
         EndCall("opted_out"),
     ]
+
+
+def _scope_of(event: CustomerTurn) -> str:
+    return event.slots.get(OPT_OUT_SCOPE_SLOT) or "all"
+
+
+def _ask_confirm(
+    script: Script, state: DialogueState, scope: str, count: int
+) -> tuple[DialogueState, list[Action]]:
+    """Ask the one confirmation question and listen for yes or no."""
+    handler = script.globals.confirm_opt_out
+    turn = _Turn(script, dataclasses.replace(state, confirming=scope, confirm_count=count))
+    turn.say(state.state, "global.confirm_opt_out.0", handler.say[0])
+    answers = (Intent.AFFIRM.value, Intent.DENY.value)
+    turn.actions.append(Listen(answers, ", ".join(handler.hint) or None, answers))
+    return turn.finish()
+
+
+def _answer_confirm(
+    script: Script, state: DialogueState, event: Event
+) -> tuple[DialogueState, list[Action]] | None:
+    """The customer's answer to the confirmation question; None: handle the event as in the state."""
+    scope = state.confirming or "all"
+    if isinstance(event, CustomerTurn):
+        intent = event.intent if event.confidence >= script.settings.min_confidence else Intent.UNKNOWN
+        if intent in (Intent.AFFIRM, Intent.OPT_OUT):
+            return _opt_out(script, state, "voice", _scope_of(event) if intent == Intent.OPT_OUT else scope)
+        if intent == Intent.DENY:
+            return _resume(script, state)
+        if intent not in (Intent.UNKNOWN, Intent.REPEAT):
+            return None
+    elif not isinstance(event, NoInput):
+        return None
+    if state.confirm_count < script.globals.confirm_opt_out.limit:
+        return _ask_confirm(script, state, scope, state.confirm_count + 1)
+    return _resume(script, state)
+
+
+def _resume(script: Script, state: DialogueState) -> tuple[DialogueState, list[Action]]:
+    """No opt-out after all: the script goes on where it was (its question, or the disclosure)."""
+    turn = _Turn(script, dataclasses.replace(state, confirming=None, confirm_count=0, turns=state.turns + 1))
+    if state.disclosure_pending:
+        _redisclose(turn)
+    else:
+        _reask(turn)
+    return turn.finish()
 
 
 def _limited(turn: _Turn, kind: str, local: Handler | None, count_field: str) -> None:
@@ -275,14 +334,24 @@ def start(script: Script, slots: Mapping[str, str], *, today: dt.date) -> tuple[
 
 def step(script: Script, state: DialogueState, event: Event) -> tuple[DialogueState, list[Action]]:
     """Advance the call by one event; after the call ended only an opt-out still acts."""
-    if isinstance(event, CustomerTurn) and event.intent == "opt_out":
-        return _opt_out(script, state, "voice") if state.outcome != "opted_out" else (state, [])
+    if isinstance(event, CustomerTurn) and event.intent == Intent.OPT_OUT:
+        if state.outcome == "opted_out":
+            return state, []
+        doubtful = event.confidence < OPT_OUT_CERTAIN and state.confirming is None
+        if doubtful and not state.ended and script.globals.confirm_opt_out.say:
+            return _ask_confirm(script, state, _scope_of(event), 0)
+        return _opt_out(script, state, "voice", event.slots.get(OPT_OUT_SCOPE_SLOT) or state.confirming)
     if isinstance(event, KeyPress) and event.digit == script.opt_out_key:
         return _opt_out(script, state, "dtmf") if state.outcome != "opted_out" else (state, [])
     if state.ended:
         return state, []
     if isinstance(event, SayInterrupted):
         return _interrupted(script, state, event), []
+    if state.confirming is not None:
+        answered = _answer_confirm(script, state, event)
+        if answered is not None:
+            return answered
+        state = dataclasses.replace(state, confirming=None, confirm_count=0)
     turn = _Turn(script, dataclasses.replace(state, turns=state.turns + 1))
     if isinstance(event, MaxDuration):
         _run_handler(turn, script.globals.max_duration, "global.max_duration")
@@ -318,53 +387,5 @@ def _interrupted(script: Script, state: DialogueState, event: SayInterrupted) ->
     return state if heard_enough else dataclasses.replace(state, disclosure_pending=True)
 
 
-def _probe_events(script: Script, state: DialogueState) -> Iterable[Event]:
-    """Every event class the next step could see, for pre-synthesis."""
-    spec = script.states[state.state]
-    intents = dict.fromkeys(
-        [*spec.expect, "ask_is_ai", "ask_who_is_calling", "complaint", "request_human", "repeat", "unknown"]
-    )
-    for intent in intents:
-        yield CustomerTurn(intent, 1.0, {}, "")
-    yield CustomerTurn("opt_out", 1.0, {}, "")
-    yield NoInput()
-    for digit in spec.dtmf:
-        yield KeyPress(digit)
-    yield MaxDuration()
-
-
-def likely_next_says(
-    script: Script, state: DialogueState, slots: Mapping[str, str] | None = None
-) -> list[tuple[str, str]]:
-    """(say_id, text) the next step might say, in a stable order, for pre-synthesis."""
-    if slots is not None:
-        state = dataclasses.replace(state, values={**state.values, **slots})
-    seen: dict[str, str] = {}
-    for event in _probe_events(script, state):
-        probe = dataclasses.replace(state, ended=False, outcome=None) if state.ended else state
-        for action in step(script, probe, event)[1]:
-            if isinstance(action, Say):
-                seen.setdefault(action.say_id, action.text)
-    return list(seen.items())
-
-
-def all_says(
-    script: Script, slots: Mapping[str, str], *, today: dt.date | None = None
-) -> list[tuple[str, str]]:
-    """(say_id, text) for every sentence in the script renderable with `slots` (others skipped)."""
-    out: list[tuple[str, str]] = []
-    types, locale = script.slot_types, script.meta.locale
-
-    def add(say_id: str, template: str) -> None:
-        try:
-            out.append((say_id, render(template, slots, types, locale, today)))
-        except (RenderError, NormalizeError):
-            return
-
-    for name, spec in script.states.items():
-        for field_name, index, text in spec.templates():
-            add(f"{name}.{field_name.replace('.say', '')}.{index}", text)
-    for gname in type(script.globals).model_fields:
-        for index, text in enumerate(getattr(script.globals, gname).say):
-            add(f"global.{gname}.{index}", text)
-    return out
+# Pre-synthesis helpers live in their own module; re-exported here for callers of the engine.
+from agent.dialogue.presynth import all_says, likely_next_says  # noqa: E402

@@ -14,7 +14,14 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from agent.dialogue import lint_graph, lint_identity, lint_opening, lint_pronunciation, lint_prohibited
+from agent.dialogue import (
+    lint_confirm,
+    lint_graph,
+    lint_identity,
+    lint_opening,
+    lint_prohibited,
+    lint_pronunciation,
+)
 from agent.dialogue.lint_base import Finding, LintContext, LintRules, RuleFamily, rules_for
 from agent.dialogue.loader import ScriptError, ScriptIssue, load_script_text, read_yaml
 from agent.dialogue.script import Script
@@ -39,6 +46,7 @@ RULE_FAMILIES: tuple[RuleFamily, ...] = (
     lint_graph.check,  # unreachable-state, dead-end-state
     lint_prohibited.check,  # prohibited-phrase
     lint_pronunciation.check,  # pronunciation-unknown (zh-CN)
+    lint_confirm.check,  # opt-out-confirm-missing, opt-out-confirm-wording
 )
 """Every rule family run on a loaded script, in reporting order."""
 

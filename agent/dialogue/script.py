@@ -19,10 +19,12 @@ from pydantic import (
 from agent.dialogue.events import Outcome
 from agent.dialogue.problems import Path, Problem, ScriptProblems, opt_out_overridden, reference_problems
 from agent.dialogue.render import template_slots
+from agent.nlu.intents import GLOBAL_INTENTS, Intent
 
 __all__ = [
     "ACCOUNT_SLOT_TYPES",
     "GLOBAL_INTENTS",
+    "ConfirmOptOutHandler",
     "Globals",
     "Handler",
     "Meta",
@@ -38,15 +40,8 @@ __all__ = [
 ACCOUNT_SLOT_TYPES = frozenset({"money", "date"})
 """Slot types that are account details unless a slot says `account_detail: false`."""
 
-GLOBAL_INTENTS = (
-    "opt_out",
-    "complaint",
-    "ask_is_ai",
-    "ask_who_is_calling",
-    "repeat",
-    "request_human",
-)
-"""Intents the global handlers answer in every state (states may override all but opt_out)."""
+# GLOBAL_INTENTS (imported above from the one intent vocabulary, agent.nlu.intents): the intents
+# the global handlers answer in every state; states may override all but opt_out.
 
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 Digit = Annotated[str, StringConstraints(pattern=r"^[0-9*#]$")]
@@ -163,10 +158,32 @@ class OptOutHandler(_Model):
         return value
 
 
+class ConfirmOptOutHandler(_Model):
+    """The one question asked when an opt-out is doubtful (SPEC 6.2a); yes opts out, no resumes.
+
+    Empty (`say` not given) means the script has none: the linter reports it, and the
+    engine then honours a doubtful opt-out as it would a certain one.
+    """
+
+    say: Texts = ()
+    hint: Texts = ()
+    limit: int = Field(default=1, ge=0)
+
+    @field_validator("say")
+    @classmethod
+    def _one_question(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) > 1:
+            raise ValueError("the opt-out confirmation question must be exactly one short sentence")
+        if value and len(value[0]) > 120:
+            raise ValueError("the opt-out confirmation question must be short (120 characters at most)")
+        return value
+
+
 class Globals(_Model):
     """Handlers that apply in every state; a state may override all but opt_out in `expect`."""
 
     opt_out: OptOutHandler
+    confirm_opt_out: ConfirmOptOutHandler = ConfirmOptOutHandler()
     ask_is_ai: Handler
     ask_who_is_calling: Handler
     complaint: Handler
@@ -228,7 +245,7 @@ class State(_Model):
     def _shape(self) -> State:
         if not (self.say or self.disclosure):
             raise ValueError("a state needs `say` (what the agent says)")
-        if "opt_out" in self.expect:
+        if Intent.OPT_OUT in self.expect:
             raise ScriptProblems(
                 [
                     opt_out_overridden(

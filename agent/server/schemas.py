@@ -11,7 +11,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from agent.store.records import CallRecord
 
 Purpose = Literal["servicing", "marketing"]
-Scope = Literal["all", "marketing"]
+Scope = Literal["all", "marketing", "voice"]
 DialResult = Literal["no_answer", "busy", "failed", "voicemail", "carrier_announcement"]
 
 

@@ -13,7 +13,7 @@ from agent.store.context import StoreContext
 from agent.store.errors import NotFound
 from agent.store.models import CallRow, CustomerRow, SuppressionRow
 
-SCOPES = ("all", "marketing")
+SCOPES = ("all", "marketing", "voice")  # voice: "only email me", calls suppressed (Reg F 1006.14(h))
 
 
 def check_scope(scope: str) -> None:

@@ -1,0 +1,253 @@
+"""Structural opt-out detector (SPEC 6.2, 6.2a): cessation or negation combined with contacting.
+
+The detector is generic; its vocabularies and frames are data, one file per locale
+(prompts/<locale>/nlu_optout.yaml). A file has:
+
+- `lists`: named word lists (cessation verbs, verbs and nouns of contacting, media, ...);
+- `defs`: named regular-expression fragments that may use `{list}` and `{def}` references;
+- `rules`: each with `patterns` (regexes with references), a `kind` (`certain`: act on it;
+  `doubt`: ask the customer first), a `scope` (`all`, or `voice` for "only email me"),
+  `limited` (a time limiter next to the match - "don't call before nine" - voids it),
+  `unless` (sentence regexes that void it), `not_after` / `not_before` (regexes on the text
+  just before / after the match that void it), `needs` / `needs_not` (regexes the whole
+  utterance must / must not contain), `complaint` (the utterance is also a complaint);
+- `limiters`, `vetoes` (void any rule hit in their sentence, e.g. "don't call me sir"),
+  `voice_scope` (a mention of another medium that turns an opt-out's scope to `voice`) and
+  `refusal` (a sentence that refuses the one before: "拉黑？不至于" is not an opt-out).
+
+Text arrives as sentences already normalised by the rule NLU, with soft punctuation kept
+as "," (en-US) or "，" (zh-CN); patterns never cross sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from agent.nlu.yamlio import load_words_yaml
+
+__all__ = ["OptOutDetector", "OptOutHit", "Sentence", "load_detector"]
+
+Kind = Literal["certain", "doubt"]
+_REF = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_RULE_KEYS = frozenset(
+    {"name", "kind", "scope", "patterns", "limited", "unless", "not_after", "not_before"}
+    | {"needs", "needs_not", "complaint", "vetoable"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """One normalised sentence of the utterance, and whether it was asked as a question."""
+
+    text: str
+    question: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OptOutHit:
+    """Why an utterance is an opt-out: the rule, how sure, the scope, and whether it is also a complaint."""
+
+    rule: str
+    kind: Kind
+    scope: str
+    complaint: bool
+    span: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    name: str
+    kind: Kind
+    scope: str
+    patterns: tuple[re.Pattern[str], ...]
+    limited: bool
+    unless: tuple[re.Pattern[str], ...]
+    not_after: re.Pattern[str] | None
+    not_before: re.Pattern[str] | None
+    needs: tuple[re.Pattern[str], ...]
+    needs_not: tuple[re.Pattern[str], ...]
+    complaint: bool
+    vetoable: bool
+
+
+class _Expander:
+    """Expands `{name}` references to lists (as alternations, longest first) and fragments."""
+
+    def __init__(self, lists: Mapping[str, Sequence[str]], defs: Mapping[str, str], cjk: bool) -> None:
+        self._lists = {k: [str(w) for w in v] for k, v in lists.items()}
+        self._defs = {k: str(v) for k, v in defs.items()}
+        self._cjk = cjk
+        self._done: dict[str, str] = {}
+
+    def word_list(self, name: str) -> list[str]:
+        return self._lists[name]
+
+    def expand(self, pattern: str, depth: int = 0) -> str:
+        if depth > 12:
+            raise ValueError(f"reference loop in {pattern!r}")
+        return _REF.sub(lambda m: self._ref(m.group(1), depth), pattern)
+
+    def _ref(self, name: str, depth: int) -> str:
+        if name in self._done:
+            return self._done[name]
+        if name in self._lists:
+            words = sorted({w.strip() for w in self._lists[name] if w.strip()}, key=len, reverse=True)
+            body = "|".join(re.escape(w).replace(r"\ ", " ") for w in words)
+            value = f"(?:{body})"
+        elif name in self._defs:
+            value = f"(?:{self.expand(self._defs[name], depth + 1)})"
+        else:
+            raise ValueError(f"unknown reference {{{name}}}")
+        self._done[name] = value
+        return value
+
+    def compile(self, pattern: str, where: str) -> re.Pattern[str]:
+        try:
+            return re.compile(self.expand(pattern))
+        except (re.error, ValueError) as exc:
+            raise ValueError(f"{where}: bad pattern {pattern!r}: {exc}") from exc
+
+
+def _texts(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+class OptOutDetector:
+    """Finds a request to stop or not to be contacted in a normalised utterance."""
+
+    def __init__(self, spec: Mapping[str, Any], *, cjk: bool, where: str = "<opt-out rules>") -> None:
+        self.cjk = cjk
+        self._x = _Expander(spec.get("lists") or {}, spec.get("defs") or {}, cjk)
+        self.rules = tuple(self._rule(r, f"{where}: rule {i}") for i, r in enumerate(spec.get("rules") or ()))
+        if not self.rules:
+            raise ValueError(f"{where}: `rules:` is empty")
+        self._limiters = self._many(spec.get("limiters"), f"{where}: limiters")
+        self._vetoes = self._many(spec.get("vetoes"), f"{where}: vetoes")
+        self._voice = self._many(spec.get("voice_scope"), f"{where}: voice_scope")
+        self._refusal = self._many(spec.get("refusal"), f"{where}: refusal")
+        window = spec.get("window") or {}
+        self._left = int(window.get("left", 3))
+        self._right = int(window.get("right", 6))
+        self._soft = "，" if cjk else ","
+
+    def words(self, name: str) -> list[str]:
+        """A vocabulary list of the data file (the generated tests combine them)."""
+        return self._x.word_list(name)
+
+    def _many(self, items: Any, where: str) -> tuple[re.Pattern[str], ...]:
+        return tuple(self._x.compile(p, where) for p in _texts(items))
+
+    def _one(self, item: Any, where: str) -> re.Pattern[str] | None:
+        items = _texts(item)
+        return self._x.compile("|".join(f"(?:{p})" for p in items), where) if items else None
+
+    def _rule(self, spec: Mapping[str, Any], where: str) -> _Rule:
+        unknown = set(spec) - _RULE_KEYS
+        if unknown:
+            raise ValueError(f"{where}: unknown keys {sorted(unknown)}")
+        kind = spec.get("kind", "certain")
+        if kind not in ("certain", "doubt"):
+            raise ValueError(f"{where}: kind must be certain or doubt")
+        name = str(spec.get("name") or where)
+        return _Rule(
+            name=name,
+            kind=kind,
+            scope=str(spec.get("scope", "all")),
+            patterns=self._many(spec.get("patterns"), f"{where} ({name})"),
+            limited=bool(spec.get("limited", False)),
+            unless=self._many(spec.get("unless"), f"{where} ({name}) unless"),
+            not_after=self._one(spec.get("not_after"), f"{where} ({name}) not_after"),
+            not_before=self._one(spec.get("not_before"), f"{where} ({name}) not_before"),
+            needs=self._many(spec.get("needs"), f"{where} ({name}) needs"),
+            needs_not=self._many(spec.get("needs_not"), f"{where} ({name}) needs_not"),
+            complaint=bool(spec.get("complaint", False)),
+            vetoable=bool(spec.get("vetoable", True)),
+        )
+
+    # -- detection ---------------------------------------------------------------------------
+
+    def detect(self, sentences: Sequence[Sentence]) -> OptOutHit | None:
+        """The strongest opt-out in the utterance (certain before doubt), or None."""
+        whole = " | ".join(s.text for s in sentences)
+        doubt: OptOutHit | None = None
+        for index, sentence in enumerate(sentences):
+            if not sentence.text or self._refused(sentences, index):
+                continue
+            vetoed = any(v.search(sentence.text) for v in self._vetoes)
+            for rule in self.rules:
+                if (rule.kind == "doubt" and doubt is not None) or (vetoed and rule.vetoable):
+                    continue
+                span = self._match(rule, sentence.text, whole)
+                if span is None:
+                    continue
+                voice = rule.scope == "voice" or any(v.search(whole) for v in self._voice)
+                scope = "voice" if voice else "all"
+                hit = OptOutHit(rule.name, rule.kind, scope, rule.complaint, span)
+                if rule.kind == "certain":
+                    return hit
+                doubt = hit
+        return doubt
+
+    def _match(self, rule: _Rule, text: str, whole: str) -> str | None:
+        if any(u.search(text) for u in rule.unless):
+            return None
+        if rule.needs and not all(n.search(whole) for n in rule.needs):
+            return None
+        if any(n.search(whole) for n in rule.needs_not):
+            return None
+        for pattern in rule.patterns:
+            for m in pattern.finditer(text):
+                before, after = text[: m.start()], text[m.end() :]
+                if rule.not_after is not None and rule.not_after.search(before):
+                    continue
+                if rule.not_before is not None and rule.not_before.match(after):
+                    continue
+                if rule.limited and self._limited(before, m.group(0), after):
+                    continue
+                return m.group(0)
+        return None
+
+    def _limited(self, before: str, span: str, after: str) -> bool:
+        """A time limiter beside the match ("before nine", "现在别打"): a callback wish, not an opt-out."""
+        if self.cjk:
+            left = before.split(self._soft)[-1][-self._left :]
+            right = after.split(self._soft)[0][: self._right]
+            window = f"{left}{span}{right}"
+        else:
+            left = " ".join(before.split(self._soft)[-1].split()[-self._left :])
+            right_part = re.split(r"\s,\s|\bbut\b|\|", after)[0]
+            right = " ".join(right_part.split()[: self._right])
+            window = f"{left} {span} {right}".strip()
+        return any(p.search(window) for p in self._limiters)
+
+    def _refused(self, sentences: Sequence[Sentence], index: int) -> bool:
+        """An echoed question refused at once ("Opt out? No, go on.") asks for nothing."""
+        sentence = sentences[index]
+        if not sentence.question or index + 1 >= len(sentences):
+            return False
+        last = sentence.text.split(self._soft)[-1]
+        short = len(last) <= 6 if self.cjk else len(last.split()) <= 4
+        nxt = sentences[index + 1].text
+        return short and any(r.search(nxt) for r in self._refusal)
+
+
+def load_detector(path: str | Path, *, cjk: bool) -> OptOutDetector:
+    """Read prompts/<locale>/nlu_optout.yaml."""
+    file = Path(path)
+    try:
+        data = load_words_yaml(file.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"{file}: cannot read the opt-out rules: {exc}") from exc
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{file}: the opt-out rules are a mapping with `lists:` and `rules:`")
+    return OptOutDetector(data, cjk=cjk, where=str(file))
