@@ -312,6 +312,10 @@ class Store:
                 debt_id=req.debt_id,
                 method=req.method,
                 profile=profile,
+                caller_id=req.caller_id,
+                registered_caller_ids=(
+                    frozenset(req.registered_caller_ids) if req.registered_caller_ids is not None else None
+                ),
             )
             history = self._history(s, cust.id, now) if cust else []
             scopes = self._scopes(s, phone_hash) if phone_hash else set()
