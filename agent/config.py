@@ -121,6 +121,34 @@ class TransportsConfig(Section):
     twilio_auth_token: str = ""  # when set, Twilio upgrades need an X-Twilio-Signature of server.public_url
 
 
+class TwilioDialConfig(Section):
+    account_sid: str = ""  # Twilio account SID that places campaign calls (empty = no Twilio dialling)
+    auth_token: str = ""  # its auth token (REST auth; also signs the status callbacks it sends)
+    api_base: str = "https://api.twilio.com"  # Twilio REST base URL
+    machine_detection: bool = False  # ask Twilio for AnsweredBy (answering-machine detection)
+
+
+class AsteriskDialConfig(Section):
+    ari_url: str = ""  # Asterisk ARI base URL, e.g. http://pbx:8088 (empty = no Asterisk dialling)
+    ari_user: str = ""  # ARI user (ari.conf)
+    ari_password: str = ""  # ARI password
+    context: str = "voice-agent-outbound"  # dialplan context that Dial()s WebSocket/voice_agent
+    endpoint: str = "PJSIP/{number}@trunk"  # dial string for the customer's number
+
+
+class CampaignsConfig(Section):
+    dialer: bool = False  # run the campaign dialer in this server process
+    node_id: str = ""  # this node's name in the shared store (empty = the host name)
+    node_slots: int = Field(8, ge=0)  # calls this node takes at once; the dialer never exceeds them
+    tick_ms: int = Field(1000, ge=50)  # how often the dialer looks for due attempts
+    ring_timeout_s: int = Field(30, ge=5, le=120)  # how long a campaign call may ring
+    number_key: str = "change-me-campaign-number-key"  # seals members' numbers for dialling (AES-GCM)
+    caller_id_secret: str = "change-me-caller-id-secret"  # keys each member's fixed caller ID
+    callback_secret: str = "change-me-callback-secret"  # signs gateway callback and hook URLs
+    twilio: TwilioDialConfig = TwilioDialConfig()
+    asterisk: AsteriskDialConfig = AsteriskDialConfig()
+
+
 class LoggingConfig(Section):
     level: str = "INFO"  # minimum level logged
     format: Literal["auto", "json", "console"] = "auto"  # auto = console on a terminal, JSON otherwise
@@ -142,6 +170,7 @@ class Settings(BaseSettings):
     compliance: ComplianceConfig = ComplianceConfig()
     transports: TransportsConfig = TransportsConfig()
     logging: LoggingConfig = LoggingConfig()
+    campaigns: CampaignsConfig = CampaignsConfig()
 
     @classmethod
     def settings_customise_sources(

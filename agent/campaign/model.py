@@ -28,6 +28,7 @@ class Result(StrEnum):
     not_in_service = "not_in_service"  # the carrier says the number does not exist (空号)
     contact = "contact"  # the right party talked; no final outcome yet (e.g. "call me later")
     promise = "promise"  # the right party promised to pay
+    paid = "paid"  # the right party says it is paid already
     opt_out = "opt_out"  # the right party asked not to be called
     wrong_party = "wrong_party"  # someone else answered and the number is not theirs
     dispute = "dispute"  # the right party disputes the debt: a human must look
@@ -35,10 +36,10 @@ class Result(StrEnum):
 
 
 FINAL: frozenset[Result] = frozenset(
-    {Result.promise, Result.opt_out, Result.wrong_party, Result.dispute, Result.not_in_service}
+    {Result.promise, Result.paid, Result.opt_out, Result.wrong_party, Result.dispute, Result.not_in_service}
 )
 CONVERSATION: frozenset[Result] = frozenset(
-    {Result.contact, Result.promise, Result.opt_out, Result.dispute}
+    {Result.contact, Result.promise, Result.paid, Result.opt_out, Result.dispute}
 )
 RIGHT_PARTY: frozenset[Result] = CONVERSATION  # a right-party contact = a conversation with them
 ANSWERED_BY_PERSON: frozenset[Result] = CONVERSATION | {Result.wrong_party}

@@ -43,10 +43,12 @@ def create_app(runtime: Any, *, checkpoints: CheckpointWriter | None = None) -> 
 
     try:
         from agent.server.api import router
+        from agent.server.campaigns_api import router as campaigns_router
     except ImportError:  # pragma: no cover - the REST router ships with the store
         log.warning("REST API not available")
     else:
         app.include_router(router)
+        app.include_router(campaigns_router)
 
     def _make_ws_route(name: str, adapter_cls: type) -> None:
         async def route(ws: WebSocket) -> None:

@@ -73,6 +73,10 @@ def request_call(
         debt_id=req.debt_id,
         method=req.method,
         profile=profile,
+        caller_id=req.caller_id,
+        registered_caller_ids=(
+            frozenset(req.registered_caller_ids) if req.registered_caller_ids is not None else None
+        ),
     )
     past = history(s, cust.id, now) if cust else []
     scopes = suppression.scopes(s, phone_hash) if phone_hash else set()

@@ -23,6 +23,8 @@ class CallRequest:
     script_id: str | None = None
     script_version: str | None = None
     slots: Mapping[str, str] = field(default_factory=dict)
+    caller_id: str | None = None  # the number the call presents (campaign calls)
+    registered_caller_ids: tuple[str, ...] | None = None  # the lender's numbers; None = not checked
 
 
 @dataclass(frozen=True, slots=True)

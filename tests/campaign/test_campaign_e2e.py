@@ -1,0 +1,156 @@
+"""A 20-member campaign end to end through the fake Twilio and fake Asterisk control planes.
+
+The real runtime (models, scripts, gate, store) serves on loopback; the dialer claims due
+attempts for its call slots, gates each one, and places it through Twilio REST (`Calls.json`
+with `<Connect><Stream>`) or Asterisk ARI (`POST /ari/channels`); the fakes ring, are busy,
+fail, reach voicemail or answer by script, and an answered call's media comes to
+/ws/twilio or /ws/asterisk where a customer presses keys (1 = yes, 2 = wrong person, 9 =
+stop calling). Retries fall due on the dialer's clock, which the test moves to the next
+planned attempt. Every member must reach a final outcome; nothing is abandoned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from agent.campaign.model import Campaign
+from agent.demo.runner import LoopbackServer, daytime_zone
+from agent.dialer.asterisk import AriControl
+from agent.dialer.dialer import Dialer
+from agent.dialer.twilio import TwilioControl
+from agent.server.app import create_app
+from agent.store.campaign_models import CampaignAttemptRow
+from agent.store.campaigns import CampaignStore
+from agent.transports.fakes.control_asterisk import FakeAri
+from agent.transports.fakes.control_base import Behaviour, keys_customer
+from agent.transports.fakes.control_twilio import FakeTwilioApi
+
+pytestmark = [pytest.mark.slow, pytest.mark.models]
+
+SLOTS = {"customer_name": "John Smith", "company_name": "Acme Finance", "amount_due": "1234.50",
+         "due_date": "2031-03-05", "callback_number": "800-555-0123"}
+# number suffix -> what happens on each successive attempt, and the member's final stop reason
+PLAN: dict[int, tuple[tuple[str, ...], str]] = {
+    0: (("promise",), "promise"),
+    1: (("opt_out",), "opt_out"),
+    2: (("wrong",), "wrong_party"),
+    3: (("busy", "promise"), "promise"),
+    4: (("no_answer", "opt_out"), "opt_out"),
+    5: (("failed", "promise"), "promise"),
+    6: (("voicemail", "wrong"), "wrong_party"),
+    7: (("not_in_service",), "not_in_service"),
+    8: (("busy", "no_answer", "promise"), "promise"),
+    9: (("promise",), "promise"),
+}
+KEYS = {"promise": ("1", "1"), "opt_out": ("9",), "wrong": ("2",)}
+
+
+def _script(prefix: str) -> tuple[Any, Counter[str]]:
+    tries: Counter[str] = Counter()
+
+    def behave(number: str) -> Behaviour:
+        idx = int(number[-2:]) % 10
+        steps = PLAN[idx][0]
+        step = steps[min(tries[number], len(steps) - 1)]
+        tries[number] += 1
+        if step in KEYS:
+            return Behaviour("answer", 0.1, keys_customer(*KEYS[step]))
+        return Behaviour(step, 0.1, keys_customer() if step == "voicemail" else None)
+
+    return behave, tries
+
+
+async def _run_campaign(runtime: Any) -> None:
+    settings = runtime.settings
+    zone = daytime_zone("en-US")
+    app = create_app(runtime)
+    async with LoopbackServer(app) as server:
+        ws_base = f"ws://127.0.0.1:{server.port}/ws"
+        tw_script, tw_tries = _script("tw")
+        as_script, as_tries = _script("as")
+        fake_tw = FakeTwilioApi(tw_script)
+        fake_ari = FakeAri(as_script, f"{ws_base}/asterisk")
+        async with LoopbackServer(fake_tw.app) as tw_srv, LoopbackServer(fake_ari.app) as ari_srv:
+            twilio = TwilioControl(fake_tw.account_sid, fake_tw.auth_token, f"{ws_base}/twilio",
+                                   api_base=tw_srv.base, machine_detection=True)
+            ari = AriControl(ari_srv.base, fake_ari.user, fake_ari.password)
+            cs = CampaignStore(runtime.store, settings.campaigns.number_key, settings.campaigns.caller_id_secret)
+            now = datetime.now(UTC)
+            ids = {}
+            for gateway, area in (("twilio", "202"), ("asterisk", "303")):
+                spec = Campaign.model_validate({
+                    "name": f"e2e-{gateway}", "use_case": "repayment_reminder", "jurisdiction": "US",
+                    "gateway": gateway, "caller_ids": [f"+1{area}5550100", f"+1{area}5550101"],
+                    "window": {"start": "08:00", "end": "21:00"},
+                    "pace": {"max_concurrent": 3, "calls_per_second": 5},
+                })
+                cid = cs.create(spec, now)
+                run_tag = now.strftime("%H%M%S")[-2:]
+                cs.add_members(cid, [{"phone": f"+1{area}555{run_tag}{i:02d}", "timezone": zone,
+                                      "name": "John Smith", "debt_id": f"e2e-{gateway}-{run_tag}-{i}", **SLOTS}
+                                     for i in range(10)], now)
+                cs.control(cid, "start", now)
+                ids[gateway] = cid
+            shift = timedelta(0)
+            dialer = Dialer(cs, runtime.store, {"twilio": twilio, "asterisk": ari}, node_id="e2e-node", slots=4,
+                            public_url=server.base, callback_secret=settings.campaigns.callback_secret,
+                            tick_s=0.2, clock=lambda: datetime.now(UTC) + shift)
+            app.state.dialer = dialer  # the status-callback route finds the dialer here
+            task = asyncio.create_task(dialer.serve())
+            try:
+                deadline = asyncio.get_running_loop().time() + 400
+                while asyncio.get_running_loop().time() < deadline:
+                    await asyncio.sleep(0.5)
+                    reports = [cs.report(c) for c in ids.values()]
+                    if all(r["planned"] == 0 and r["dialing"] == 0 for r in reports):
+                        break
+                    if not dialer.live:  # nothing in flight: jump the clock to the next planned attempt
+                        with runtime.store._tx() as s:
+                            nxt = s.execute(select(func.min(CampaignAttemptRow.planned_at)).where(
+                                CampaignAttemptRow.status == "planned",
+                                CampaignAttemptRow.campaign_id.in_(list(ids.values())))).scalar()
+                        if nxt is not None and nxt > datetime.now(UTC) + shift:
+                            shift = nxt - datetime.now(UTC) + timedelta(seconds=1)
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+            for gateway, fake, tries in (("twilio", fake_tw, tw_tries), ("asterisk", fake_ari, as_tries)):
+                report = cs.report(ids[gateway])
+                assert report["planned"] == 0 and report["dialing"] == 0, report
+                assert report["abandoned"] == 0
+                assert report["members_by_state"] == {"done": 10}, report
+                expected = Counter(final for _steps, final in PLAN.values())
+                assert report["stops"] == dict(expected), report
+                assert report["attempts"] == len(fake.calls) == sum(tries.values())
+                spec = Campaign.model_validate(cs.get(ids[gateway])["spec"])
+                by_number: dict[str, set[str]] = {}
+                for call in fake.calls.values():
+                    by_number.setdefault(call.to, set()).add(call.caller_id)
+                assert all(len(v) == 1 and v <= set(spec.caller_ids) for v in by_number.values())
+                assert fake.errors == []
+            assert dialer.abandoned == 0
+
+
+async def test_campaign_e2e_sqlite(call_runtime: Any) -> None:
+    await _run_campaign(call_runtime)
+
+
+@pytest.mark.pg
+async def test_campaign_e2e_postgres(call_runtime: Any, pg_url: str) -> None:
+    from agent.runtime import Runtime
+    from agent.store import Store
+
+    settings = call_runtime.settings.model_copy(deep=True)
+    settings.store.url = pg_url
+    store = Store.open(pg_url, settings.store.phone_hash_key)
+    runtime = Runtime.load(settings, engines=call_runtime.engines, store=store)
+    try:
+        await _run_campaign(runtime)
+    finally:
+        store.close()
