@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from agent.dialogue.lint_base import Finding, LintContext
+    from agent.dialogue.script import Script
 
-__all__ = ["check"]
+__all__ = ["check", "check_confirm"]
 
 _Patterns = tuple[re.Pattern[str], ...]
 _QUESTION_END = re.compile(r"[?？]$|吗[。]?$")
@@ -65,3 +67,10 @@ def check(ctx: LintContext) -> Iterator[Finding]:
             f"the opt-out confirmation question {text!r} is not right: {'; '.join(problems)}",
             "Ask only whether the customer wants the calls to stop, in one short question.",
         )
+
+
+def check_confirm(script: Script, prompts_dir: Path) -> list[Finding]:
+    """The confirmation findings for one script, with its locale's rules read from `prompts_dir`."""
+    from agent.dialogue.lint_base import LintContext, rules_for
+
+    return list(check(LintContext(script, rules_for(prompts_dir, script.meta.locale), prompts_dir)))

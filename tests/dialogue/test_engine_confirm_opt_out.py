@@ -146,7 +146,7 @@ def test_without_the_question_a_doubt_is_honoured_at_once() -> None:
     st, _ = start(bare, SLOTS, today=TODAY)
     _, actions = step(bare, st, DOUBT)
     assert isinstance(actions[0], RecordOptOut)
-    findings = list(check_confirm(bare, ROOT / "prompts", lambda *a: None))
+    findings = list(check_confirm(bare, ROOT / "prompts"))
     assert [f.rule for f in findings] == ["opt-out-confirm-missing"]
 
 
@@ -170,7 +170,7 @@ def test_pre_synthesis_includes_the_question() -> None:
 def test_every_shipped_script_has_the_question_and_lints_clean(path: Path) -> None:
     script = load_script(path)
     assert script.globals.confirm_opt_out.say
-    assert list(check_confirm(script, ROOT / "prompts", script.line_of)) == []
+    assert list(check_confirm(script, ROOT / "prompts")) == []
 
 
 @pytest.mark.parametrize(
