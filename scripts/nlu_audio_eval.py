@@ -59,7 +59,8 @@ def run(
             result = nlu.classify(heard, expected) if heard.strip() else None
             predicted = result.intent if result else "unknown"
             doubtful = bool(result and result.doubtful)
-            out.append({"text": text, "heard": heard, "gold": gold, "predicted": predicted, "doubtful": doubtful})
+            row = {"text": text, "heard": heard, "gold": gold, "predicted": predicted}
+            out.append({**row, "doubtful": doubtful})
         pos = [r for r in out if r["gold"] == "opt_out"]
         neg = [r for r in out if r["gold"] != "opt_out"]
         return {
@@ -92,7 +93,8 @@ def main() -> None:
         tsv = args.tsv or ROOT / "tests" / "nlu" / "blind" / f"{locale}.tsv"
         voice = Path(voices[locale]) if locale in voices else None
         reports.append(run(locale, tsv, args.state, voice, args.limit))
-    print(f"{'locale':<7} {'tts':<10} {'n':>4} {'recall':>7} {'false':>7} {'oo->cb':>6} {'doubt':>6} {'s':>7}")
+    head = ("locale", "tts", "n", "recall", "false", "oo->cb", "doubt", "s")
+    print("{:<7} {:<10} {:>4} {:>7} {:>7} {:>6} {:>6} {:>7}".format(*head))
     for r in reports:
         print(
             f"{r['locale']:<7} {r['tts']:<10} {r['n']:>4} {r['opt_out_recall']:>7.3f} "
