@@ -58,23 +58,16 @@ def classify(
 
 
 def read_tsv(path: Path) -> list[tuple[str, str]]:
-    """Rows of text<TAB>intent (a `text<TAB>intent` header line is skipped)."""
-    rows: list[tuple[str, str]] = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split("\t")
-        if len(parts) != 2:
-            raise ValueError(f"{path}:{number}: expected text<TAB>intent")
-        if number == 1 and parts == ["text", "intent"]:
-            continue
-        rows.append((parts[0], parts[1].strip()))
-    return rows
+    """Rows of text<TAB>intent[<TAB>family] as (text, intent); headers and `#` comments are skipped."""
+    from agent.nlu.lofo import read_families
+
+    return [(row.text, row.gold) for row in read_families(path)]
 
 
 def evaluate(nlu: Any, rows: list[tuple[str, str]]) -> dict[str, Any]:
     """Accuracy, per-intent precision/recall, opt-out recall and false opt-outs, confusion, errors."""
-    pairs = [(gold, nlu.classify(text).intent, text) for text, gold in rows]
+    results = [nlu.classify(text) for text, _ in rows]
+    pairs = [(gold, result.intent, text) for (text, gold), result in zip(rows, results, strict=True)]
     labels = sorted({g for g, _, _ in pairs} | {p for _, p, _ in pairs})
     confusion = Counter((g, p) for g, p, _ in pairs)
     per: dict[str, dict[str, float]] = {}
@@ -89,7 +82,10 @@ def evaluate(nlu: Any, rows: list[tuple[str, str]]) -> dict[str, Any]:
         }
     negatives = [p for g, p, _ in pairs if g != "opt_out"]
     positives = [p for g, p, _ in pairs if g == "opt_out"]
+    doubts = [r for r in results if r.intent == "opt_out" and r.doubtful]
     return {
+        "opt_out_as_callback_later": sum(1 for g, p, _ in pairs if g == "opt_out" and p == "callback_later"),
+        "doubtful_opt_outs": len(doubts),
         "n": len(pairs),
         "accuracy": sum(g == p for g, p, _ in pairs) / len(pairs) if pairs else 0.0,
         "opt_out_recall": sum(p == "opt_out" for p in positives) / len(positives) if positives else 1.0,
@@ -173,3 +169,35 @@ def eval_(
         json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     if not rows:
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("lofo")
+def lofo(
+    files: list[Path] = typer.Argument(..., help="Labelled TSVs; families: a 3rd column or # comments."),
+    locale: str = typer.Option("en-US", help="en-US or zh-CN."),
+    prompts: Path = typer.Option(Path("prompts"), help="Folder with <locale>/nlu.yaml."),
+    json_path: Path | None = typer.Option(None, "--json", help="Also write the report as JSON."),
+) -> None:
+    """Leave-one-family-out: thresholds refitted without each family, then that family classified.
+
+    Example: voice-agent nlu lofo tests/nlu/corpus_en-US*.tsv --locale en-US
+    """
+    from agent.nlu.lofo import leave_one_family_out, read_families
+
+    rows = [row for f in files for row in read_families(f)]
+    report = leave_one_family_out(_build(locale, prompts, False), rows)
+    title = f"leave one family out ({report['n']} utterances, {len(report['families'])} families)"
+    table = Table(title=title)
+    for col in ("family", "n", "accuracy", "opt-out recall", "false opt-out"):
+        table.add_column(col, justify="left" if col == "family" else "right")
+    for name, row in report["families"].items():
+        figures = (row["accuracy"], row["opt_out_recall"], row["false_opt_out_rate"])
+        table.add_row(name, str(row["n"]), *(f"{x:.3f}" for x in figures))
+    console.print(table)
+    console.print(
+        f"[bold]pooled: accuracy {report['accuracy']:.3f}  opt-out recall {report['opt_out_recall']:.3f}  "
+        f"false opt-out {report['false_opt_out_rate']:.3f}[/bold]"
+    )
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

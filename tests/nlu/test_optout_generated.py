@@ -1,3 +1,4 @@
+# ruff: noqa: E501
 """The structural opt-out detector on generated combinations, both locales (rules only, no models).
 
 Positives are cartesian products of cessation/negation x verb or noun of contacting x object x
