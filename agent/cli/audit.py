@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
-from agent.cli._store import open_store
+from agent.cli._store import CONFIG_OPTION, open_store, use_config
 from agent.store import StoreUnavailable
 
 app = typer.Typer(help="Audit trail: verify the tamper-evident hash chain.", no_args_is_help=True)
 
 
 @app.callback()
-def _main() -> None:
-    """Audit trail commands."""
+def _main(config: Path | None = CONFIG_OPTION) -> None:
+    """Audit trail commands, on the store the server's configuration names."""
+    use_config(config)
 
 
 @app.command()
