@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from agent.cli import demo, models, serve
+from agent.cli import (
+    demo,
+    keys,  # secrets: voice-agent keys generate
+    models,
+    serve,
+)
 
 app = typer.Typer(
     name="voice-agent",
@@ -16,6 +21,7 @@ app = typer.Typer(
 app.command("serve", help=serve.__doc__)(serve.serve)
 app.command("demo", help=demo.__doc__)(demo.demo)
 app.add_typer(models.app, name="models")
+app.add_typer(keys.app, name="keys")
 
 for _name in ("audit", "suppression", "lint", "nlu", "chat", "preview", "talk", "bench", "campaign"):
     try:

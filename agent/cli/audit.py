@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from agent.cli._store import open_store
+from agent.cli._store import CONFIG_OPTION, open_store, use_config
 from agent.cli.common import EXIT_FAILED, fail
 from agent.compliance import checkpoint
 from agent.compliance.audit import AuditEvent
@@ -23,8 +23,9 @@ app = typer.Typer(help="Audit trail: verify the tamper-evident hash chain.", no_
 
 
 @app.callback()
-def _main() -> None:
-    """Audit trail commands."""
+def _main(config: Path | None = CONFIG_OPTION) -> None:
+    """Audit trail commands, on the store the server's configuration names."""
+    use_config(config)
 
 
 def _trusted_key(public_key: str | None) -> tuple[Ed25519PublicKey | None, str]:

@@ -1,5 +1,6 @@
 """Run the server: gateway WebSocket paths, REST API, /healthz, /readyz, /metrics.
 
+Off loopback it refuses to start while a shipped default secret is configured.
 Example: voice-agent serve --port 8080
 """
 
@@ -13,6 +14,15 @@ import typer
 import uvicorn
 
 from agent.cli.common import fail, settings
+from agent.server.default_secrets import is_loopback, refusal, shipped_in_use
+
+
+def check_port(host: str, port: int) -> None:
+    """OSError unless host:port can be bound now (SO_REUSEADDR, as uvicorn binds: TIME-WAIT is fine)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
 
 
 def serve(
@@ -25,9 +35,11 @@ def serve(
 
     configure_logging(cfg.logging)
     bind_host, bind_port = host or cfg.server.host, port if port is not None else cfg.server.port
+    found = shipped_in_use(cfg)
+    if found and not is_loopback(bind_host):
+        raise fail(refusal(bind_host, found))
     try:
-        with socket.socket() as probe:
-            probe.bind((bind_host, bind_port))
+        check_port(bind_host, bind_port)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise fail(f"port {bind_port} on {bind_host} is in use; pick another with --port") from exc

@@ -8,11 +8,17 @@ from pathlib import Path
 
 import typer
 
-from agent.cli._store import open_store
+from agent.cli._store import CONFIG_OPTION, open_store, use_config
 from agent.compliance.phone import InvalidPhone
 from agent.store import StoreUnavailable
 
 app = typer.Typer(help="Suppression (do-not-call) list.", no_args_is_help=True)
+
+
+@app.callback()
+def _main(config: Path | None = CONFIG_OPTION) -> None:
+    """Suppression list commands, on the store the server's configuration names."""
+    use_config(config)
 
 
 class Scope(StrEnum):
@@ -48,14 +54,22 @@ def add(phone: str, scope: Scope = Scope.all, source: str = "cli") -> None:
 
 
 @app.command()
-def remove(phone: str, scope: Scope | None = None) -> None:
-    """Remove a number's suppression entries (one scope, or all).
+def remove(
+    phone: str,
+    reason: str = typer.Option(..., help="Why the number may be called again (kept in the audit trail)."),
+    scope: Scope | None = None,
+) -> None:
+    """Remove a number's suppression entries (one scope, or all), with a reason.
 
-    Example: voice-agent suppression remove +12025550143
+    Example: voice-agent suppression remove +12025550143 --reason "re-consented in writing"
     """
+    if len(reason.strip()) < 3:
+        raise _fail(ValueError("give a --reason of at least 3 characters"))
     store = open_store()
     try:
-        count = store.unsuppress(phone, datetime.now(UTC), scope.value if scope else None, "cli")
+        count = store.unsuppress(
+            phone, datetime.now(UTC), scope.value if scope else None, "cli", reason=reason
+        )
     except (StoreUnavailable, InvalidPhone, ValueError) as exc:
         raise _fail(exc) from exc
     finally:
@@ -93,6 +107,8 @@ def import_csv(path: Path) -> None:
         count = store.import_suppression_csv(
             path.read_text(encoding="utf-8-sig"), datetime.now(UTC), source=f"csv:{path.name}"
         )
+    except UnicodeDecodeError as exc:
+        raise _fail(ValueError(f"{path} is not UTF-8 (byte {exc.start}); save it as UTF-8")) from exc
     except (StoreUnavailable, OSError, ValueError) as exc:
         raise _fail(exc) from exc
     finally:

@@ -14,6 +14,7 @@ from agent.store.context import StoreContext
 
 Entry = tuple[str, str, str, str]  # phone_hash, masked, scope, source
 HEADER_NAMES = frozenset({"phone", "number", "phone_number"})
+MAX_PHONE, MAX_CELL = 32, 128  # as the REST fields: a phone number, a scope or a source
 
 
 def parse(text_csv: str, ctx: StoreContext, source: str) -> list[Entry]:
@@ -25,6 +26,9 @@ def parse(text_csv: str, ctx: StoreContext, source: str) -> list[Entry]:
             continue
         if lineno == 1 and cells[0].lower() in HEADER_NAMES:
             continue
+        if len(cells[0]) > MAX_PHONE or any(len(c) > MAX_CELL for c in cells[1:]) or "\x00" in "".join(cells):
+            limits = f"phone {MAX_PHONE}, others {MAX_CELL} characters"
+            raise ValueError(f"line {lineno}: a cell is too long ({limits}) or holds a NUL")
         scope = cells[1] if len(cells) > 1 and cells[1] else "all"
         if scope not in suppression.SCOPES:
             raise ValueError(f"line {lineno}: scope {scope!r} is not one of {suppression.SCOPES}")

@@ -13,13 +13,17 @@ from sqlalchemy.orm import Session
 from agent.store.context import StoreContext, key_fingerprint
 from agent.store.crypto import PREFIX
 from agent.store.errors import KeyMismatch
-from agent.store.models import CallRow, CustomerRow, StoreKeyRow, TurnRow
+from agent.store.models import CallRow, CustomerRow, StoreKeyRow, SuppressionRow, TurnRow
 
 ENV = {"phone_hash_key": "VOICE_AGENT_STORE__PHONE_HASH_KEY", "data_key": "VOICE_AGENT_STORE__DATA_KEY"}
 
 
-def check(s: Session, ctx: StoreContext) -> bool:
-    """KeyMismatch unless the keys match the recorded ones; records them (True) on first open."""
+def check(s: Session, ctx: StoreContext, adopt: bool = True) -> bool:
+    """KeyMismatch unless the keys match the recorded ones; records them (True) on first open.
+
+    With adopt=False (a CLI command), a store that holds records but no fingerprints is refused
+    rather than taking this command's keys as its own.
+    """
     wanted = {"phone_hash_key": key_fingerprint(ctx.phone_hash_key), "data_key": ctx.cipher.fingerprint}
     rows = {r.name: r for r in s.execute(select(StoreKeyRow)).scalars()}
     for name, fingerprint in wanted.items():
@@ -30,11 +34,23 @@ def check(s: Session, ctx: StoreContext) -> bool:
                 f"(its config.yaml via --config or VOICE_AGENT_CONFIG, or {ENV[name]})"
             )
     missing = [name for name in wanted if name not in rows]
+    if missing and not adopt and _holds_records(s):
+        raise KeyMismatch(
+            "this store holds records but no fingerprint of its keys yet; start the server on it once "
+            "(it records them), or pass the server's configuration"
+        )
     for name in missing:
         s.add(StoreKeyRow(name=name, fingerprint=wanted[name]))
     if "data_key" in missing:
         seal_plain_text(s, ctx)
     return bool(missing)
+
+
+def _holds_records(s: Session) -> bool:
+    for table in (CustomerRow, SuppressionRow):
+        if s.execute(select(table).limit(1)).first() is not None:
+            return True
+    return False
 
 
 def seal_plain_text(s: Session, ctx: StoreContext) -> int:

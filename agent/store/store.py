@@ -87,6 +87,7 @@ class Store:
         busy_timeout_ms: int = 5000,
         clock: Callable[[], datetime] = utcnow,
         data_key: str = SHIPPED_DATA_KEY,
+        adopt_keys: bool = True,
     ) -> Store:
         """Connect, migrate, check the keys; StoreUnavailable when that fails, KeyMismatch for a wrong key."""
         if not phone_hash_key:
@@ -106,14 +107,14 @@ class Store:
             data_key=data_key,
         )
         try:
-            store._check_keys()
+            store._check_keys(adopt_keys)
         except Exception:
             engine.dispose()
             raise
         return store
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Store:
+    def from_settings(cls, settings: Settings, *, adopt_keys: bool = True) -> Store:
         """The store configured by `settings` (store.*, compliance.*), the same for server and CLI."""
         return cls.open(
             settings.store.url,
@@ -122,15 +123,16 @@ class Store:
             token_ttl_s=settings.compliance.token_ttl_s,
             max_attempts_per_day=settings.compliance.max_attempts_per_day,
             data_key=settings.store.data_key,
+            adopt_keys=adopt_keys,
         )
 
-    def _check_keys(self) -> None:
+    def _check_keys(self, adopt: bool) -> None:
         try:
             with self._tx() as s:
-                keyring.check(s, self._ctx)
+                keyring.check(s, self._ctx, adopt)
         except Conflict:  # another node recorded them at the same moment: compare with theirs
             with self._tx() as s:
-                keyring.check(s, self._ctx)
+                keyring.check(s, self._ctx, adopt)
 
     def close(self) -> None:
         """Release connections; later calls raise StoreUnavailable."""

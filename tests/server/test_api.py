@@ -57,14 +57,9 @@ def _register(client: TestClient, tz: str = "Pacific/Kiritimati") -> str:
 
 def _window_tz() -> str:
     """An IANA zone where it is now between 10:00 and 19:00, so the window check passes."""
-    from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
+    from scripts.gate_race import window_zone
 
-    for offset in range(-12, 15):
-        name = f"Etc/GMT{'+' if offset <= 0 else '-'}{abs(offset)}" if offset else "UTC"
-        if 10 <= datetime.now(UTC).astimezone(ZoneInfo(name)).hour < 19:
-            return name
-    raise AssertionError("no zone in window")
+    return window_zone()
 
 
 def test_full_flow(client: TestClient, store: Store) -> None:

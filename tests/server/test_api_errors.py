@@ -175,3 +175,11 @@ def test_only_a_real_outage_is_503(store_url: str) -> None:
     r = client.post("/v1/calls", headers=KEY, json={"phone": "+14155554567", "purpose": "servicing"})
     body = _clean(r, 503, "store_unavailable")
     assert body["refused"] is True and body["reason"] == "store_unavailable"
+
+
+def test_a_csv_with_a_huge_cell_is_400_naming_the_line(api: tuple[TestClient, Store]) -> None:
+    client, _ = api
+    body = "+14155550191,all\n" + "1" * 100_000 + ",all\n"
+    r = client.post("/v1/suppressions/import", headers={**KEY, "Content-Type": "text/csv"}, content=body)
+    assert "line 2" in _clean(r, 400, "invalid_csv")["detail"]  # type: ignore[operator]
+    assert len(r.content) < 1000

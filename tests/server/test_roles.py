@@ -46,6 +46,11 @@ def _client(store: Store, settings: Settings) -> TestClient:
     return TestClient(create_app(Runtime(settings=settings, engines=None, store=store)))
 
 
+def _customer(client: TestClient) -> str:
+    customer = {"phone": "4155554567", "name": "Ann", "timezone": _window_tz()}
+    return str(client.post("/v1/customers", headers=H("dialer"), json=customer).json()["customer_id"])
+
+
 def test_vocabulary_is_closed_and_admin_has_everything() -> None:
     assert permissions(["admin"]) == frozenset(Permission)
     assert Permission.SUPPRESSION_REMOVE not in permissions(["operator"])
@@ -101,11 +106,7 @@ def test_transcript_text_only_with_audit_read(store: Store) -> None:
     from datetime import UTC, datetime
 
     client = _client(store, _settings())
-    cid = client.post(
-        "/v1/customers",
-        headers=H("dialer"),
-        json={"phone": "4155554567", "name": "Ann", "timezone": _window_tz()},
-    ).json()["customer_id"]
+    cid = _customer(client)
     call_id = client.post(
         "/v1/calls", headers=H("dialer"), json={"customer_id": cid, "purpose": "servicing"}
     ).json()["call_id"]
@@ -122,11 +123,7 @@ def test_default_script_is_the_use_case_when_none_is_named(store: Store) -> None
     settings = _settings()
     settings.dialogue.default_script = "credit_limit_notice"
     client = _client(store, settings)
-    cid = client.post(
-        "/v1/customers",
-        headers=H("dialer"),
-        json={"phone": "4155554567", "name": "Ann", "timezone": _window_tz()},
-    ).json()["customer_id"]
+    cid = _customer(client)
     grant = client.post(
         "/v1/calls", headers=H("dialer"), json={"customer_id": cid, "purpose": "servicing"}
     ).json()
@@ -135,11 +132,7 @@ def test_default_script_is_the_use_case_when_none_is_named(store: Store) -> None
 
 def test_dial_result_route(store: Store) -> None:
     client = _client(store, _settings())
-    cid = client.post(
-        "/v1/customers",
-        headers=H("dialer"),
-        json={"phone": "4155554567", "name": "Ann", "timezone": _window_tz()},
-    ).json()["customer_id"]
+    cid = _customer(client)
     grant = client.post(
         "/v1/calls", headers=H("dialer"), json={"customer_id": cid, "purpose": "servicing"}
     ).json()
