@@ -9,7 +9,9 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from agent.server.api import router
 from agent.server.auth import OpsGuard
+from agent.server.campaigns_api import router as campaigns_router
 from agent.server.checkpoints import CheckpointWriter
 from agent.server.errors import install_error_handlers
 from agent.server.lifecycle import lifespan
@@ -41,14 +43,8 @@ def create_app(runtime: Any, *, checkpoints: CheckpointWriter | None = None) -> 
     if runtime.engines is not None:
         runtime.metrics.bind_engines(runtime.engines)
 
-    try:
-        from agent.server.api import router
-        from agent.server.campaigns_api import router as campaigns_router
-    except ImportError:  # pragma: no cover - the REST router ships with the store
-        log.warning("REST API not available")
-    else:
-        app.include_router(router)
-        app.include_router(campaigns_router)
+    app.include_router(router)
+    app.include_router(campaigns_router)
 
     def _make_ws_route(name: str, adapter_cls: type) -> None:
         async def route(ws: WebSocket) -> None:

@@ -21,7 +21,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from agent.campaign.model import Campaign
-from agent.server.api import ApiError, _answer, _run, _store
+from agent.server.api import _run, _store
+from agent.server.errors import ApiError
 from agent.server.auth import require_api_key
 from agent.store.campaigns import CampaignStore
 
@@ -80,7 +81,7 @@ async def create_campaign(request: Request) -> Any:
     try:
         cid = await _run(_cs(request).create, spec, _now())
     except ApiError as exc:
-        return _answer(exc)
+        return exc.response()
     return {"campaign_id": cid, "status": "draft"}
 
 
@@ -90,7 +91,7 @@ async def list_campaigns(request: Request) -> Any:
     try:
         return await _run(_cs(request).all)
     except ApiError as exc:
-        return _answer(exc)
+        return exc.response()
 
 
 @manage.get("/{cid}")
@@ -99,7 +100,7 @@ async def get_campaign(cid: str, request: Request) -> Any:
     try:
         return await _run(_cs(request).get, cid)
     except ApiError as exc:
-        return _answer(exc)
+        return exc.response()
 
 
 @manage.post("/{cid}/members")
@@ -119,7 +120,7 @@ async def add_members(cid: str, request: Request) -> Any:
                 return JSONResponse({"detail": "send a JSON list of members or {\"members\": [...]}"}, 422)
             count = await _run(cs.add_members, cid, members, _now())
     except ApiError as exc:
-        return _answer(exc)
+        return exc.response()
     except ValueError as exc:  # malformed JSON or CSV text
         return JSONResponse({"detail": f"unreadable body: {exc}"}, status_code=400)
     return {"imported": count}
@@ -132,7 +133,7 @@ async def list_members(cid: str, request: Request, limit: int = Query(100, ge=1,
     try:
         return await _run(_cs(request).members, cid, limit, offset)
     except ApiError as exc:
-        return _answer(exc)
+        return exc.response()
 
 
 @manage.post("/{cid}/{action}")
@@ -143,7 +144,7 @@ async def control(cid: str, action: str, request: Request) -> Any:
     try:
         status = await _run(_cs(request).control, cid, action, _now())
     except ApiError as exc:
-        return _answer(exc)
+        return exc.response()
     return {"campaign_id": cid, "status": status}
 
 
@@ -153,7 +154,7 @@ async def progress(cid: str, request: Request) -> Any:
     try:
         return await _run(_cs(request).report, cid)
     except ApiError as exc:
-        return _answer(exc)
+        return exc.response()
 
 
 @manage.get("/{cid}/report.png", response_class=Response)
@@ -164,7 +165,7 @@ async def report_png(cid: str, request: Request) -> Any:
     try:
         report = await _run(_cs(request).report, cid)
     except ApiError as exc:
-        return _answer(exc)
+        return exc.response()
     return Response(await asyncio.to_thread(draw, report), media_type="image/png")
 
 
