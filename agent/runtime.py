@@ -10,6 +10,7 @@ import asyncio
 import hmac
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -20,15 +21,21 @@ from agent.call.contracts import CallOutput, CallSetup
 from agent.call.recorder import CallRecorder, StoreRecorder
 from agent.call.session import CallSession
 from agent.call.speech_cache import SpeechCache
+from agent.call.voice import speech_seconds
 from agent.compliance.guard import load_prohibited
 from agent.config import Settings
+from agent.dialogue import engine as dialogue
+from agent.dialogue.events import Say
 from agent.dialogue.registry import ScriptRegistry
 from agent.nlu.factory import build_nlu
 from agent.server.ws import CLOSE_POLICY, CLOSE_TRY_AGAIN, Refused
 from agent.store.errors import InvalidToken, StoreUnavailable
 from agent.transports.base import CallStart
+from agent.tts.base import split_sentences
 
 log = logging.getLogger(__name__)
+
+PREPARE_LEAD_S = 2.0  # a granted call's opening is needed about this soon (the phone rings first)
 
 
 @dataclass(slots=True)
@@ -45,10 +52,17 @@ class Runtime:
     cache: SpeechCache | None = None
     metrics: Any = None
     load_seconds: float = 0.0
+    warmed: bool = False
+    semantic_nlu: bool = True  # the NLU's sentence-encoder layer (a model) is loaded
 
     @classmethod
-    def load(cls, settings: Settings, *, engines: Any = None, store: Any = None) -> Runtime:
-        """Load models (unless given), scripts and NLU; open the store (blocking)."""
+    def load(
+        cls, settings: Settings, *, engines: Any = None, store: Any = None, semantic_nlu: bool = True
+    ) -> Runtime:
+        """Load models (unless given), scripts and NLU; open the store (blocking).
+
+        `semantic_nlu=False` leaves the sentence encoder out (rules only: tests with fake engines).
+        """
         started = time.perf_counter()
         if engines is None:
             from agent.engines import Engines
@@ -71,7 +85,7 @@ class Runtime:
                 token_ttl_s=settings.compliance.token_ttl_s,
                 max_attempts_per_day=settings.compliance.max_attempts_per_day,
             )
-        runtime = cls(settings=settings, engines=engines, store=store)
+        runtime = cls(settings=settings, engines=engines, store=store, semantic_nlu=semantic_nlu)
         runtime.reload_scripts()
         runtime.cache = SpeechCache(runtime._synthesize, settings.engines.tts_cache_entries)
         runtime.load_seconds = time.perf_counter() - started
@@ -86,14 +100,58 @@ class Runtime:
             log.error("script %s refused by the linter: %s", name, "; ".join(map(str, findings[:3])))
         for locale in self.settings.engines.locales:
             encoder = self.settings.models.paths.get("encoder-zh" if locale == "zh-CN" else "encoder-en")
-            self.nlu[locale] = build_nlu(locale, prompts, encoder_path=encoder)
+            self.nlu[locale] = build_nlu(locale, prompts, encoder_path=encoder, semantic=self.semantic_nlu)
             self.prohibited[locale] = load_prohibited(prompts, locale)
 
-    async def _synthesize(self, locale: str, text: str, priority: str) -> Any:
-        speech = await self.engines.synthesize(locale, text, priority=priority)
+    async def _synthesize(self, locale: str, text: str, priority: str, due: float | None) -> Any:
+        speech = await self.engines.synthesize(locale, text, priority=priority, due=due)
         if self.metrics is not None:
             self.metrics.observe("tts_ms", speech.compute_ms)
         return speech.pcm16k
+
+    def warm_up(self) -> int:
+        """Queue every slot-free sentence of every loaded script for synthesis at low priority.
+
+        Call from the event loop (once; later calls do nothing). Low jobs never run ahead of
+        a live call's need (agent.workers). Returns how many sentences were queued.
+        """
+        if self.warmed or self.cache is None:
+            return 0
+        self.warmed = True
+        queued = 0
+        for (_, locale), script in sorted(self.scripts.items()):
+            if locale not in self.nlu:
+                continue
+            for _say_id, text in dialogue.all_says(script, {}):
+                for sentence in split_sentences(text) or [text]:
+                    self.cache.prefetch(locale, sentence)
+                    queued += 1
+        return queued
+
+    def prepare_call(self, use_case: str, locale: str | None, slots: Mapping[str, str]) -> int:
+        """Start rendering a granted call's opening (greeting first) before the phone rings.
+
+        Called by POST /v1/calls when the gate grants a call: by the time the gateway
+        connects, the disclosure is synthesised. Needed soon, but after any live call's next
+        sentence (PREPARE_LEAD_S). Returns how many sentences were queued.
+        """
+        self.warm_up()
+        locale = locale or self.settings.engines.locales[0]
+        script = self.scripts.get((use_case, locale))
+        if script is None or self.cache is None or locale not in self.nlu:
+            return 0
+        try:
+            _, actions = dialogue.start(script, slots, today=date.today())
+        except ValueError:
+            return 0  # slots the script cannot say: the call will be refused when it connects
+        due = asyncio.get_running_loop().time() + PREPARE_LEAD_S
+        queued = 0
+        for say in (a for a in actions if isinstance(a, Say)):
+            for sentence in split_sentences(say.text) or [say.text]:
+                self.cache.prefetch(locale, sentence, priority="high", due=due)
+                due += speech_seconds(sentence)
+                queued += 1
+        return queued
 
     def script_for(self, use_case: str, locale: str) -> Any:
         """The script serving `use_case` in `locale`, or a Refused naming what exists."""
@@ -151,6 +209,7 @@ class Runtime:
     def new_session(self, setup: CallSetup, out: CallOutput) -> CallSession:
         """A session for an admitted call."""
         assert self.cache is not None
+        self.warm_up()
         return CallSession(
             setup,
             engines=self.engines,

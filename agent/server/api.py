@@ -147,6 +147,8 @@ async def request_call(body: CallIn, request: Request) -> Any:
     except ApiError as exc:
         return _answer(exc)
     if isinstance(result, CallGrant):
+        if runtime := getattr(request.app.state, "runtime", None):  # render the greeting before it rings
+            runtime.prepare_call(body.use_case, body.locale, dict(body.slots))
         return CallGrantOut(call_id=result.call_id, token=result.token, expires_at=result.expires_at)
     metrics = getattr(request.app.state, "metrics", None)
     if metrics is not None:

@@ -76,7 +76,10 @@ class CallHarness:
         media: Media = "continuous",
         burst_frames: int = 1,
         prompts: Path = PROMPTS,
+        cache: SpeechCache | None = None,
+        call_id: str = "call-1",
     ) -> None:
+        self.call_id = call_id
         self.locale = locale
         self.config = config or CallConfig()
         self.engines = engines or FakeEngines()
@@ -90,6 +93,12 @@ class CallHarness:
         self.prohibited = tuple(prohibited if prohibited is not None else load_prohibited(prompts, locale))
         self.nlu = rules_nlu(locale, prompts)
         self.metrics: list[tuple[str, float]] = []
+        engines = self.engines
+
+        async def synth(locale: str, text: str, priority: str, due: float | None) -> np.ndarray:
+            return (await engines.synthesize(locale, text, priority=priority, due=due)).pcm16k
+
+        self.cache = cache or SpeechCache(synth)
         self.session: CallSession | None = None
         self._mic: deque[tuple[np.ndarray, asyncio.Event | None]] = deque()
         self._tasks: list[asyncio.Task[Any]] = []
@@ -99,16 +108,11 @@ class CallHarness:
     # --- life ------------------------------------------------------------------------
 
     def _build(self) -> CallSession:
-        engines = self.engines
-
-        async def synth(locale: str, text: str, priority: str) -> np.ndarray:
-            return (await engines.synthesize(locale, text, priority=priority)).pcm16k
-
-        setup = CallSetup("call-1", self.locale, self.script, self.slots, TODAY, "native")
+        setup = CallSetup(self.call_id, self.locale, self.script, self.slots, TODAY, "native")
         return CallSession(
             setup,
-            engines=engines,
-            cache=SpeechCache(synth),
+            engines=self.engines,
+            cache=self.cache,
             nlu=self.nlu,
             recorder=self.recorder,
             out=self.out,
