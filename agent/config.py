@@ -55,7 +55,7 @@ class CallConfig(Section):
     barge_in_min_ms: int = 180  # speech shorter than this never interrupts the agent
     endpoint_short_ms: int = 300  # silence that ends a turn whose transcript is a complete answer
     endpoint_long_ms: int = 700  # silence that ends any other turn
-    partial_every_ms: int = 300  # how often a running transcript is made while the customer speaks
+    partial_every_ms: int = 600  # how often a running transcript is made while the customer speaks (0 = off)
     min_turn_ms: int = 120  # speech shorter than this is treated as noise, not a turn
     no_input_ms: int = 6000  # silence after the agent stops before a no-input reprompt
     max_call_s: int = 300  # hard cap on call length
@@ -68,8 +68,6 @@ class CallConfig(Section):
 
 class DialogueConfig(Section):
     prompts_dir: Path = Path("prompts")  # where scripts (YAML) live
-    default_script: str = "repayment_reminder"  # use case when a call names none
-    opt_out_key: str = "9"  # DTMF key that opts out in every state
     reload: bool = True  # hot-reload scripts when their files change
 
 
@@ -81,9 +79,10 @@ class StoreConfig(Section):
 class ComplianceConfig(Section):
     jurisdiction: Literal["CN", "US"] = "US"  # default profile when a call names none
     max_attempts_per_day: int | None = None  # stricter daily cap than the profile (never looser)
-    record_audio: bool = False  # keep call audio (off by default, SPEC 7.7)
-    retention_days: int = 30  # how long recordings are kept when on
+    record_audio: bool = False  # keep both sides of every call in a WAV under recordings_dir (SPEC 7.7)
+    retention_days: int = Field(30, ge=1)  # recordings older than this are deleted (start-up, then hourly)
     token_ttl_s: int = 300  # life of a call token handed out by POST /v1/calls
+    recordings_dir: Path = Path("var/recordings")  # where call recordings go when record_audio is on
 
 
 class TransportsConfig(Section):

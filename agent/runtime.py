@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from agent.call.contracts import CallOutput, CallSetup
 from agent.call.recorder import CallRecorder, StoreRecorder
+from agent.call.recording import PURGE_EVERY_S, CallAudio, purge_recordings, recording_path
 from agent.call.session import CallSession
 from agent.call.speech_cache import SpeechCache
 from agent.call.voice import speech_seconds
@@ -54,6 +55,7 @@ class Runtime:
     load_seconds: float = 0.0
     warmed: bool = False
     semantic_nlu: bool = True  # the NLU's sentence-encoder layer (a model) is loaded
+    housekeeping: asyncio.Task[None] | None = None  # the hourly purge of old recordings
 
     @classmethod
     def load(
@@ -88,6 +90,7 @@ class Runtime:
         runtime = cls(settings=settings, engines=engines, store=store, semantic_nlu=semantic_nlu)
         runtime.reload_scripts()
         runtime.cache = SpeechCache(runtime._synthesize, settings.engines.tts_cache_entries)
+        runtime.purge_recordings()
         runtime.load_seconds = time.perf_counter() - started
         return runtime
 
@@ -109,6 +112,19 @@ class Runtime:
             self.metrics.observe("tts_ms", speech.compute_ms)
         return speech.pcm16k
 
+    def purge_recordings(self) -> int:
+        """Delete call recordings past compliance.retention_days (blocking; also hourly once serving)."""
+        cfg = self.settings.compliance
+        removed = purge_recordings(cfg.recordings_dir, cfg.retention_days)
+        if removed:
+            log.info("deleted %d call recordings older than %d days", removed, cfg.retention_days)
+        return removed
+
+    async def _purge_hourly(self) -> None:
+        while True:
+            await asyncio.sleep(PURGE_EVERY_S)
+            await asyncio.to_thread(self.purge_recordings)
+
     def warm_up(self) -> int:
         """Queue every slot-free sentence of every loaded script for synthesis at low priority.
 
@@ -118,6 +134,7 @@ class Runtime:
         if self.warmed or self.cache is None:
             return 0
         self.warmed = True
+        self.housekeeping = asyncio.ensure_future(self._purge_hourly())
         queued = 0
         for (_, locale), script in sorted(self.scripts.items()):
             if locale not in self.nlu:
@@ -210,8 +227,11 @@ class Runtime:
         """A session for an admitted call."""
         assert self.cache is not None
         self.warm_up()
+        cfg = self.settings.compliance
+        recording = CallAudio(recording_path(cfg.recordings_dir, setup.call_id)) if cfg.record_audio else None
         return CallSession(
             setup,
+            recording=recording,
             engines=self.engines,
             cache=self.cache,
             nlu=self.nlu[setup.locale],

@@ -20,6 +20,7 @@ from agent.call.listener import Listener
 from agent.call.policy import CallPolicy
 from agent.call.ports import CallEngines, CallOutput, Nlu, Offload
 from agent.call.recorder import CallRecorder
+from agent.call.recording import CallAudio
 from agent.call.signals import AgentQuiet, Cut, HeardTurn, Inbound, ListenerSignal, PeerHungUp, StoreFailed
 from agent.call.speech_cache import SpeechCache
 from agent.call.tasks import OwnedTasks, Timers
@@ -50,11 +51,11 @@ class CallSession:
         prohibited: Sequence[ProhibitedRule] = (),
         on_metric: Callable[[str, float], None] | None = None,
         offload: Offload = asyncio.to_thread,
+        recording: CallAudio | None = None,
     ) -> None:
-        self.setup = setup
-        self.result = CallResult(setup.call_id)
-        self._nlu, self._rec, self._out = nlu, recorder, out
-        self._offload = offload
+        self.setup, self.result = setup, CallResult(setup.call_id)
+        self._nlu, self._rec, self._out, self._offload = nlu, recorder, out, offload
+        self._recording = recording
         self._metric = on_metric or (lambda name, value: None)
         self._loop = asyncio.get_running_loop()
         self._t0 = self._loop.time()
@@ -65,13 +66,13 @@ class CallSession:
         self._policy = CallPolicy(setup, config, prohibited)
         self._voice = AgentVoice(
             out, cache, setup.locale, config, self._tasks,
-            on_quiet=self._quiet, on_timed=self._timed,
+            on_quiet=self._quiet, on_timed=self._timed, tap=recording.agent if recording else None,
         )
         self._writes = OrderedWrites(self._tasks, lambda exc: self._queue.put_nowait(StoreFailed(str(exc))))
         self._listener = Listener(
             engines.new_vad_stream(enter=config.vad_enter, leave=config.vad_exit), engines, self._signal,
             TurnPolicy.from_config(config), locale=setup.locale, partial_every_ms=config.partial_every_ms,
-            media_gap_ms=config.media_gap_ms,
+            media_gap_ms=config.media_gap_ms, tap=recording.customer if recording else None,
             hint=lambda: self._policy.hint, on_metric=self._metric, busy=engines.busy,
             speaking=self._voice.speaking, is_complete=self._is_complete,
         )
@@ -244,3 +245,5 @@ class CallSession:
             await self._rec.finish_call(self.setup.call_id, self.result.outcome, timings)
         except Exception:
             log.exception("could not record the end of call %s", self.setup.call_id)
+        if self._recording is not None:
+            await self._recording.close()

@@ -44,6 +44,7 @@ class AgentVoice:
         *,
         on_quiet: Callable[[int, AgentTurnPlayed | None], None],
         on_timed: Callable[[TurnTimed], None],
+        tap: Callable[[np.ndarray], None] | None = None,
     ) -> None:
         self._out = out
         self._cache = cache
@@ -52,13 +53,19 @@ class AgentVoice:
         self._tasks = tasks
         self._on_quiet = on_quiet
         self._on_timed = on_timed
+        self._tap = tap  # sees every frame sent (the call recording)
         self.queued = 0  # utterances given to the playout so far
         self._marks: dict[str, asyncio.Event] = {}
         self._free_at = 0.0  # loop time the speech queued so far should have finished playing
         self.playout = Playout(
-            out.audio, send_ahead_ms=config.send_ahead_ms, max_talk_s=config.max_agent_talk_s,
+            self._send, send_ahead_ms=config.send_ahead_ms, max_talk_s=config.max_agent_talk_s,
             on_idle=self._idle,
         )
+
+    async def _send(self, frame: np.ndarray) -> None:
+        if self._tap is not None:
+            self._tap(frame)
+        await self._out.audio(frame)
 
     def _idle(self) -> None:
         """Everything queued has played: report the agent turn (its longest inner silence)."""

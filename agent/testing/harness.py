@@ -27,6 +27,7 @@ import numpy as np
 
 from agent.call.contracts import CallResult, CallSetup
 from agent.call.ports import inline
+from agent.call.recording import CallAudio
 from agent.call.session import CallSession
 from agent.call.speech_cache import SpeechCache
 from agent.compliance.guard import ProhibitedRule, load_prohibited
@@ -100,6 +101,7 @@ class CallHarness:
 
         self.cache = cache or SpeechCache(synth)
         self.session: CallSession | None = None
+        self.recording: CallAudio | None = None  # set before entering to record the call
         self._mic: deque[tuple[np.ndarray, asyncio.Event | None]] = deque()
         self._tasks: list[asyncio.Task[Any]] = []
         self._run: asyncio.Task[CallResult] | None = None
@@ -120,6 +122,7 @@ class CallHarness:
             prohibited=self.prohibited,
             on_metric=lambda name, value: self.metrics.append((name, value)),
             offload=inline,
+            recording=self.recording,
         )
 
     async def __aenter__(self) -> CallHarness:
