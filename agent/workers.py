@@ -142,7 +142,7 @@ class WorkerPool:
             job, low = picked
             try:
                 job.future.set_result(job.fn())
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - the caller gets every error, even exit
                 job.future.set_exception(exc)
             finally:
                 with self._cond:

@@ -6,6 +6,7 @@ agent.demo.links gives them, already cut at every `clear`) and the customer's ow
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -39,7 +40,7 @@ def turn_gaps_ms(spans: Sequence[tuple[float, float]], boundaries_ms: Iterable[f
     """
     cuts = sorted(boundaries_ms)
     gaps: dict[int, int] = {}
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         if any(end <= cut <= start for cut in cuts):
             continue  # a turn ended between these two stretches
         turn = sum(1 for cut in cuts if cut < start)

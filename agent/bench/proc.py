@@ -125,8 +125,7 @@ class ServerProcess:
         if self.config is not None:
             cmd += ["--config", str(self.config)]
         started = time.monotonic()
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.proc = await asyncio.to_thread(self._spawn, cmd, env)
         async with httpx.AsyncClient(base_url=self.base, timeout=2) as http:
             while True:
                 if self.proc.poll() is not None:
@@ -142,6 +141,10 @@ class ServerProcess:
                     pass
                 await asyncio.sleep(0.25)
         self.load_s = time.monotonic() - started
+
+    def _spawn(self, cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with open(self.log_path, "wb") as log:
+            return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
 
     def tail(self, n: int = 30) -> str:
         try:

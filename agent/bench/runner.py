@@ -69,7 +69,7 @@ class BenchCustomer(SimulatedCustomer):
         self.clears_ms: list[int] = []
         self._had_audio = False
 
-    def on_agent_audio(self, t: float) -> None:  # noqa: D102
+    def on_agent_audio(self, t: float) -> None:
         dry = t - self.link.playing_until()  # > 0: the customer's playout buffer had run dry
         if self._had_audio and LATE_MIN_S < dry < LATE_GAP_S:
             self.late_frames += 1
@@ -78,12 +78,12 @@ class BenchCustomer(SimulatedCustomer):
         self.chunks += 1
         super().on_agent_audio(t)
 
-    def on_clear(self, t: float) -> None:  # noqa: D102
+    def on_clear(self, t: float) -> None:
         self.clears_ms.append(self._ms(t))
         super().on_clear(t)
         self._had_audio = False  # audio after a clear is a new utterance, not a late frame
 
-    async def _speak(self, text: str, *, barging: bool) -> None:  # noqa: D102
+    async def _speak(self, text: str, *, barging: bool) -> None:
         await super()._speak(text, barging=barging)
         end = getattr(self, "_speech_end_at", None)
         self.speech_ends_ms.append(self._ms(end) if end is not None else self._ms())
@@ -136,7 +136,7 @@ async def play_call(
         link = make_link("native", f"ws://127.0.0.1:{port}", grant["call_id"], grant["token"])
         customer = BenchCustomer(link, scenario, speech, max_call_s=opts.max_call_s)
         log = await customer.run()
-    except Exception as exc:  # a failed call is a result, not a crash of the bench
+    except Exception as exc:  # noqa: BLE001 - a failed call is a result, not a crash of the bench
         record.update(outcome="error", error=f"{type(exc).__name__}: {exc}", ok=False,
                       duration_s=round(time.monotonic() - started, 2))
         return record

@@ -238,7 +238,7 @@ class Listener:
         async def deliver() -> None:
             try:
                 transcript = await task
-            except Exception:  # noqa: BLE001 - a failed recognition must not kill the call
+            except Exception:
                 log.exception("recognition failed; the turn is treated as unintelligible")
                 transcript = Transcript("", "", 0.0, signal.end_ms - signal.onset_ms, 0, False)
             loop_now = asyncio.get_running_loop().time()

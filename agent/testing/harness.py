@@ -197,21 +197,21 @@ class CallHarness:
 
     # --- waiting ---------------------------------------------------------------------------
 
-    async def until(self, check: Callable[[], object], timeout: float = 120.0, what: str = "") -> Any:
+    async def until(self, check: Callable[[], object], within: float = 120.0, what: str = "") -> Any:
         """Wait (in loop time) until `check()` is truthy; return its value."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while True:
             value = check()
             if value:
                 return value
             if loop.time() > deadline:
-                raise TimeoutError(f"not within {timeout}s of call time: {what or check}")
+                raise TimeoutError(f"not within {within}s of call time: {what or check}")
             if self._run is not None and self._run.done() and not value:
                 self._run.result()  # raise the session's own error, if any
             await asyncio.sleep(0.01)
 
-    async def agent_said(self, fragment: str, timeout: float = 120.0) -> dict[str, Any]:
+    async def agent_said(self, fragment: str, within: float = 120.0) -> dict[str, Any]:
         """Wait for an agent utterance whose say_id starts with, or text contains, `fragment`."""
 
         def found() -> dict[str, Any] | None:
@@ -221,10 +221,10 @@ class CallHarness:
                 None,
             )
 
-        event: dict[str, Any] = await self.until(found, timeout, f"agent says {fragment!r}")
+        event: dict[str, Any] = await self.until(found, within, f"agent says {fragment!r}")
         return event
 
-    async def agent_quiet(self, timeout: float = 120.0, quiet_s: float = 0.3) -> float:
+    async def agent_quiet(self, within: float = 120.0, quiet_s: float = 0.3) -> float:
         """Wait until the agent has stopped talking (nothing playing for `quiet_s`)."""
         loop = asyncio.get_running_loop()
 
@@ -232,13 +232,13 @@ class CallHarness:
             playing = self.out.playing_until()
             return playing > 0 and loop.time() >= playing + quiet_s
 
-        await self.until(quiet, timeout, "the agent goes quiet")
+        await self.until(quiet, within, "the agent goes quiet")
         return loop.time()
 
-    async def ended(self, timeout: float = 300.0) -> CallResult:
+    async def ended(self, within: float = 300.0) -> CallResult:
         """The call's result once it is over."""
         assert self._run is not None
-        return await asyncio.wait_for(asyncio.shield(self._run), timeout)
+        return await asyncio.wait_for(asyncio.shield(self._run), within)
 
     # --- views -------------------------------------------------------------------------------
 

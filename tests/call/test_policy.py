@@ -82,7 +82,7 @@ def test_three_silences_close_the_call() -> None:
     p.start()
     out: list[c.Command] = []
     for _ in range(3):
-        timer = [x for x in quiet(p) if isinstance(x, c.StartTimer)][0]
+        timer = next(x for x in quiet(p) if isinstance(x, c.StartTimer))
         out = p.on(TimerFired("no_input", timer.token))
     assert says(out) == ["no_response_close.say.0"] and isinstance(out[-1], c.End)
     assert out[-1].outcome == "no_response"

@@ -164,7 +164,7 @@ async def test_an_opt_out_is_persisted_before_it_is_confirmed(via: str) -> None:
             call.press("9")
         result = await call.ended()
     assert result.outcome == "opted_out"
-    (persisted_at, (scope, how)), = recorder.of("opt_out")
+    (persisted_at, (_scope, how)), = recorder.of("opt_out")
     assert how == via
     confirm = call.out.of_type("agent")[-1]
     assert confirm["say_id"] == "global.opt_out.0"

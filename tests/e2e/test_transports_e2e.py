@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,8 +50,8 @@ async def test_scenario_over_transport(transports_e2e_runtime: Any, transport: s
     report = result.report
     if os.environ.get("E2E_TRANSPORTS_LOG"):  # per-protocol numbers for the closing note
         keep = ("scenario", "transport", "outcome", "voice_to_voice_ms", "barge_in_ms", "barge_ins")
-        with open(os.environ["E2E_TRANSPORTS_LOG"], "a", encoding="utf-8") as out:
-            row = {"transport": transport, **{k: report[k] for k in keep if k in report}}
+        row = {"transport": transport, **{k: report[k] for k in keep if k in report}}
+        with Path(os.environ["E2E_TRANSPORTS_LOG"]).open("a", encoding="utf-8") as out:  # noqa: ASYNC230
             out.write(json.dumps(row) + "\n")
     assert report["outcome"] == scenario.expected_outcome, report
     for key in ("scenario", "locale", "outcome", "turns", "voice_to_voice_ms", "barge_ins"):
