@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from agent.call.contracts import CallOutput, CallSetup
@@ -34,6 +34,16 @@ from agent.store.errors import InvalidToken, StoreUnavailable
 from agent.transports.base import CallStart
 from agent.tts.base import split_sentences
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from agent.call.ports import CallEngines
+    from agent.compliance.guard import ProhibitedRule
+    from agent.dialogue.script import Script
+    from agent.nlu.factory import NluPipeline
+    from agent.server.metrics import Metrics
+    from agent.store.store import Store
+
 log = logging.getLogger(__name__)
 
 PREPARE_LEAD_S = 2.0  # a granted call's opening is needed about this soon (the phone rings first)
@@ -44,14 +54,14 @@ class Runtime:
     """Everything a call needs that is shared by all calls of this process."""
 
     settings: Settings
-    engines: Any  # agent.engines.Engines
-    store: Any  # agent.store.Store
-    scripts: dict[tuple[str, str], Any] = field(default_factory=dict)
-    registry: Any = None  # agent.dialogue.registry.ScriptRegistry
-    nlu: dict[str, Any] = field(default_factory=dict)
-    prohibited: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    engines: CallEngines  # agent.engines.Engines, or agent.testing.fakes.FakeEngines
+    store: Store
+    scripts: dict[tuple[str, str], Script] = field(default_factory=dict)
+    registry: ScriptRegistry | None = None
+    nlu: dict[str, NluPipeline] = field(default_factory=dict)
+    prohibited: dict[str, tuple[ProhibitedRule, ...]] = field(default_factory=dict)
     cache: SpeechCache | None = None
-    metrics: Any = None
+    metrics: Metrics | None = None
     load_seconds: float = 0.0
     warmed: bool = False
     semantic_nlu: bool = True  # the NLU's sentence-encoder layer (a model) is loaded
@@ -59,7 +69,8 @@ class Runtime:
 
     @classmethod
     def load(
-        cls, settings: Settings, *, engines: Any = None, store: Any = None, semantic_nlu: bool = True
+        cls, settings: Settings, *, engines: CallEngines | None = None, store: Store | None = None,
+        semantic_nlu: bool = True,
     ) -> Runtime:
         """Load models (unless given), scripts and NLU; open the store (blocking).
 
@@ -106,7 +117,7 @@ class Runtime:
             self.nlu[locale] = build_nlu(locale, prompts, encoder_path=encoder, semantic=self.semantic_nlu)
             self.prohibited[locale] = load_prohibited(prompts, locale)
 
-    async def _synthesize(self, locale: str, text: str, priority: str, due: float | None) -> Any:
+    async def _synthesize(self, locale: str, text: str, priority: str, due: float | None) -> np.ndarray:
         speech = await self.engines.synthesize(locale, text, priority=priority, due=due)
         if self.metrics is not None:
             self.metrics.observe("tts_ms", speech.compute_ms)
@@ -170,7 +181,7 @@ class Runtime:
                 queued += 1
         return queued
 
-    def script_for(self, use_case: str, locale: str) -> Any:
+    def script_for(self, use_case: str, locale: str) -> Script:
         """The script serving `use_case` in `locale`, or a Refused naming what exists."""
         script = self.scripts.get((use_case, locale))
         if script is None:

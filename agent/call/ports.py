@@ -50,6 +50,10 @@ class CallEngines(Recognizer, Synthesizer, Protocol):
         """True while model jobs are waiting for a worker (running transcripts then wait)."""
         ...
 
+    def close(self) -> None:
+        """Stop the model workers (at shutdown)."""
+        ...
+
 
 class Understood(Protocol):
     """What NLU made of one utterance."""
