@@ -65,7 +65,7 @@ class Runtime:
     load_seconds: float = 0.0
     warmed: bool = False
     semantic_nlu: bool = True  # the NLU's sentence-encoder layer (a model) is loaded
-    housekeeping: asyncio.Task[None] | None = None  # the hourly purge of old recordings
+    housekeeping: list[asyncio.Task[None]] = field(default_factory=list)  # warm-up, hourly purge
 
     @classmethod
     def load(
@@ -137,24 +137,32 @@ class Runtime:
             await asyncio.to_thread(self.purge_recordings)
 
     def warm_up(self) -> int:
-        """Queue every slot-free sentence of every loaded script for synthesis at low priority.
+        """Synthesise every slot-free sentence of every loaded script, one at a time, at low priority.
 
-        Call from the event loop (once; later calls do nothing). Low jobs never run ahead of
-        a live call's need (agent.workers). Returns how many sentences were queued.
+        Call from the event loop (once; later calls do nothing). One job at a time, so the
+        pool's queue never fills with it, and low jobs never run ahead of a live call's need
+        (agent.workers). Returns how many sentences it will warm.
         """
         if self.warmed or self.cache is None:
             return 0
         self.warmed = True
-        self.housekeeping = asyncio.ensure_future(self._purge_hourly())
-        queued = 0
-        for (_, locale), script in sorted(self.scripts.items()):
-            if locale not in self.nlu:
-                continue
-            for _say_id, text in dialogue.all_says(script, {}):
-                for sentence in split_sentences(text) or [text]:
-                    self.cache.prefetch(locale, sentence)
-                    queued += 1
-        return queued
+        sentences = [
+            (locale, sentence)
+            for (_, locale), script in sorted(self.scripts.items()) if locale in self.nlu
+            for _say_id, text in dialogue.all_says(script, {})
+            for sentence in split_sentences(text) or [text]
+        ]
+        self.housekeeping = [asyncio.ensure_future(self._purge_hourly()),
+                             asyncio.ensure_future(self._warm(sentences))]
+        return len(sentences)
+
+    async def _warm(self, sentences: list[tuple[str, str]]) -> None:
+        assert self.cache is not None
+        for locale, sentence in dict.fromkeys(sentences):
+            try:
+                await self.cache.get(locale, sentence, priority="low")
+            except Exception:  # warming is a nicety: a refused job is synthesised when needed
+                log.debug("warm-up of %r skipped", sentence, exc_info=True)
 
     def prepare_call(self, use_case: str, locale: str | None, slots: Mapping[str, str]) -> int:
         """Start rendering a granted call's opening (greeting first) before the phone rings.
