@@ -61,6 +61,10 @@ class CallResult:
     opt_out_persist_ms: list[int] = field(default_factory=list)
     turn_gaps_ms: list[int] = field(default_factory=list)  # longest silence inside each agent turn
 
+    def add_turn(self, speaker: str, text: str, intent: str | None, start_ms: int, **extra: str) -> None:
+        """Keep one turn of the transcript (agent turns also carry say_id and state)."""
+        self.turns.append({"speaker": speaker, "text": text, "intent": intent, "start_ms": start_ms, **extra})
+
     def timings(self, duration_ms: int) -> dict[str, Any]:
         """What the store keeps of the call's measurements."""
         return {

@@ -222,6 +222,8 @@ class CallPolicy:
             self._last_answered = None  # a key press or a timer: the last answer stands
         assert self.state is not None
         self.state, actions = dialogue.step(self.setup.script, self.state, event)
+        if any(isinstance(a, RecordOptOut) for a in actions):
+            self.ended = False  # an opt-out acts in every state, even after the goodbye (SPEC 7.3)
         return self._act(actions)
 
     def _act(self, actions: Sequence[Action]) -> list[Command]:

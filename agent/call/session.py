@@ -1,8 +1,8 @@
 """One call's shell: the queue, the tasks, playout, marks, timers and ordered store writes.
 
-Every decision is the pure CallPolicy's (policy.py); this shell feeds it what happens one
-item at a time and executes its commands strictly in order: an opt-out is committed before
-its confirmation is spoken, and the call ends only after the goodbye has played.
+Every decision is the pure CallPolicy's (policy.py); the shell feeds it one item at a time and
+runs its commands in order: an opt-out is committed before it is confirmed, and the call ends
+only after the goodbye has played (an opt-out heard during the goodbye still acts).
 """
 
 from __future__ import annotations
@@ -53,21 +53,18 @@ class CallSession:
         offload: Offload = asyncio.to_thread,
         recording: CallAudio | None = None,
     ) -> None:
-        self.setup, self.result = setup, CallResult(setup.call_id)
+        self.setup, self.result, self._recording = setup, CallResult(setup.call_id), recording
         self._nlu, self._rec, self._out, self._offload = nlu, recorder, out, offload
-        self._recording = recording
         self._metric = on_metric or (lambda name, value: None)
-        self._loop = asyncio.get_running_loop()
-        self._t0 = self._loop.time()
+        self._loop = loop = asyncio.get_running_loop()
+        self._t0 = loop.time()
         self._queue: asyncio.Queue[Inbound] = asyncio.Queue()
         self._ended = asyncio.Event()
         self._tasks = OwnedTasks()
         self._timers = Timers(self._queue.put_nowait)
         self._policy = CallPolicy(setup, config, prohibited)
-        self._voice = AgentVoice(
-            out, cache, setup.locale, config, self._tasks,
-            on_quiet=self._quiet, on_timed=self._timed, tap=recording.agent if recording else None,
-        )
+        self._voice = AgentVoice(out, cache, setup.locale, config, self._tasks, on_quiet=self._quiet,
+                                 on_timed=self._timed, tap=recording.agent if recording else None)
         self._writes = OrderedWrites(self._tasks, lambda exc: self._queue.put_nowait(StoreFailed(str(exc))))
         self._listener = Listener(
             engines.new_vad_stream(enter=config.vad_enter, leave=config.vad_exit), engines, self._signal,
@@ -206,15 +203,18 @@ class CallSession:
         await self._notify(pg.OptedOut(c.via, persisted_ms))
 
     def _record_turn(self, c: cmd.RecordTurn, **extra: str) -> None:
-        self.result.turns.append(
-            {"speaker": c.speaker, "text": c.text, "intent": c.intent, "start_ms": c.start_ms, **extra}
-        )
+        self.result.add_turn(c.speaker, c.text, c.intent, c.start_ms, **extra)
         call_id, rec = self.setup.call_id, self._rec
         self._writes.submit(lambda: rec.record_turn(call_id, c.speaker, c.text, c.intent, c.start_ms))
 
     async def _end(self, outcome: str) -> None:
         self.result.outcome = outcome
         await self._voice.finish()
+        while not self._queue.empty() and not self._ended.is_set():  # said or keyed in the goodbye
+            if isinstance(item := self._queue.get_nowait(), (KeyPress, HeardTurn)):
+                await self._guarded(await self._handle(item))
+        if self._ended.is_set():  # an opt-out acted: its confirmation ended the call (SPEC 7.3)
+            return
         await self._notify(pg.CallEnded(outcome))
         await self._out.hangup(outcome)
         self._ended.set()

@@ -183,3 +183,5 @@ def test_after_the_end_nothing_but_an_opt_out_acts() -> None:
     answer(p, "No, you have the wrong number.", "wrong_person")
     assert p.ended
     assert says(answer(p, "hello?", "unknown")) == []
+    late = p.on(KeyPress("9"))  # the opt-out key, even after the goodbye (SPEC 7.3)
+    assert kinds(late) == ["CancelTimer", "PersistOptOut", "Speak", "End"] and late[-1] == c.End("opted_out")
