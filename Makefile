@@ -34,6 +34,7 @@ $(STAMP): pyproject.toml requirements-models.txt
 
 lint: setup
 	$(BIN)/ruff check agent tests scripts
+	$(BIN)/python -m mypy  # strict, pydantic plugin; the files it covers are listed in pyproject.toml
 
 clean:
 	rm -rf $(VENV) out var

@@ -77,7 +77,7 @@ class CallConfig(Section):
     barge_in_min_ms: int = 180  # speech shorter than this never interrupts the agent
     endpoint_short_ms: int = 300  # silence that ends a turn whose transcript is a complete answer
     endpoint_long_ms: int = 700  # silence that ends any other turn
-    partial_every_ms: int = 300  # how often a running transcript is made while the customer speaks
+    partial_every_ms: int = 600  # how often a running transcript is made while the customer speaks (0 = off)
     min_turn_ms: int = 120  # speech shorter than this is treated as noise, not a turn
     no_input_ms: int = 6000  # silence after the agent stops before a no-input reprompt
     max_call_s: int = 300  # hard cap on call length
@@ -90,8 +90,7 @@ class CallConfig(Section):
 
 class DialogueConfig(Section):
     prompts_dir: Path = Path("prompts")  # where scripts (YAML) live
-    default_script: str = "repayment_reminder"  # use case when a call names none
-    opt_out_key: str = "9"  # DTMF key that opts out in every state
+    default_script: str = "repayment_reminder"  # use case POST /v1/calls runs when the request names none
     reload: bool = True  # hot-reload scripts when their files change
 
 
@@ -105,8 +104,8 @@ class StoreConfig(Section):
 class ComplianceConfig(Section):
     jurisdiction: Literal["CN", "US"] = "US"  # default profile when a call names none
     max_attempts_per_day: int | None = None  # stricter daily cap than the profile (never looser)
-    record_audio: bool = False  # keep call audio (off by default, SPEC 7.7)
-    retention_days: int = 30  # how long recordings are kept when on
+    record_audio: bool = False  # keep both sides of every call in a WAV under recordings_dir (SPEC 7.7)
+    retention_days: int = Field(30, ge=1)  # recordings older than this are deleted (start-up, then hourly)
     token_ttl_s: int = 300  # life of a call token handed out by POST /v1/calls
     # the lender's registered numbers (shipped: the demo's fictional ones); callback_number must be one
     official_numbers: list[str] = ["+1 800 555 0123", "+86 400 800 1234"]
@@ -114,6 +113,7 @@ class ComplianceConfig(Section):
     checkpoint_key_file: Path = Path("var/audit-signing.key")
     checkpoint_interval_s: int = Field(300, ge=0)  # seconds between signed checkpoints (0 = at shutdown only)
     node_id: str = ""  # this node's name in signed audit checkpoints (empty = the host name)
+    recordings_dir: Path = Path("var/recordings")  # where call recordings go when record_audio is on
 
 
 class TransportsConfig(Section):

@@ -145,10 +145,13 @@ class Engines:
         priority: Priority = "low" if partial else "high"
         return await self.pool.run(asr.transcribe, pcm16k, hint, partial, priority=priority)
 
-    async def synthesize(self, locale: str, text: str, priority: Priority = "high") -> Speech:
-        """Render agent speech; use priority='low' for speculative pre-rendering."""
+    async def synthesize(
+        self, locale: str, text: str, priority: str = "high", *, due: float | None = None
+    ) -> Speech:
+        """Render agent speech; priority='low' for speculative pre-rendering, `due` = when it is heard."""
         tts = self._locale(locale).tts
-        return await self.pool.run(tts.synthesize, text, priority=priority)
+        level: Priority = "low" if priority == "low" else "high"
+        return await self.pool.run(tts.synthesize, text, priority=level, due=due)
 
     def busy(self) -> bool:
         """True while model jobs wait for a worker (running transcripts are then skipped)."""

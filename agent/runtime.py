@@ -10,25 +10,43 @@ import asyncio
 import hmac
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from agent.call.contracts import CallOutput, CallSetup
 from agent.call.recorder import CallRecorder, StoreRecorder
+from agent.call.recording import PURGE_EVERY_S, CallAudio, purge_recordings, recording_path
 from agent.call.session import CallSession
 from agent.call.speech_cache import SpeechCache
+from agent.call.voice import speech_seconds
 from agent.compliance.guard import load_prohibited
 from agent.config import Settings
+from agent.dialogue import engine as dialogue
+from agent.dialogue.events import Say
 from agent.dialogue.registry import ScriptRegistry
 from agent.nlu.factory import build_nlu
 from agent.store.errors import InvalidToken, StoreUnavailable
 from agent.transports.base import CallStart
 from agent.transports.closes import CLOSE_POLICY, CLOSE_TRY_AGAIN, Refused
+from agent.tts.base import split_sentences
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from agent.call.ports import CallEngines
+    from agent.compliance.guard import ProhibitedRule
+    from agent.dialogue.script import Script
+    from agent.nlu.factory import NluPipeline
+    from agent.server.metrics import Metrics
+    from agent.store.store import Store
 
 log = logging.getLogger(__name__)
+
+PREPARE_LEAD_S = 2.0  # a granted call's opening is needed about this soon (the phone rings first)
 
 
 @dataclass(slots=True)
@@ -36,19 +54,28 @@ class Runtime:
     """Everything a call needs that is shared by all calls of this process."""
 
     settings: Settings
-    engines: Any  # agent.engines.Engines
-    store: Any  # agent.store.Store
-    scripts: dict[tuple[str, str], Any] = field(default_factory=dict)
-    registry: Any = None  # agent.dialogue.registry.ScriptRegistry
-    nlu: dict[str, Any] = field(default_factory=dict)
-    prohibited: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    engines: CallEngines  # agent.engines.Engines, or agent.testing.fakes.FakeEngines
+    store: Store
+    scripts: dict[tuple[str, str], Script] = field(default_factory=dict)
+    registry: ScriptRegistry | None = None
+    nlu: dict[str, NluPipeline] = field(default_factory=dict)
+    prohibited: dict[str, tuple[ProhibitedRule, ...]] = field(default_factory=dict)
     cache: SpeechCache | None = None
-    metrics: Any = None
+    metrics: Metrics | None = None
     load_seconds: float = 0.0
+    warmed: bool = False
+    semantic_nlu: bool = True  # the NLU's sentence-encoder layer (a model) is loaded
+    housekeeping: list[asyncio.Task[None]] = field(default_factory=list)  # warm-up, hourly purge
 
     @classmethod
-    def load(cls, settings: Settings, *, engines: Any = None, store: Any = None) -> Runtime:
-        """Load models (unless given), scripts and NLU; open the store (blocking)."""
+    def load(
+        cls, settings: Settings, *, engines: CallEngines | None = None, store: Store | None = None,
+        semantic_nlu: bool = True,
+    ) -> Runtime:
+        """Load models (unless given), scripts and NLU; open the store (blocking).
+
+        `semantic_nlu=False` leaves the sentence encoder out (rules only: tests with fake engines).
+        """
         started = time.perf_counter()
         if engines is None:
             from agent.engines import Engines
@@ -58,13 +85,14 @@ class Runtime:
             from agent.store.store import Store
 
             store = Store.from_settings(settings)
-        runtime = cls(settings=settings, engines=engines, store=store)
+        runtime = cls(settings=settings, engines=engines, store=store, semantic_nlu=semantic_nlu)
         runtime.reload_scripts()
         if hasattr(engines, "start_prefill"):  # slot-free sentences into the TTS disk cache, low priority
             from agent.tts.prefill import slot_free_sentences
 
             engines.start_prefill(slot_free_sentences(runtime.scripts.values()))
         runtime.cache = SpeechCache(runtime._synthesize, settings.engines.tts_cache_entries)
+        runtime.purge_recordings()
         runtime.load_seconds = time.perf_counter() - started
         return runtime
 
@@ -77,16 +105,82 @@ class Runtime:
             log.error("script %s refused by the linter: %s", name, "; ".join(map(str, findings[:3])))
         for locale in self.settings.engines.locales:
             encoder = self.settings.models.paths.get("encoder-zh" if locale == "zh-CN" else "encoder-en")
-            self.nlu[locale] = build_nlu(locale, prompts, encoder_path=encoder)
+            self.nlu[locale] = build_nlu(locale, prompts, encoder_path=encoder, semantic=self.semantic_nlu)
             self.prohibited[locale] = load_prohibited(prompts, locale)
 
-    async def _synthesize(self, locale: str, text: str, priority: str) -> Any:
-        speech = await self.engines.synthesize(locale, text, priority=priority)
+    async def _synthesize(self, locale: str, text: str, priority: str, due: float | None) -> np.ndarray:
+        speech = await self.engines.synthesize(locale, text, priority=priority, due=due)
         if self.metrics is not None:
             self.metrics.observe("tts_ms", speech.compute_ms)
         return speech.pcm16k
 
-    def script_for(self, use_case: str, locale: str) -> Any:
+    def purge_recordings(self) -> int:
+        """Delete call recordings past compliance.retention_days (blocking; also hourly once serving)."""
+        cfg = self.settings.compliance
+        removed = purge_recordings(cfg.recordings_dir, cfg.retention_days)
+        if removed:
+            log.info("deleted %d call recordings older than %d days", removed, cfg.retention_days)
+        return removed
+
+    async def _purge_hourly(self) -> None:
+        while True:
+            await asyncio.sleep(PURGE_EVERY_S)
+            await asyncio.to_thread(self.purge_recordings)
+
+    def warm_up(self) -> int:
+        """Synthesise every slot-free sentence of every loaded script, one at a time, at low priority.
+
+        Call from the event loop (once; later calls do nothing). One job at a time, so the
+        pool's queue never fills with it, and low jobs never run ahead of a live call's need
+        (agent.workers). Returns how many sentences it will warm.
+        """
+        if self.warmed or self.cache is None:
+            return 0
+        self.warmed = True
+        sentences = [
+            (locale, sentence)
+            for (_, locale), script in sorted(self.scripts.items()) if locale in self.nlu
+            for _say_id, text in dialogue.all_says(script, {})
+            for sentence in split_sentences(text) or [text]
+        ]
+        self.housekeeping = [asyncio.ensure_future(self._purge_hourly()),
+                             asyncio.ensure_future(self._warm(sentences))]
+        return len(sentences)
+
+    async def _warm(self, sentences: list[tuple[str, str]]) -> None:
+        assert self.cache is not None
+        for locale, sentence in dict.fromkeys(sentences):
+            try:
+                await self.cache.get(locale, sentence, priority="low")
+            except Exception:  # warming is a nicety: a refused job is synthesised when needed
+                log.debug("warm-up of %r skipped", sentence, exc_info=True)
+
+    def prepare_call(self, use_case: str, locale: str | None, slots: Mapping[str, str]) -> int:
+        """Start rendering a granted call's opening (greeting first) before the phone rings.
+
+        Called by POST /v1/calls when the gate grants a call: by the time the gateway
+        connects, the disclosure is synthesised. Needed soon, but after any live call's next
+        sentence (PREPARE_LEAD_S). Returns how many sentences were queued.
+        """
+        self.warm_up()
+        locale = locale or self.settings.engines.locales[0]
+        script = self.scripts.get((use_case, locale))
+        if script is None or self.cache is None or locale not in self.nlu:
+            return 0
+        try:
+            _, actions = dialogue.start(script, slots, today=date.today())
+        except ValueError:
+            return 0  # slots the script cannot say: the call will be refused when it connects
+        due = asyncio.get_running_loop().time() + PREPARE_LEAD_S
+        queued = 0
+        for say in (a for a in actions if isinstance(a, Say)):
+            for sentence in split_sentences(say.text) or [say.text]:
+                self.cache.prefetch(locale, sentence, priority="high", due=due)
+                due += speech_seconds(sentence)
+                queued += 1
+        return queued
+
+    def script_for(self, use_case: str, locale: str) -> Script:
         """The script serving `use_case` in `locale`, or a Refused naming what exists."""
         script = self.scripts.get((use_case, locale))
         if script is None:
@@ -143,8 +237,12 @@ class Runtime:
     def new_session(self, setup: CallSetup, out: CallOutput) -> CallSession:
         """A session for an admitted call."""
         assert self.cache is not None
+        self.warm_up()
+        cfg = self.settings.compliance
+        recording = CallAudio(recording_path(cfg.recordings_dir, setup.call_id)) if cfg.record_audio else None
         return CallSession(
             setup,
+            recording=recording,
             engines=self.engines,
             cache=self.cache,
             nlu=self.nlu[setup.locale],

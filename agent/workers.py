@@ -4,14 +4,19 @@ ctranslate2 and onnxruntime release the GIL, so threads give real parallelism. H
 jobs (ASR, TTS a customer is waiting for) always run before low-priority ones (speculative
 pre-rendering); with two or more workers, low jobs may occupy at most workers - 1 threads, so a
 high job never waits behind low work, and with one worker it waits for at most one low job.
+Among high jobs the one needed soonest runs first (`due`, a time.monotonic() deadline; default:
+now), so a sentence a customer hears in five seconds never delays one they should hear now.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import heapq
+import itertools
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -49,7 +54,8 @@ class WorkerPool:
         self.max_workers = max_workers
         self.max_queue = max_queue
         self.max_low_in_flight = max(1, max_workers - 1)
-        self._high: deque[_Job] = deque()
+        self._high: list[tuple[float, int, _Job]] = []  # heap by (due, order)
+        self._order = itertools.count()
         self._low: deque[_Job] = deque()
         self._cond = threading.Condition()
         self._in_flight = 0
@@ -75,9 +81,17 @@ class WorkerPool:
             return self._in_flight
 
     def submit(
-        self, fn: Callable[..., T], *args: Any, priority: Priority = "high", **kwargs: Any
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        priority: Priority = "high",
+        due: float | None = None,
+        **kwargs: Any,
     ) -> Future[T]:
-        """Queue fn(*args, **kwargs) and return a concurrent Future (thread-safe)."""
+        """Queue fn(*args, **kwargs) and return a concurrent Future (thread-safe).
+
+        `due`: when the result is needed (time.monotonic()); high jobs run soonest-due first.
+        """
         ctx = contextvars.copy_context()
         job = _Job(lambda: ctx.run(fn, *args, **kwargs))
         with self._cond:
@@ -89,20 +103,26 @@ class WorkerPool:
                     f"{waiting} {priority}-priority model jobs are already waiting (limit {self.max_queue}); "
                     "shed load or raise engines.pool_queue"
                 )
-            (self._high if priority == "high" else self._low).append(job)
+            if priority == "high":
+                heapq.heappush(self._high, (time.monotonic() if due is None else due, next(self._order), job))
+            else:
+                self._low.append(job)
             self._cond.notify()
         return job.future
 
-    async def run(self, fn: Callable[..., T], *args: Any, priority: Priority = "high", **kwargs: Any) -> T:
+    async def run(
+        self, fn: Callable[..., T], *args: Any, priority: Priority = "high", due: float | None = None,
+        **kwargs: Any,
+    ) -> T:
         """Run fn in the pool and await its result; cancelling the await drops a job not yet started."""
-        return await asyncio.wrap_future(self.submit(fn, *args, priority=priority, **kwargs))
+        return await asyncio.wrap_future(self.submit(fn, *args, priority=priority, due=due, **kwargs))
 
     def _next_job(self) -> tuple[_Job, bool] | None:
         """Block until a runnable job exists (high first; low only under its thread cap)."""
         with self._cond:
             while True:
                 if self._high:
-                    job, low = self._high.popleft(), False
+                    job, low = heapq.heappop(self._high)[2], False
                 elif self._low and self._low_in_flight < self.max_low_in_flight:
                     job, low = self._low.popleft(), True
                 elif self._closed:
@@ -122,7 +142,7 @@ class WorkerPool:
             job, low = picked
             try:
                 job.future.set_result(job.fn())
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - the caller gets every error, even exit
                 job.future.set_exception(exc)
             finally:
                 with self._cond:
@@ -135,7 +155,7 @@ class WorkerPool:
         with self._cond:
             self._closed = True
             if cancel_pending:
-                for job in (*self._high, *self._low):
+                for job in (*(entry[2] for entry in self._high), *self._low):
                     job.future.cancel()
                 self._high.clear()
                 self._low.clear()

@@ -1,4 +1,7 @@
-"""Suite-wide settings: offline models, and one loaded runtime shared by the call-loop tests."""
+"""Suite-wide settings: offline models; one loaded runtime per process for the tests that need
+real models (`call_runtime`), and a runtime on fake engines for socket and API tests that do not
+(`fake_runtime`: agent/testing fakes, rules-only NLU, a fresh SQLite store; loads in well under
+a second)."""
 
 from __future__ import annotations
 
@@ -34,3 +37,17 @@ def call_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     runtime = Runtime.load(settings)
     yield runtime
     runtime.engines.close()
+
+
+@pytest.fixture
+def fake_runtime(tmp_path: Path) -> Iterator[object]:
+    """The runtime on fake engines (no model weights), a fresh SQLite store, rules-only NLU."""
+    from agent.config import Settings
+    from agent.runtime import Runtime
+    from agent.testing.fakes import FakeEngines
+
+    settings = Settings()
+    settings.store.url = f"sqlite:///{tmp_path / 'calls.db'}"
+    settings.dialogue.prompts_dir = ROOT / "prompts"
+    settings.models.dir = ROOT / "models"
+    yield Runtime.load(settings, engines=FakeEngines(), semantic_nlu=False)

@@ -99,7 +99,7 @@ class ServerProcess:
     """`voice-agent serve` on a free loopback port with a throw-away SQLite store."""
 
     def __init__(self, workdir: Path, *, config: Path | None = None, env: dict[str, str] | None = None,
-                 ready_timeout_s: float = 180.0) -> None:
+                 ready_timeout_s: float = 600.0) -> None:
         self.workdir = workdir
         self.port = free_port()
         self.config = config
@@ -125,8 +125,16 @@ class ServerProcess:
         if self.config is not None:
             cmd += ["--config", str(self.config)]
         started = time.monotonic()
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+        self.proc = await asyncio.to_thread(self._spawn, cmd, env)
+        try:
+            await self._wait_ready(started)
+        except BaseException:
+            self.stop()  # never leave a half-started server behind
+            raise
+        self.load_s = time.monotonic() - started
+
+    async def _wait_ready(self, started: float) -> None:
+        assert self.proc is not None
         async with httpx.AsyncClient(base_url=self.base, timeout=2) as http:
             while True:
                 if self.proc.poll() is not None:
@@ -141,7 +149,10 @@ class ServerProcess:
                 except httpx.HTTPError:
                     pass
                 await asyncio.sleep(0.25)
-        self.load_s = time.monotonic() - started
+
+    def _spawn(self, cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with open(self.log_path, "wb") as log:
+            return subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
 
     def tail(self, n: int = 30) -> str:
         try:

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from agent.bench.audio import first_audio_ms, stopped_after_ms, stretches, turn_gaps_ms
 from agent.bench.proc import ServerProcess, Window, rss_mb
 from agent.bench.stats import slope, summary
 from agent.demo.customer import SimulatedCustomer
@@ -44,7 +45,9 @@ class BenchOptions:
 
     concurrency: list[int] = field(default_factory=lambda: [1, 4, 8, 16])
     calls: int | None = None  # calls per level (at least the level's concurrency); default max(C, 3)
-    scenarios: list[str] = field(default_factory=lambda: ["happy_path", "barge_in", "opt_out"])
+    scenarios: list[str] = field(
+        default_factory=lambda: ["happy_path", "barge_in", "opt_out", "dtmf_opt_out"]
+    )
     locale: str = "en-US"
     use_case: str = "repayment_reminder"
     stagger_ms: int = 300
@@ -63,9 +66,10 @@ class BenchCustomer(SimulatedCustomer):
         self.late_ms = 0.0
         self.chunks = 0
         self.speech_ends_ms: list[int] = []
+        self.clears_ms: list[int] = []
         self._had_audio = False
 
-    def on_agent_audio(self, t: float) -> None:  # noqa: D102
+    def on_agent_audio(self, t: float) -> None:
         dry = t - self.link.playing_until()  # > 0: the customer's playout buffer had run dry
         if self._had_audio and LATE_MIN_S < dry < LATE_GAP_S:
             self.late_frames += 1
@@ -74,11 +78,12 @@ class BenchCustomer(SimulatedCustomer):
         self.chunks += 1
         super().on_agent_audio(t)
 
-    def on_clear(self, t: float) -> None:  # noqa: D102
+    def on_clear(self, t: float) -> None:
+        self.clears_ms.append(self._ms(t))
         super().on_clear(t)
         self._had_audio = False  # audio after a clear is a new utterance, not a late frame
 
-    async def _speak(self, text: str, *, barging: bool) -> None:  # noqa: D102
+    async def _speak(self, text: str, *, barging: bool) -> None:
         await super()._speak(text, barging=barging)
         end = getattr(self, "_speech_end_at", None)
         self.speech_ends_ms.append(self._ms(end) if end is not None else self._ms())
@@ -131,7 +136,7 @@ async def play_call(
         link = make_link("native", f"ws://127.0.0.1:{port}", grant["call_id"], grant["token"])
         customer = BenchCustomer(link, scenario, speech, max_call_s=opts.max_call_s)
         log = await customer.run()
-    except Exception as exc:  # a failed call is a result, not a crash of the bench
+    except Exception as exc:  # noqa: BLE001 - a failed call is a result, not a crash of the bench
         record.update(outcome="error", error=f"{type(exc).__name__}: {exc}", ok=False,
                       duration_s=round(time.monotonic() - started, 2))
         return record
@@ -146,6 +151,10 @@ async def play_call(
                 opt_out_client.append(int(event["ms"]) - ends[-1])
     call_id = log.call_id or grant["call_id"]
     timings = await _call_timings(http, call_id)
+    heard = stretches(log.played)
+    played = [e for e in log.events if e.get("type") == "played"]
+    moments = [float(a["ms"]) for a in log.said] + [float(c) for c in customer.clears_ms]
+    moments += [float(e["ms"]) for e in played]
     record.update(
         call_id=call_id,
         outcome=log.outcome or "no_hangup",
@@ -161,6 +170,10 @@ async def play_call(
         late_frames=customer.late_frames,  # client: agent audio arrived after its buffer ran dry
         late_ms=round(customer.late_ms, 1),
         agent_chunks=customer.chunks,
+        first_audio_ms=first_audio_ms(heard),  # client: call connected -> first agent audio heard
+        turn_gap_ms=turn_gaps_ms(heard, moments),  # client: longest silence inside each agent turn
+        server_turn_gap_ms=[int(e["longest_gap_ms"]) for e in played],
+        dtmf_stop_ms=[stopped_after_ms(heard, float(a["ms"])) for a in log.said if "dtmf" in a],
     )
     return record
 
@@ -183,6 +196,10 @@ def level_summary(concurrency: int, records: list[dict[str, Any]], server: Windo
         "fast_endpoint_share": (round(sum(t["fast_endpoint"] for t in turns) / len(turns), 2)
                                 if turns else None),
         "barge_in_ms": summary(v for r in records for v in r.get("barge_in_ms", [])),
+        "first_audio_ms": summary(r.get("first_audio_ms") for r in records),
+        "turn_gap_ms": summary(v for r in records for v in r.get("turn_gap_ms", [])),
+        "server_turn_gap_ms": summary(v for r in records for v in r.get("server_turn_gap_ms", [])),
+        "dtmf_stop_ms": summary(v for r in records for v in r.get("dtmf_stop_ms", [])),
         "opt_out_persist_ms": summary(v for r in records for v in r.get("opt_out_persist_ms", [])),
         "opt_out_client_ms": summary(v for r in records for v in r.get("opt_out_client_ms", [])),
         "underruns_total": sum(underruns) if underruns else None,
@@ -244,10 +261,11 @@ async def run_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
             say(f"server ready in {server.load_s:.1f}s, RSS {idle_rss:.0f} MiB")
             async with httpx.AsyncClient(base_url=server.base, headers={"X-API-Key": api_key},
                                          timeout=10) as http:
+                cold: list[dict[str, Any]] = []  # the first call(s) after the server started
                 for i in range(opts.warmup):
                     scen = chosen[i % len(chosen)]
-                    await play_call(server.base, server.port, api_key, scen, speech[scen.name],
-                                    next(numbers), opts, http)
+                    cold.append(await play_call(server.base, server.port, api_key, scen, speech[scen.name],
+                                                next(numbers), opts, http))
                 warm_rss = rss_mb(server.pid)[0]
                 if opts.warmup:
                     say(f"warm-up done, server RSS {warm_rss:.0f} MiB")
@@ -282,6 +300,11 @@ async def run_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
             "warm_rss_mb": round(warm_rss, 1),
             "peak_rss_mb": round(peak_rss, 1),
             "rss_per_call_mb": round(per_call, 2) if per_call is not None else None,
+        },
+        "cold_start": {  # the warm-up calls: the first after a cold start comes first
+            "first_audio_ms": [r.get("first_audio_ms") for r in cold],
+            "turn_gap_ms": [max(r.get("turn_gap_ms") or [0]) for r in cold],
+            "outcomes": [r.get("outcome") for r in cold],
         },
         "levels": levels,
     }

@@ -42,6 +42,11 @@ class CallSetup:
     today: date
     protocol: str = "native"
 
+    def describe(self) -> dict[str, str]:
+        """What the audit records when the call starts."""
+        meta = self.script.meta
+        return {"script": meta.id, "version": meta.version, "locale": self.locale, "protocol": self.protocol}
+
 
 @dataclass(slots=True)
 class CallResult:
@@ -54,6 +59,11 @@ class CallResult:
     barge_ins: int = 0
     underruns: int = 0
     opt_out_persist_ms: list[int] = field(default_factory=list)
+    turn_gaps_ms: list[int] = field(default_factory=list)  # longest silence inside each agent turn
+
+    def add_turn(self, speaker: str, text: str, intent: str | None, start_ms: int, **extra: str) -> None:
+        """Keep one turn of the transcript (agent turns also carry say_id and state)."""
+        self.turns.append({"speaker": speaker, "text": text, "intent": intent, "start_ms": start_ms, **extra})
 
     def timings(self, duration_ms: int) -> dict[str, Any]:
         """What the store keeps of the call's measurements."""
@@ -61,5 +71,6 @@ class CallResult:
             "voice_to_voice_ms": self.voice_to_voice_ms,
             "barge_ins": self.barge_ins,
             "underruns": self.underruns,
+            "longest_turn_gap_ms": max(self.turn_gaps_ms, default=0),
             "duration_ms": duration_ms,
         }

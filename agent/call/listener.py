@@ -54,6 +54,7 @@ class Listener:
         locale: str,
         partial_every_ms: int,
         media_gap_ms: int = 0,
+        tap: Callable[[np.ndarray], None] | None = None,
         hint: Callable[[], str | None] = lambda: None,
         on_metric: Callable[[str, float], None] = lambda name, value: None,
         busy: Callable[[], bool] = lambda: False,
@@ -65,6 +66,7 @@ class Listener:
         self._locale = locale
         self._hint = hint  # the dialogue's hint for the turn being listened for
         self._metric = on_metric
+        self._tap = tap  # sees the customer's audio as it arrives (the call recording)
         self._emit = emit
         self._speaking = speaking  # (agent is speaking, its utterance may be interrupted)
         self._is_complete = is_complete  # a running transcript is a complete answer for the state
@@ -102,6 +104,8 @@ class Listener:
         """Accept 16 kHz PCM16 of any length; process every whole 20 ms frame."""
         self._media_at, self._filled_since = self._loop.time(), 0
         self._arm(self._gap_s)
+        if self._tap is not None:
+            self._tap(pcm)
         self._pending.extend(pcm.astype("<i2", copy=False).tobytes())
         step = FRAME_SAMPLES * 2
         while len(self._pending) >= step:
@@ -234,7 +238,7 @@ class Listener:
         async def deliver() -> None:
             try:
                 transcript = await task
-            except Exception:  # noqa: BLE001 - a failed recognition must not kill the call
+            except Exception:
                 log.exception("recognition failed; the turn is treated as unintelligible")
                 transcript = Transcript("", "", 0.0, signal.end_ms - signal.onset_ms, 0, False)
             loop_now = asyncio.get_running_loop().time()

@@ -69,6 +69,9 @@ class Playout:
         self.last_end_at: float | None = None  # loop time at which the last audio finished playing
         self.truncated = 0  # utterances cut at the max-talk cap
         self.underruns = 0  # times the next frame was not ready when it was due
+        self.turn_gap_ms = 0  # longest silence inside the agent turn playing now (playout ran dry)
+        self.turn_say_ids: list[str] = []  # utterances played in this agent turn
+        self._turn_end: float | None = None  # loop time the turn's audio so far ends playing
 
     @property
     def paused(self) -> bool:
@@ -99,6 +102,7 @@ class Playout:
     def stop(self) -> Utterance | None:
         """Barge-in: drop the current and queued utterances at once; return the one cut off."""
         cut = self.current
+        self._turn_end = None  # what follows a barge-in is a new agent turn
         if cut is not None:
             cut.stopped = True
             cut.chunks.put_nowait(None)  # wake a playout waiting for this utterance's audio
@@ -123,6 +127,7 @@ class Playout:
                 self._idle.set()
                 if self._on_idle is not None:
                     self._on_idle()
+                self.turn_gap_ms, self.turn_say_ids, self._turn_end = 0, [], None
 
     async def _play(self, utt: Utterance, loop: asyncio.AbstractEventLoop) -> None:
         clock: float | None = None  # loop time at which the next frame is due to play
@@ -156,11 +161,15 @@ class Playout:
                 if utt.first_frame_at is None:
                     utt.first_frame_at = loop.time()
                     utt.started.set()
+                    self.turn_say_ids.append(utt.say_id)
                 elif clock_reset:
                     self.underruns += 1
+                if self._turn_end is not None and clock - self._turn_end > FRAME_S / 2:
+                    self.turn_gap_ms = max(self.turn_gap_ms, int((clock - self._turn_end) * 1000))
                 await self._send(frame)
                 frames_sent += 1
                 clock += FRAME_S
+                self._turn_end = clock
                 utt.played_ms = int(max(0.0, loop.time() - utt.first_frame_at) * 1000)
         if clock is not None:
             end = clock if not utt.stopped else loop.time()

@@ -123,11 +123,25 @@ class CallPolicy:
         self.state, actions = dialogue.start(self.setup.script, self.setup.slots, today=self.setup.today)
         return self._settle([self._start_timer(MAX_CALL, self._cfg.max_call_s), *self._act(actions)])
 
-    def urgent(self, item: Inbound) -> list[Command]:
-        """What must happen the moment `item` arrives, before the queue gets to it."""
+    def urgent(self, item: Inbound) -> list[Interrupt]:
+        """What must happen the moment `item` arrives, before the queue gets to it.
+
+        Speech long enough to barge in stops the agent at once; so does a key that ends the
+        call (the opt-out key, or a key the state treats as final): stop, clear, then the
+        queued key press persists and confirms (issue 11.4).
+        """
         if isinstance(item, BargeIn):
             return [Interrupt(report=True, reason="barge_in")]
+        if isinstance(item, KeyPress) and self._speaking and self._final_key(item):
+            return [Interrupt(report=False, reason="key")]
         return []
+
+    def _final_key(self, key: KeyPress) -> bool:
+        """True when the key press would opt out or end the call (a pure probe of the engine)."""
+        if self.state is None or self.ended:
+            return False
+        _, actions = dialogue.step(self.setup.script, self.state, key)
+        return any(isinstance(a, (RecordOptOut, EndCall)) for a in actions)
 
     def on(self, item: Inbound) -> list[Command]:
         """Handle one queued item (a HeardTurn goes through turn_text and on_understood)."""
@@ -208,6 +222,8 @@ class CallPolicy:
             self._last_answered = None  # a key press or a timer: the last answer stands
         assert self.state is not None
         self.state, actions = dialogue.step(self.setup.script, self.state, event)
+        if any(isinstance(a, RecordOptOut) for a in actions):
+            self.ended = False  # an opt-out acts in every state, even after the goodbye (SPEC 7.3)
         return self._act(actions)
 
     def _act(self, actions: Sequence[Action]) -> list[Command]:

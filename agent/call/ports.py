@@ -36,7 +36,9 @@ class Recognizer(Protocol):
 class Synthesizer(Protocol):
     """Speech synthesis of one sentence; `priority` is "high" (someone waits) or "low"."""
 
-    async def synthesize(self, locale: str, text: str, priority: str = "high") -> Speech: ...
+    async def synthesize(
+        self, locale: str, text: str, priority: str = "high", *, due: float | None = None
+    ) -> Speech: ...
 
 
 class CallEngines(Recognizer, Synthesizer, Protocol):
@@ -46,6 +48,10 @@ class CallEngines(Recognizer, Synthesizer, Protocol):
 
     def busy(self) -> bool:
         """True while model jobs are waiting for a worker (running transcripts then wait)."""
+        ...
+
+    def close(self) -> None:
+        """Stop the model workers (at shutdown)."""
         ...
 
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from agent.store.store import Store
 
 
 class CallRecorder(Protocol):
@@ -35,7 +38,7 @@ def utcnow() -> datetime:
 class StoreRecorder:
     """A CallRecorder over `agent.store.Store`, each write on a worker thread."""
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
 
     async def record_opt_out(self, call_id: str, scope: str, via: str) -> None:

@@ -1,9 +1,8 @@
 """One call's shell: the queue, the tasks, playout, marks, timers and ordered store writes.
 
-Every decision is the pure CallPolicy's (policy.py); this shell feeds it what happens
-(listener signals, key presses, timers, its own reports) one item at a time and executes
-the commands it returns strictly in order: an opt-out is committed to the store before
-its confirmation is spoken, and the call ends only after the goodbye has played.
+Every decision is the pure CallPolicy's (policy.py); the shell feeds it one item at a time and
+runs its commands in order: an opt-out is committed before it is confirmed, and the call ends
+only after the goodbye has played (an opt-out heard during the goodbye still acts).
 """
 
 from __future__ import annotations
@@ -15,12 +14,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from agent.call import commands as cmd
+from agent.call import progress as pg
 from agent.call.contracts import CallResult, CallSetup
 from agent.call.listener import Listener
 from agent.call.policy import CallPolicy
 from agent.call.ports import CallEngines, CallOutput, Nlu, Offload
-from agent.call.progress import AgentSaid, BargedIn, CallEnded, OptedOut, Progress, TurnTimed, to_json
 from agent.call.recorder import CallRecorder
+from agent.call.recording import CallAudio
 from agent.call.signals import AgentQuiet, Cut, HeardTurn, Inbound, ListenerSignal, PeerHungUp, StoreFailed
 from agent.call.speech_cache import SpeechCache
 from agent.call.tasks import OwnedTasks, Timers
@@ -51,28 +51,25 @@ class CallSession:
         prohibited: Sequence[ProhibitedRule] = (),
         on_metric: Callable[[str, float], None] | None = None,
         offload: Offload = asyncio.to_thread,
+        recording: CallAudio | None = None,
     ) -> None:
-        self.setup = setup
-        self.result = CallResult(setup.call_id)
-        self._nlu, self._rec, self._out = nlu, recorder, out
-        self._offload = offload
+        self.setup, self.result, self._recording = setup, CallResult(setup.call_id), recording
+        self._nlu, self._rec, self._out, self._offload = nlu, recorder, out, offload
         self._metric = on_metric or (lambda name, value: None)
-        self._loop = asyncio.get_running_loop()
-        self._t0 = self._loop.time()
+        self._loop = loop = asyncio.get_running_loop()
+        self._t0 = loop.time()
         self._queue: asyncio.Queue[Inbound] = asyncio.Queue()
         self._ended = asyncio.Event()
         self._tasks = OwnedTasks()
         self._timers = Timers(self._queue.put_nowait)
         self._policy = CallPolicy(setup, config, prohibited)
-        self._voice = AgentVoice(
-            out, cache, setup.locale, config, self._tasks,
-            on_quiet=lambda spoken: self._queue.put_nowait(AgentQuiet(spoken)), on_timed=self._timed,
-        )
+        self._voice = AgentVoice(out, cache, setup.locale, config, self._tasks, on_quiet=self._quiet,
+                                 on_timed=self._timed, tap=recording.agent if recording else None)
         self._writes = OrderedWrites(self._tasks, lambda exc: self._queue.put_nowait(StoreFailed(str(exc))))
         self._listener = Listener(
             engines.new_vad_stream(enter=config.vad_enter, leave=config.vad_exit), engines, self._signal,
             TurnPolicy.from_config(config), locale=setup.locale, partial_every_ms=config.partial_every_ms,
-            media_gap_ms=config.media_gap_ms,
+            media_gap_ms=config.media_gap_ms, tap=recording.customer if recording else None,
             hint=lambda: self._policy.hint, on_metric=self._metric, busy=engines.busy,
             speaking=self._voice.speaking, is_complete=self._is_complete,
         )
@@ -106,20 +103,14 @@ class CallSession:
     def _signal(self, item: ListenerSignal | KeyPress) -> None:
         """Act at once on what cannot wait (barge-in), then queue the item in order."""
         for urgent in self._policy.urgent(item):
-            if isinstance(urgent, cmd.Interrupt):
-                self._interrupt(urgent)
+            self._interrupt(urgent)
         self._queue.put_nowait(item)
 
     async def run(self) -> CallResult:
         """Play the call to its end; returns the result (also on errors)."""
         self._tasks.spawn(self._voice.run())
         try:
-            meta = self.setup.script.meta
-            await self._rec.record_event(
-                self.setup.call_id, "call_started",
-                {"script": meta.id, "version": meta.version, "locale": self.setup.locale,
-                 "protocol": self.setup.protocol},
-            )
+            await self._rec.record_event(self.setup.call_id, "call_started", self.setup.describe())
             await self._guarded(self._policy.start())
             while not self._ended.is_set():
                 item = await self._queue.get()
@@ -190,7 +181,7 @@ class CallSession:
         self._voice.speak(c)
         turn = cmd.RecordTurn("agent", say.text, None, start_ms)
         self._record_turn(turn, say_id=say.say_id, state=say.state)
-        await self._notify(AgentSaid(say.say_id, say.text, say.state, say.disclosure, start_ms))
+        await self._notify(pg.AgentSaid(say.say_id, say.text, say.state, say.disclosure, start_ms))
 
     def _interrupt(self, c: cmd.Interrupt) -> None:
         cut = self._voice.interrupt()
@@ -199,7 +190,7 @@ class CallSession:
             self._metric("barge_in", 1)
             if cut is not None:
                 heard = self._voice.heard_ms(cut)
-                self._tasks.spawn(self._notify(BargedIn(cut.say_id, heard, self._stream_ms())))
+                self._tasks.spawn(self._notify(pg.BargedIn(cut.say_id, heard, self._stream_ms())))
         if cut is not None and c.report:
             self._queue.put_nowait(Cut(cut.say_id, self._voice.heard_ms(cut), cut.total_ms))
 
@@ -209,29 +200,38 @@ class CallSession:
         persisted_ms = int((self._loop.time() - started) * 1000)
         self.result.opt_out_persist_ms.append(persisted_ms)
         self._metric("opt_out_persist_ms", persisted_ms)
-        await self._notify(OptedOut(c.via, persisted_ms))
+        await self._notify(pg.OptedOut(c.via, persisted_ms))
 
     def _record_turn(self, c: cmd.RecordTurn, **extra: str) -> None:
-        self.result.turns.append(
-            {"speaker": c.speaker, "text": c.text, "intent": c.intent, "start_ms": c.start_ms, **extra}
-        )
+        self.result.add_turn(c.speaker, c.text, c.intent, c.start_ms, **extra)
         call_id, rec = self.setup.call_id, self._rec
         self._writes.submit(lambda: rec.record_turn(call_id, c.speaker, c.text, c.intent, c.start_ms))
 
     async def _end(self, outcome: str) -> None:
         self.result.outcome = outcome
         await self._voice.finish()
-        await self._notify(CallEnded(outcome))
+        while not self._queue.empty() and not self._ended.is_set():  # said or keyed in the goodbye
+            if isinstance(item := self._queue.get_nowait(), (KeyPress, HeardTurn)):
+                await self._guarded(await self._handle(item))
+        if self._ended.is_set():  # an opt-out acted: its confirmation ended the call (SPEC 7.3)
+            return
+        await self._notify(pg.CallEnded(outcome))
         await self._out.hangup(outcome)
         self._ended.set()
 
-    def _timed(self, timed: TurnTimed) -> None:
+    def _quiet(self, spoken: int, played: pg.AgentTurnPlayed | None) -> None:
+        self._queue.put_nowait(AgentQuiet(spoken))
+        if played is not None:  # how the agent turn sounded: voice-to-voice is not all (issue 11.3)
+            self.result.turn_gaps_ms.append(played.longest_gap_ms)
+            self._tasks.spawn(self._notify(played))
+
+    def _timed(self, timed: pg.TurnTimed) -> None:
         self.result.voice_to_voice_ms.append(timed.voice_to_voice_ms)
         self._metric("voice_to_voice_ms", timed.voice_to_voice_ms)
         self._tasks.spawn(self._notify(timed))
 
-    async def _notify(self, event: Progress) -> None:
-        await self._out.notify(to_json(event))
+    async def _notify(self, event: pg.Progress) -> None:
+        await self._out.notify(pg.to_json(event))
 
     def _is_complete(self, text: str) -> bool:
         return bool(wanted := self._policy.complete_intents) and self._nlu.is_complete_answer(text, wanted)
@@ -245,3 +245,5 @@ class CallSession:
             await self._rec.finish_call(self.setup.call_id, self.result.outcome, timings)
         except Exception:
             log.exception("could not record the end of call %s", self.setup.call_id)
+        if self._recording is not None:
+            await self._recording.close()

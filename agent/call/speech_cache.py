@@ -3,18 +3,26 @@
 Keyed by (locale, sentence text): a slot-free sentence is synthesised once for every call,
 and a sentence with this customer's slots is synthesised ahead of need for this call. A
 request for a sentence already being synthesised waits for that job instead of starting
-another, so pre-rendering and an urgent request never duplicate work.
+another; if that job was speculative (low priority) and now someone waits for it, a high
+priority job races it and the first result wins (the other is dropped, or cancelled while
+still queued), so pre-rendering never delays what a customer is about to hear (issue
+11.2: the greeting waited behind every pre-render of the script).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from typing import Protocol
 
 import numpy as np
 
-Synthesize = Callable[[str, str, str], Awaitable[np.ndarray]]  # (locale, text, priority) -> pcm16k
+
+class Synthesize(Protocol):
+    """(locale, text, priority, due) -> 16 kHz PCM; `due` is the loop time it will be heard."""
+
+    def __call__(self, locale: str, text: str, priority: str, due: float | None) -> Awaitable[np.ndarray]: ...
 
 
 class SpeechCache:
@@ -24,42 +32,60 @@ class SpeechCache:
         self._synthesize = synthesize
         self._max = max_entries
         self._done: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._pending: dict[tuple[str, str], asyncio.Task[np.ndarray]] = {}
+        self._pending: dict[tuple[str, str], tuple[asyncio.Task[np.ndarray], str]] = {}
         self.hits = 0
         self.misses = 0
+        self.promoted = 0  # speculative jobs restarted at high priority because someone waited
 
     def cached(self, locale: str, text: str) -> bool:
         """True when the sentence is ready to play without waiting."""
         return (locale, text) in self._done
 
-    async def get(self, locale: str, text: str, *, priority: str = "high") -> np.ndarray:
+    async def get(
+        self, locale: str, text: str, *, priority: str = "high", due: float | None = None
+    ) -> np.ndarray:
         """The sentence's 16 kHz PCM, synthesising it (or joining a job in flight) if needed."""
+        return await self.request(locale, text, priority=priority, due=due)
+
+    def request(
+        self, locale: str, text: str, *, priority: str = "high", due: float | None = None
+    ) -> asyncio.Future[np.ndarray]:
+        """Like `get`, but the job is in the queue when this returns (cancelling the future leaves it)."""
         key = (locale, text)
         pcm = self._done.get(key)
         if pcm is not None:
             self._done.move_to_end(key)
             self.hits += 1
-            return pcm
+            ready: asyncio.Future[np.ndarray] = asyncio.get_running_loop().create_future()
+            ready.set_result(pcm)
+            return ready
         self.misses += 1
-        task = self._pending.get(key)
-        if task is None:
-            task = self._start(key, priority)
-        return await asyncio.shield(task)
+        return asyncio.shield(self._job(key, priority, due))
 
-    def prefetch(self, locale: str, text: str) -> None:
-        """Start synthesising a sentence at low priority unless it is cached or in flight."""
+    def prefetch(self, locale: str, text: str, *, priority: str = "low", due: float | None = None) -> None:
+        """Start synthesising a sentence ahead of need unless it is cached or in flight."""
         key = (locale, text)
-        if key not in self._done and key not in self._pending:
-            self._start(key, "low")
+        if key not in self._done:
+            self._job(key, priority, due)
 
-    def _start(self, key: tuple[str, str], priority: str) -> asyncio.Task[np.ndarray]:
-        task = asyncio.ensure_future(self._synthesize(key[0], key[1], priority))
-        self._pending[key] = task
+    def _job(self, key: tuple[str, str], priority: str, due: float | None) -> asyncio.Task[np.ndarray]:
+        pending = self._pending.get(key)
+        if pending is not None:
+            task, running_at = pending
+            if not (priority == "high" and running_at == "low"):
+                return task
+            self.promoted += 1  # a job nobody waited for: race it where someone does
+            high = asyncio.ensure_future(self._synthesize(key[0], key[1], priority, due))
+            task = asyncio.ensure_future(_first_of(task, high))
+        else:
+            task = asyncio.ensure_future(self._synthesize(key[0], key[1], priority, due))
+        self._pending[key] = (task, priority)
         task.add_done_callback(lambda t: self._finish(key, t))
         return task
 
     def _finish(self, key: tuple[str, str], task: asyncio.Task[np.ndarray]) -> None:
-        self._pending.pop(key, None)
+        if self._pending.get(key, (None, ""))[0] is task:
+            self._pending.pop(key, None)
         if task.cancelled() or task.exception() is not None:
             return
         if self._max == 0:
@@ -68,3 +94,18 @@ class SpeechCache:
         self._done.move_to_end(key)
         while len(self._done) > self._max:
             self._done.popitem(last=False)
+
+
+async def _first_of(*jobs: asyncio.Future[np.ndarray]) -> np.ndarray:
+    """The first successful result of `jobs`; the others are cancelled."""
+    waiting = set(jobs)
+    try:
+        while waiting:
+            done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            for job in done:
+                if not job.cancelled() and job.exception() is None:
+                    return job.result()
+        return await jobs[-1]  # every job failed: raise the last one's error
+    finally:
+        for job in jobs:
+            job.cancel()

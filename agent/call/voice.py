@@ -16,13 +16,19 @@ import numpy as np
 from agent.call.commands import Reply, Speak
 from agent.call.playout import Playout, Utterance
 from agent.call.ports import CallOutput
-from agent.call.progress import TurnTimed
+from agent.call.progress import AgentTurnPlayed, TurnTimed
 from agent.call.speech_cache import SpeechCache
 from agent.call.tasks import OwnedTasks
 from agent.config import CallConfig
 from agent.tts.base import split_sentences
 
 log = logging.getLogger(__name__)
+
+
+def speech_seconds(text: str) -> float:
+    """A rough playing time of `text` before it is synthesised (CJK ~4 chars/s, else ~15)."""
+    cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    return 0.25 * cjk + 0.065 * (len(text) - cjk)
 
 
 class AgentVoice:
@@ -36,8 +42,9 @@ class AgentVoice:
         config: CallConfig,
         tasks: OwnedTasks,
         *,
-        on_quiet: Callable[[int], None],
+        on_quiet: Callable[[int, AgentTurnPlayed | None], None],
         on_timed: Callable[[TurnTimed], None],
+        tap: Callable[[np.ndarray], None] | None = None,
     ) -> None:
         self._out = out
         self._cache = cache
@@ -46,12 +53,25 @@ class AgentVoice:
         self._tasks = tasks
         self._on_quiet = on_quiet
         self._on_timed = on_timed
+        self._tap = tap  # sees every frame sent (the call recording)
         self.queued = 0  # utterances given to the playout so far
         self._marks: dict[str, asyncio.Event] = {}
+        self._free_at = 0.0  # loop time the speech queued so far should have finished playing
         self.playout = Playout(
-            out.audio, send_ahead_ms=config.send_ahead_ms, max_talk_s=config.max_agent_talk_s,
-            on_idle=lambda: self._on_quiet(self.queued),
+            self._send, send_ahead_ms=config.send_ahead_ms, max_talk_s=config.max_agent_talk_s,
+            on_idle=self._idle,
         )
+
+    async def _send(self, frame: np.ndarray) -> None:
+        if self._tap is not None:
+            self._tap(frame)
+        await self._out.audio(frame)
+
+    def _idle(self) -> None:
+        """Everything queued has played: report the agent turn (its longest inner silence)."""
+        p = self.playout
+        played = AgentTurnPlayed(tuple(p.turn_say_ids), p.turn_gap_ms, p.underruns)
+        self._on_quiet(self.queued, played if p.turn_say_ids else None)
 
     def speaking(self) -> tuple[bool, bool]:
         """(agent audio is playing or queued, the current utterance may be interrupted)."""
@@ -62,8 +82,10 @@ class AgentVoice:
         """Queue an utterance; its sentences are synthesised (or taken from the cache) as needed."""
         say = cmd.say
         utt = Utterance(say.say_id, interruptible=say.interruptible)
-        sentences = split_sentences(say.text) or [say.text]
-        jobs = [asyncio.ensure_future(self._cache.get(self._locale, s)) for s in sentences]
+        jobs = [
+            self._cache.request(self._locale, text, due=due)
+            for text, due in self._schedule(split_sentences(say.text) or [say.text])
+        ]
         self.playout.play(utt)
         self.queued += 1
         if cmd.reply is not None:
@@ -71,8 +93,23 @@ class AgentVoice:
         self._tasks.spawn(self._feed(utt, jobs))
         return utt
 
+    def _schedule(self, sentences: list[str]) -> list[tuple[str, float]]:
+        """Each sentence with the loop time it should start playing: synthesis goes by need.
+
+        The pool runs the soonest-needed job first, so the sentence a customer is about to
+        hear (of this call or any other) is never queued behind one heard seconds later.
+        """
+        start = max(asyncio.get_running_loop().time(), self._free_at)
+        out = []
+        for text in sentences:
+            out.append((text, start))
+            start += speech_seconds(text)
+        self._free_at = start
+        return out
+
     def interrupt(self) -> Utterance | None:
         """Stop now, take back what the gateway holds; returns the utterance cut off."""
+        self._free_at = 0.0
         cut = self.playout.stop()
         self._tasks.spawn(self._out.clear())
         return cut

@@ -33,7 +33,7 @@ def bench(
     calls: int | None = typer.Option(
         None, help="Calls per level (at least the level's concurrency; default max(level, 3))."
     ),
-    scenario: str = typer.Option("happy_path,barge_in,opt_out",
+    scenario: str = typer.Option("happy_path,barge_in,opt_out,dtmf_opt_out",
                                  help="Scenarios, comma-separated; calls cycle through them."),
     locale: str = typer.Option("en-US", help="Locale of the calls."),
     stagger_ms: int = typer.Option(300, help="Delay between call starts within a level."),

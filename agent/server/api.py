@@ -145,6 +145,8 @@ async def request_call(body: CallIn, request: Request, who: CallsKey) -> Any:
     )
     result = await _run(_store(request).request_call, req)  # the time is read inside the subject lock
     if isinstance(result, CallGrant):
+        if runtime := getattr(request.app.state, "runtime", None):  # render the greeting before it rings
+            runtime.prepare_call(body.use_case, body.locale, dict(body.slots))
         return CallGrantOut(call_id=result.call_id, token=result.token, expires_at=result.expires_at)
     metrics = getattr(request.app.state, "metrics", None)
     if metrics is not None:

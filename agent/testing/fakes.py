@@ -59,17 +59,21 @@ class FakePool:
         self.max_low = max(1, workers - 1)
         self._running = 0
         self._low_running = 0
-        self._waiting: list[tuple[int, int, asyncio.Future[None], bool]] = []
+        self._waiting: list[tuple[int, float, int, asyncio.Future[None], bool]] = []
         self._order = itertools.count()
 
     @property
     def queue_depth(self) -> int:
-        return sum(1 for _, _, fut, _ in self._waiting if not fut.done())
+        return sum(1 for *_, fut, _ in self._waiting if not fut.done())
 
-    async def run(self, job: Callable[[], Awaitable[T]], priority: Priority = "high") -> T:
+    async def run(
+        self, job: Callable[[], Awaitable[T]], priority: Priority = "high", due: float | None = None
+    ) -> T:
         low = priority == "low"
-        gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiting, (1 if low else 0, next(self._order), gate, low))
+        loop = asyncio.get_running_loop()
+        gate: asyncio.Future[None] = loop.create_future()
+        when = loop.time() if due is None or low else due  # high jobs: soonest needed first
+        heapq.heappush(self._waiting, (1 if low else 0, when, next(self._order), gate, low))
         self._dispatch()
         try:
             await gate
@@ -88,10 +92,10 @@ class FakePool:
         self._dispatch()
 
     def _dispatch(self) -> None:
-        skipped: list[tuple[int, int, asyncio.Future[None], bool]] = []
+        skipped: list[tuple[int, float, int, asyncio.Future[None], bool]] = []
         while self._waiting and self._running < self.workers:
             item = heapq.heappop(self._waiting)
-            _, _, gate, low = item
+            *_, gate, low = item
             if gate.done():
                 continue
             if low and self._low_running >= self.max_low:
@@ -166,7 +170,9 @@ class FakeEngines:
             self.markers[value] = text
         return self._by_text[text]
 
-    async def synthesize(self, locale: str, text: str, priority: str = "high") -> Speech:
+    async def synthesize(
+        self, locale: str, text: str, priority: str = "high", *, due: float | None = None
+    ) -> Speech:
         loop = asyncio.get_running_loop()
         asked = loop.time()
         delay = self.synth_delay_for(text) if self.synth_delay_for else self.synth_delay_s
@@ -178,7 +184,7 @@ class FakeEngines:
             self.synthesized.append(SynthRequest(asked, text, priority, loop.time()))
             return Speech(pcm, text, compute_ms=int(delay * 1000))
 
-        return await self.pool.run(job, "low" if priority == "low" else "high")
+        return await self.pool.run(job, "low" if priority == "low" else "high", due)
 
     def close(self) -> None:
         """Nothing to free (the real Engines stops its pool)."""

@@ -27,6 +27,7 @@ import numpy as np
 
 from agent.call.contracts import CallResult, CallSetup
 from agent.call.ports import inline
+from agent.call.recording import CallAudio
 from agent.call.session import CallSession
 from agent.call.speech_cache import SpeechCache
 from agent.compliance.guard import ProhibitedRule, load_prohibited
@@ -76,7 +77,10 @@ class CallHarness:
         media: Media = "continuous",
         burst_frames: int = 1,
         prompts: Path = PROMPTS,
+        cache: SpeechCache | None = None,
+        call_id: str = "call-1",
     ) -> None:
+        self.call_id = call_id
         self.locale = locale
         self.config = config or CallConfig()
         self.engines = engines or FakeEngines()
@@ -90,7 +94,14 @@ class CallHarness:
         self.prohibited = tuple(prohibited if prohibited is not None else load_prohibited(prompts, locale))
         self.nlu = rules_nlu(locale, prompts)
         self.metrics: list[tuple[str, float]] = []
+        engines = self.engines
+
+        async def synth(locale: str, text: str, priority: str, due: float | None) -> np.ndarray:
+            return (await engines.synthesize(locale, text, priority=priority, due=due)).pcm16k
+
+        self.cache = cache or SpeechCache(synth)
         self.session: CallSession | None = None
+        self.recording: CallAudio | None = None  # set before entering to record the call
         self._mic: deque[tuple[np.ndarray, asyncio.Event | None]] = deque()
         self._tasks: list[asyncio.Task[Any]] = []
         self._run: asyncio.Task[CallResult] | None = None
@@ -99,16 +110,11 @@ class CallHarness:
     # --- life ------------------------------------------------------------------------
 
     def _build(self) -> CallSession:
-        engines = self.engines
-
-        async def synth(locale: str, text: str, priority: str) -> np.ndarray:
-            return (await engines.synthesize(locale, text, priority=priority)).pcm16k
-
-        setup = CallSetup("call-1", self.locale, self.script, self.slots, TODAY, "native")
+        setup = CallSetup(self.call_id, self.locale, self.script, self.slots, TODAY, "native")
         return CallSession(
             setup,
-            engines=engines,
-            cache=SpeechCache(synth),
+            engines=self.engines,
+            cache=self.cache,
             nlu=self.nlu,
             recorder=self.recorder,
             out=self.out,
@@ -116,6 +122,7 @@ class CallHarness:
             prohibited=self.prohibited,
             on_metric=lambda name, value: self.metrics.append((name, value)),
             offload=inline,
+            recording=self.recording,
         )
 
     async def __aenter__(self) -> CallHarness:
@@ -190,21 +197,21 @@ class CallHarness:
 
     # --- waiting ---------------------------------------------------------------------------
 
-    async def until(self, check: Callable[[], object], timeout: float = 120.0, what: str = "") -> Any:
+    async def until(self, check: Callable[[], object], within: float = 120.0, what: str = "") -> Any:
         """Wait (in loop time) until `check()` is truthy; return its value."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while True:
             value = check()
             if value:
                 return value
             if loop.time() > deadline:
-                raise TimeoutError(f"not within {timeout}s of call time: {what or check}")
+                raise TimeoutError(f"not within {within}s of call time: {what or check}")
             if self._run is not None and self._run.done() and not value:
                 self._run.result()  # raise the session's own error, if any
             await asyncio.sleep(0.01)
 
-    async def agent_said(self, fragment: str, timeout: float = 120.0) -> dict[str, Any]:
+    async def agent_said(self, fragment: str, within: float = 120.0) -> dict[str, Any]:
         """Wait for an agent utterance whose say_id starts with, or text contains, `fragment`."""
 
         def found() -> dict[str, Any] | None:
@@ -214,10 +221,10 @@ class CallHarness:
                 None,
             )
 
-        event: dict[str, Any] = await self.until(found, timeout, f"agent says {fragment!r}")
+        event: dict[str, Any] = await self.until(found, within, f"agent says {fragment!r}")
         return event
 
-    async def agent_quiet(self, timeout: float = 120.0, quiet_s: float = 0.3) -> float:
+    async def agent_quiet(self, within: float = 120.0, quiet_s: float = 0.3) -> float:
         """Wait until the agent has stopped talking (nothing playing for `quiet_s`)."""
         loop = asyncio.get_running_loop()
 
@@ -225,13 +232,13 @@ class CallHarness:
             playing = self.out.playing_until()
             return playing > 0 and loop.time() >= playing + quiet_s
 
-        await self.until(quiet, timeout, "the agent goes quiet")
+        await self.until(quiet, within, "the agent goes quiet")
         return loop.time()
 
-    async def ended(self, timeout: float = 300.0) -> CallResult:
+    async def ended(self, within: float = 300.0) -> CallResult:
         """The call's result once it is over."""
         assert self._run is not None
-        return await asyncio.wait_for(asyncio.shield(self._run), timeout)
+        return await asyncio.wait_for(asyncio.shield(self._run), within)
 
     # --- views -------------------------------------------------------------------------------
 

@@ -40,7 +40,7 @@ class SpeechBook:
         line = Line(len(self._lines) + 1, text, frames)
         self._lines[line.line_id] = line
         pcm = np.zeros((frames, FRAME_SAMPLES), dtype=np.int16)
-        pcm[:, 0] = int(round(prob * PROB_SCALE))
+        pcm[:, 0] = round(prob * PROB_SCALE)
         pcm[:, 1] = line.line_id
         pcm[:, 2] = np.arange(frames)
         return pcm.reshape(-1)

@@ -16,6 +16,7 @@ LEVEL_KEYS = {
     "parts_ms", "fast_endpoint_share", "barge_in_ms", "opt_out_persist_ms", "opt_out_client_ms",
     "underruns_total", "calls_with_underrun", "late_frames_total", "calls_with_late_frames",
     "server_cpu_avg_pct", "server_cpu_peak_pct", "server_peak_rss_mb", "client_cpu_avg_pct", "call_records",
+    "first_audio_ms", "turn_gap_ms", "server_turn_gap_ms", "dtmf_stop_ms",
 }
 
 
@@ -26,7 +27,7 @@ def test_one_call_bench_writes_json_and_png(tmp_path: Path) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     result = json.loads(out.read_text())
-    assert {"meta", "memory", "levels"} <= result.keys()
+    assert {"meta", "memory", "levels", "cold_start"} <= result.keys()
     assert {"idle_rss_mb", "warm_rss_mb", "peak_rss_mb", "rss_per_call_mb"} <= result["memory"].keys()
     assert 100 < result["memory"]["idle_rss_mb"] < 4000
     (level,) = result["levels"]
@@ -39,6 +40,7 @@ def test_one_call_bench_writes_json_and_png(tmp_path: Path) -> None:
     assert level["opt_out_persist_ms"]["n"] == 1 and 0 <= level["opt_out_persist_ms"]["p50"] < 5_000
     assert level["opt_out_client_ms"]["n"] == 1 and 0 < level["opt_out_client_ms"]["p50"] < 10_000
     assert level["underruns_total"] is not None and level["underruns_total"] >= 0
+    assert level["first_audio_ms"]["n"] == 1 and 0 < level["first_audio_ms"]["p50"] < 30_000
     assert 0 < level["server_cpu_avg_pct"] < 400
     assert level["server_peak_rss_mb"] >= result["memory"]["idle_rss_mb"] * 0.9
     assert png.stat().st_size > 1000

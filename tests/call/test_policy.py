@@ -82,7 +82,7 @@ def test_three_silences_close_the_call() -> None:
     p.start()
     out: list[c.Command] = []
     for _ in range(3):
-        timer = [x for x in quiet(p) if isinstance(x, c.StartTimer)][0]
+        timer = next(x for x in quiet(p) if isinstance(x, c.StartTimer))
         out = p.on(TimerFired("no_input", timer.token))
     assert says(out) == ["no_response_close.say.0"] and isinstance(out[-1], c.End)
     assert out[-1].outcome == "no_response"
@@ -183,3 +183,5 @@ def test_after_the_end_nothing_but_an_opt_out_acts() -> None:
     answer(p, "No, you have the wrong number.", "wrong_person")
     assert p.ended
     assert says(answer(p, "hello?", "unknown")) == []
+    late = p.on(KeyPress("9"))  # the opt-out key, even after the goodbye (SPEC 7.3)
+    assert kinds(late) == ["CancelTimer", "PersistOptOut", "Speak", "End"] and late[-1] == c.End("opted_out")

@@ -164,7 +164,7 @@ async def test_an_opt_out_is_persisted_before_it_is_confirmed(via: str) -> None:
             call.press("9")
         result = await call.ended()
     assert result.outcome == "opted_out"
-    (persisted_at, (scope, how)), = recorder.of("opt_out")
+    (persisted_at, (_scope, how)), = recorder.of("opt_out")
     assert how == via
     confirm = call.out.of_type("agent")[-1]
     assert confirm["say_id"] == "global.opt_out.0"
@@ -251,3 +251,44 @@ async def test_turns_end_by_the_clock_when_the_gateway_sends_no_silence(media: s
     assert [t["intent"] for t in call.customer_turns()] == ["affirm", "promise_to_pay"]
     assert call.session is not None
     assert len(result.voice_to_voice_ms) == 2 and max(result.voice_to_voice_ms) < 600  # as on a live line
+
+
+# --- what the real-time e2e suite used to cover call by call (tests/e2e keeps a few real calls) ---
+
+
+async def test_a_wrong_person_hears_no_account_detail() -> None:
+    async with CallHarness() as call:
+        await _past_the_greeting(call)
+        await call.say("No, you have the wrong number.")
+        result = await call.ended()
+    assert result.outcome == "wrong_person"
+    said = " ".join(call.agent_lines())
+    assert "thousand" not in said and "December" not in said  # no amount, no due date
+    assert "Acme Finance" in said  # the company and a callback request only
+
+
+async def test_asked_whether_it_is_a_robot_the_agent_answers_truthfully_then_goes_on() -> None:
+    async with CallHarness() as call:
+        await _past_the_greeting(call)
+        await call.say("Wait, am I talking to a robot?")
+        await call.agent_said("global.ask_is_ai")
+        await call.agent_quiet()
+        await call.say("Yes, this is John.")
+        await call.agent_said("reminder.say.1")
+        await call.agent_quiet()
+        await call.say("Yes, I can pay it on Friday.")
+        result = await call.ended()
+    assert result.outcome == "promise_to_pay"
+    answer = next(e["text"] for e in call.out.of_type("agent") if e["say_id"].startswith("global.ask_is_ai"))
+    assert "AI" in answer and "not a person" in answer
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
+async def test_every_call_opens_with_the_disclosure_and_how_to_stop(locale: str) -> None:
+    async with CallHarness(locale=locale) as call:
+        await call.agent_said("opening.say.0")
+        call.hang_up()
+        await call.ended()
+    first, second = call.agent_lines()[:2]
+    assert ("AI" in first) if locale == "en-US" else ("人工智能" in first)
+    assert "9" in second

@@ -15,7 +15,7 @@ class CountingSynth:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
 
-    async def __call__(self, locale: str, text: str, priority: str) -> np.ndarray:
+    async def __call__(self, locale: str, text: str, priority: str, due: float | None = None) -> np.ndarray:
         self.calls.append((locale, text, priority))
         await asyncio.sleep(0.01)
         return np.full(len(text), 7, dtype=np.int16)
@@ -29,12 +29,25 @@ async def test_second_request_is_a_hit() -> None:
     assert a is b and len(synth.calls) == 1 and cache.hits == 1
 
 
-async def test_prefetch_then_get_joins_the_job_in_flight() -> None:
+async def test_prefetch_then_low_get_joins_the_job_in_flight() -> None:
     synth = CountingSynth()
     cache = SpeechCache(synth)
     cache.prefetch("en-US", "Goodbye.")
-    pcm = await cache.get("en-US", "Goodbye.")
+    pcm = await cache.get("en-US", "Goodbye.", priority="low")
     assert len(pcm) == len("Goodbye.") and synth.calls == [("en-US", "Goodbye.", "low")]
+
+
+async def test_someone_waiting_for_a_prerender_promotes_it_to_high_priority() -> None:
+    synth = CountingSynth()
+    cache = SpeechCache(synth)
+    cache.prefetch("en-US", "Hello.")
+    pcm = await cache.get("en-US", "Hello.")
+    assert len(pcm) == len("Hello.") and cache.promoted == 1
+    assert sorted(p for _, _, p in synth.calls) == ["high", "low"]  # raced; the first result won
+    high_first = SpeechCache(synth)
+    high_first.prefetch("en-US", "Hi.", priority="high")
+    await high_first.get("en-US", "Hi.")  # already high: joined, not restarted
+    assert high_first.promoted == 0
 
 
 async def test_locales_do_not_share_entries() -> None:
@@ -66,7 +79,7 @@ async def test_a_cancelled_waiter_does_not_cancel_the_shared_job() -> None:
 async def test_a_failed_synthesis_is_not_cached() -> None:
     attempts = 0
 
-    async def flaky(locale: str, text: str, priority: str) -> np.ndarray:
+    async def flaky(locale: str, text: str, priority: str, due: float | None = None) -> np.ndarray:
         nonlocal attempts
         attempts += 1
         if attempts == 1:

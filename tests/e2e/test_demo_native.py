@@ -1,7 +1,11 @@
-"""Every demo scenario end to end over a real WebSocket on loopback, with real models.
+"""Demo scenarios end to end over a real WebSocket on loopback, with real models.
 
 The simulated customer speaks Piper audio paced in real time; the agent hears it only
-through VAD + ASR. Each call goes through the pre-call gate first.
+through VAD + ASR. Each call goes through the pre-call gate first. Real-time calls are
+kept to one per concern the fakes cannot show (real speech through VAD, ASR and NLU; a
+real barge-in; the opt-out in the store): the call logic itself — silence, a wrong
+person, "are you a robot", key presses, timers, ordering — is covered scenario by
+scenario in virtual time (tests/call/test_session_flow.py, test_real_lines.py).
 """
 
 from __future__ import annotations
@@ -17,7 +21,10 @@ pytestmark = [pytest.mark.models, pytest.mark.slow]
 DISCLOSURE_WORDS = ("AI", "automated")
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS["en-US"]))
+REAL_TIME = ("happy_path", "barge_in")  # opt_out: the test below; the rest: tests/call
+
+
+@pytest.mark.parametrize("name", REAL_TIME)
 async def test_scenario_reaches_its_outcome(call_runtime: object, name: str) -> None:
     scenario = SCENARIOS["en-US"][name]
     async with LoopbackServer(create_app(call_runtime)) as server:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 
 import pytest
 
@@ -14,6 +15,14 @@ from agent.demo.scenarios import SCENARIOS
 from agent.server.app import create_app
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    for _ in range(2400):
+        if check():
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the agent never spoke")
 
 
 async def test_store_cut_away_mid_call_ends_it_politely(call_runtime: object) -> None:
@@ -27,8 +36,7 @@ async def test_store_cut_away_mid_call_ends_it_politely(call_runtime: object) ->
         customer = SimulatedCustomer(link, scenario, speech)
         lock = sqlite3.connect(db_path, timeout=1, isolation_level=None)
         call = asyncio.create_task(customer.run())
-        while not any(e.get("type") == "agent" for e in customer.log.events):
-            await asyncio.sleep(0.05)
+        await _until(lambda: any(e.get("type") == "agent" for e in customer.log.events))
         lock.execute("BEGIN EXCLUSIVE")  # every other writer now times out: the store is gone
         try:
             log = await asyncio.wait_for(call, 120)

@@ -28,10 +28,17 @@ async def test_en_round_trip(engines_en) -> None:  # type: ignore[no-untyped-def
 
 @pytest.mark.asyncio
 async def test_concurrent_calls_share_models(engines_en) -> None:  # type: ignore[no-untyped-def]
+    """Jobs of several calls at once on the shared models give what each gives alone.
+
+    Compared with the same audio transcribed one at a time (not with expected words: Piper
+    samples noise per call and whisper may hear "goodbye" as "bye bye"; that is not the point).
+    """
     texts = ["Yes.", "No.", "Friday.", "Goodbye."]
     speeches = await asyncio.gather(*(engines_en.synthesize("en-US", t, priority="low") for t in texts))
-    heard = await asyncio.gather(*(engines_en.transcribe("en-US", s.pcm16k) for s in speeches))
-    assert [h.text.strip(".").lower() for h in heard] == ["yes", "no", "friday", "goodbye"]
+    alone = [await engines_en.transcribe("en-US", s.pcm16k) for s in speeches]
+    together = await asyncio.gather(*(engines_en.transcribe("en-US", s.pcm16k) for s in speeches))
+    assert [h.text for h in together] == [h.text for h in alone]
+    assert all(h.text.strip() for h in together)
     assert engines_en.new_vad_stream() is not engines_en.new_vad_stream()
 
 

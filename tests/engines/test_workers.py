@@ -120,3 +120,21 @@ def test_shutdown_cancels_pending_and_refuses_new() -> None:
 def test_bad_sizes() -> None:
     with pytest.raises(ValueError):
         WorkerPool(0, 1)
+
+
+def test_high_jobs_run_soonest_due_first() -> None:
+    pool = WorkerPool(1, 8)
+    gate = threading.Event()
+    order: list[str] = []
+    try:
+        blocker = pool.submit(gate.wait)
+        now = time.monotonic()
+        later = pool.submit(order.append, "heard in 5 s", due=now + 5)
+        soon = pool.submit(order.append, "heard now", due=now)
+        default = pool.submit(order.append, "asr (due now by default)")
+        gate.set()
+        for fut in (blocker, later, soon, default):
+            fut.result(timeout=5)
+        assert order == ["heard now", "asr (due now by default)", "heard in 5 s"]
+    finally:
+        pool.shutdown()
