@@ -107,19 +107,21 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=None, help="keep rendered clauses here (TTS disk cache)")
     ap.add_argument("--sample", type=int, default=0,
                     help="for every voice but the first, only every N-th sentence (0 = all)")
+    ap.add_argument("--sample-all", action="store_true", help="sample the first voice too")
     args = ap.parse_args()
     cfg = settings(None)
     voices = args.voice or [cfg.engines.zh_voice]
     if voices == ["all"]:
         voices = list(VOICE_SHA256)
     if args.espeak:
-        voices = [*voices, "espeak-ng"]
+        voices = [*voices, "espeak-ng"] if args.voice else ["espeak-ng"]
     says = sentences(args.script or list(SCRIPTS))
     judge = resolve("asr-multi", models_dir=cfg.models.dir, overrides=cfg.models.paths)
     hear = independent_whisper(judge.path)
     results = []
     for i, v in enumerate(voices):  # the JSON is rewritten after each voice, to be read as it goes
-        subset = says if i == 0 or args.sample <= 1 else says[:: args.sample]
+        full = i == 0 and not args.sample_all
+        subset = says if full or args.sample <= 1 else says[:: args.sample]
         results.append(run_voice(v, subset, hear, args.clean, args.cache))
         write_json(args.json, {"line": "wideband" if args.clean else "ulaw8k", "today": str(TODAY),
                                "voices": results})

@@ -28,13 +28,13 @@ def check_pronunciation(
     script: Script, prompts_dir: Path, at: Callable[..., int | None]
 ) -> Iterator[Finding]:
     """Findings for polyphonic words without a known reading, one per word and sentence."""
-    from agent.dialogue.linter import Finding, _global_templates, _state_templates
-    from agent.tts.zh_g2p import MandarinG2P
-    from agent.tts.zh_lexicon import LexiconError, PronunciationLexicon
-
     locale = script.meta.locale
     if locale not in LOCALES:
         return
+    from agent.dialogue.linter import Finding, _global_templates, _state_templates
+    from agent.tts.zh_g2p import MandarinG2P  # jieba and pypinyin load only for zh-CN scripts
+    from agent.tts.zh_lexicon import LexiconError, PronunciationLexicon
+
     path = prompts_dir / locale / LEXICON_FILE
     file = script.source or ""
     try:
