@@ -27,13 +27,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from zh_common import print_table, write_json
+from zh_common import every_slot, print_table, write_json
 
 from agent.cli.common import settings
 from agent.dialogue.engine import all_says
 from agent.dialogue.loader import load_script
 from agent.dialogue.registry import ScriptRegistry
-from agent.dialogue.samples import sample_slots
 from agent.engines import Engines, LocaleEngines, _load_tts
 from agent.models.resolver import resolve
 from agent.tts.base import split_sentences
@@ -50,7 +49,7 @@ MAX_SEAM_SENTENCES = 6
 
 def call_sentences(slots_override: dict[str, str]) -> list[str]:
     script = load_script("prompts/zh-CN/repayment_reminder.yaml")
-    values = {**sample_slots(script, Path("prompts"), TODAY), **slots_override}
+    values = {**every_slot(script, TODAY), **slots_override}
     says = dict(all_says(script, values, today=TODAY))
     return [s for say_id in CALL for s in split_sentences(says[say_id])]
 
@@ -83,7 +82,7 @@ def _silence_run(x: np.ndarray, rate: int) -> float:
 def seams(tts: Any) -> list[list[Any]]:
     rows = []
     script = load_script("prompts/zh-CN/repayment_reminder.yaml")
-    texts = [t for _, t in all_says(script, sample_slots(script, Path("prompts"), TODAY), today=TODAY)]
+    texts = [t for _, t in all_says(script, every_slot(script, TODAY), today=TODAY)]
     for text in dict.fromkeys(s for t in texts for s in split_sentences(t)):
         clauses = tts.clauses(text)
         if len(clauses) < 2:

@@ -19,14 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zh_common import independent_whisper, phone_line, print_table, write_json
+from zh_common import every_slot, independent_whisper, phone_line, print_table, write_json
 
 from agent.asr.zh_text import cer
 from agent.cli.common import settings
 from agent.cli.preview import _engines
 from agent.dialogue.engine import all_says
 from agent.dialogue.loader import load_script
-from agent.dialogue.samples import sample_slots
 from agent.models.kokoro import VOICE_SHA256
 from agent.models.resolver import resolve
 
@@ -39,7 +38,7 @@ def sentences(scripts: list[str]) -> list[tuple[str, str, str]]:
     out = []
     for path in scripts:
         script = load_script(path)
-        values = sample_slots(script, Path("prompts"), TODAY)
+        values = every_slot(script, TODAY)
         out += [(script.meta.id, say_id, text) for say_id, text in all_says(script, values, today=TODAY)]
     return out
 
