@@ -55,3 +55,17 @@ def write_json(path: Path | None, body: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(body, ensure_ascii=False, indent=1), encoding="utf-8")
     print(f"wrote {path}")
+
+
+def every_slot(script: Any, today: Any) -> dict[str, str]:
+    """Sample values for every slot, including those the customer supplies (promise_date):
+    preview leaves those out, but the agent speaks them back and they must be heard right."""
+    import datetime as dt
+
+    from agent.dialogue.samples import sample_slots
+
+    values = sample_slots(script, Path("prompts"), today)
+    for name, spec in script.slots.items():
+        if name not in values and spec.type == "date":
+            values[name] = (today + dt.timedelta(days=2)).isoformat()
+    return values

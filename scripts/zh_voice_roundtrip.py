@@ -19,14 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zh_common import independent_whisper, phone_line, print_table, write_json
+from zh_common import every_slot, independent_whisper, phone_line, print_table, write_json
 
 from agent.asr.zh_text import cer
 from agent.cli.common import settings
 from agent.cli.preview import _engines
 from agent.dialogue.engine import all_says
 from agent.dialogue.loader import load_script
-from agent.dialogue.samples import sample_slots
 from agent.models.kokoro import VOICE_SHA256
 from agent.models.resolver import resolve
 
@@ -39,7 +38,7 @@ def sentences(scripts: list[str]) -> list[tuple[str, str, str]]:
     out = []
     for path in scripts:
         script = load_script(path)
-        values = sample_slots(script, Path("prompts"), TODAY)
+        values = every_slot(script, TODAY)
         out += [(script.meta.id, say_id, text) for say_id, text in all_says(script, values, today=TODAY)]
     return out
 
@@ -107,19 +106,21 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=None, help="keep rendered clauses here (TTS disk cache)")
     ap.add_argument("--sample", type=int, default=0,
                     help="for every voice but the first, only every N-th sentence (0 = all)")
+    ap.add_argument("--sample-all", action="store_true", help="sample the first voice too")
     args = ap.parse_args()
     cfg = settings(None)
     voices = args.voice or [cfg.engines.zh_voice]
     if voices == ["all"]:
         voices = list(VOICE_SHA256)
     if args.espeak:
-        voices = [*voices, "espeak-ng"]
+        voices = [*voices, "espeak-ng"] if args.voice else ["espeak-ng"]
     says = sentences(args.script or list(SCRIPTS))
     judge = resolve("asr-multi", models_dir=cfg.models.dir, overrides=cfg.models.paths)
     hear = independent_whisper(judge.path)
     results = []
     for i, v in enumerate(voices):  # the JSON is rewritten after each voice, to be read as it goes
-        subset = says if i == 0 or args.sample <= 1 else says[:: args.sample]
+        full = i == 0 and not args.sample_all
+        subset = says if full or args.sample <= 1 else says[:: args.sample]
         results.append(run_voice(v, subset, hear, args.clean, args.cache))
         write_json(args.json, {"line": "wideband" if args.clean else "ulaw8k", "today": str(TODAY),
                                "voices": results})

@@ -227,7 +227,9 @@ class WhisperRecognizer:
             opts["hotwords" if self.hint_mode == "hotwords" and hint else "initial_prompt"] = prompt
         return opts
 
-    def _decode_window(self, audio: np.ndarray, prompt: str | None) -> tuple[str, float, float, int]:
+    def _decode_window(
+        self, audio: np.ndarray, prompt: str | None, beam_size: int = 1
+    ) -> tuple[str, float, float, int]:
         """Greedy decode of one turn in a short window: (text, avg_logprob, no_speech_prob, tokens)."""
         window = max(WINDOW_MIN_S, len(audio) / RATE + WINDOW_TAIL_S)
         padded = np.zeros(int(window * RATE), dtype=np.float32)
@@ -242,7 +244,7 @@ class WhisperRecognizer:
         result = self.model.model.generate(
             encoder_input,
             [tokens_in],
-            beam_size=self.beam_size,
+            beam_size=beam_size,
             max_length=len(tokens_in) + min(MAX_NEW_TOKENS, int(len(audio) / RATE * TOKENS_PER_SECOND) + 16),
             return_scores=True,
             return_no_speech_prob=True,
@@ -268,7 +270,8 @@ class WhisperRecognizer:
         if float(np.abs(audio).max()) < MIN_PEAK or float(np.sqrt(np.mean(audio**2))) < MIN_RMS:
             return result("", 0.0)
         prompt_used = prompt_text(hint, self.language) if hint else self.default_prompt
-        text, confidence = self._recognise(audio, hint, prompt_used)
+        beam = 1 if partial else self.beam_size  # running transcripts stay greedy: they are many and cheap
+        text, confidence = self._recognise(audio, hint, prompt_used, beam=beam)
         if (
             self.check_coverage
             and prompt_used
@@ -276,19 +279,20 @@ class WhisperRecognizer:
             and not covers(text, audio, self.language)
         ):
             self.retries += 1
-            again, again_conf = self._recognise(audio, None, None, use_default=False)
+            again, again_conf = self._recognise(audio, None, None, beam=beam, use_default=False)
             if _units(again, self.language) > _units(text, self.language):
                 log.debug("decode %r did not cover the speech; without the prompt: %r", text, again)
                 text, confidence = again, again_conf
         return result(text, confidence)
 
     def _recognise(
-        self, audio: np.ndarray, hint: str | None, prompt_used: str | None, *, use_default: bool = True
+        self, audio: np.ndarray, hint: str | None, prompt_used: str | None, *, beam: int = 1,
+        use_default: bool = True,
     ) -> tuple[str, float]:
         """Decode, filter hallucinations and prompt echoes, convert to Simplified: (text, confidence)."""
         prompt = _normalise(prompt_used or "")
         if len(audio) / RATE + WINDOW_TAIL_S <= 30.0:
-            decoded = [self._decode_window(audio, prompt_used)]
+            decoded = [self._decode_window(audio, prompt_used, beam)]
         else:  # a very long turn: faster-whisper's own 30 s windowing
             opts = self._options(hint)
             if not use_default:

@@ -25,15 +25,15 @@ _SLOT = re.compile(r"\{[^{}]*\}")
 
 def check(ctx: LintContext) -> Iterator[Finding]:
     """Findings for polyphonic words without a known reading, one per word and sentence."""
-    from agent.dialogue.lint_base import Finding, global_templates, state_templates
-    from agent.tts.zh_g2p import MandarinG2P
-    from agent.tts.zh_lexicon import LexiconError, PronunciationLexicon
-
     script, at = ctx.script, ctx.at
     prompts_dir = ctx.prompts_dir or Path("prompts")
     locale = script.meta.locale
     if locale not in LOCALES:
         return
+    from agent.dialogue.lint_base import Finding, global_templates, state_templates
+    from agent.tts.zh_g2p import MandarinG2P  # jieba and pypinyin load only for zh-CN scripts
+    from agent.tts.zh_lexicon import LexiconError, PronunciationLexicon
+
     path = prompts_dir / locale / LEXICON_FILE
     file = script.source or ""
     try:

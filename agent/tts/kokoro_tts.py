@@ -34,10 +34,13 @@ DEFAULT_VOICE = "zf_xiaobei"
 """Lowest round-trip CER of the Mandarin voices (scripts/zh_voice_roundtrip.py, docs/models.md)."""
 MAX_TOKENS = 510
 """The voice table has 510 rows: longer phoneme strings are rendered in pieces."""
-GAIN = 1.6
-"""Fixed gain: Kokoro's output peaks near 0.4; a fixed gain keeps clauses of one sentence equally loud."""
-PEAK = 0.7
-"""Upper bound on the peak after gain (headroom for μ-law/A-law), as for Piper."""
+GAIN = 1.0
+"""One fixed gain for every clause: Kokoro's output sits near -20 dBFS RMS already, and a
+per-clause normalisation would make the clauses of one sentence unequally loud."""
+PEAK = 0.95
+"""A clause whose peak would exceed this is turned down (rare; μ-law/A-law clip only above 1.0)."""
+RENDER_VERSION = 2
+"""Bumped whenever the audio for the same text changes (gain, trimming, pauses): part of the fingerprint."""
 SILENCE = 0.01
 """Float level under which the model's output counts as silence when trimming."""
 LEAD_MS = 20
@@ -108,7 +111,7 @@ class KokoroSynthesizer:
         self.speed = float(speed)
         self._style = np.fromfile(voices[voice], dtype=np.float32).reshape(-1, 256)
         self.fingerprint = (
-            f"kokoro-v1.0-int8:{_model.model_sha256[:16]}:{voice}:{files.VOICE_SHA256[voice][:16]}"
+            f"kokoro-v1.0-int8/{RENDER_VERSION}:{_model.model_sha256[:16]}:{voice}:{files.VOICE_SHA256[voice][:16]}"
             f":{self.speed:g}:{_model.g2p.fingerprint}"
         )
         """Everything the audio depends on: the disk cache keys on it."""
