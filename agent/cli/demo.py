@@ -73,6 +73,12 @@ def demo(
         "jambonz / freeswitch (L16), asterisk (μ-law 8 kHz). Gateways carry no call-progress "
         "events: the transcript is read from GET /v1/calls after the call.",
     ),
+    line: str = typer.Option(
+        "continuous",
+        help="How the customer's audio reaches the agent: continuous (20 ms frames, silence too), "
+        "suppressed (no media while silent, as with silence suppression or VAD on the gateway), "
+        "jitter (late frames and bursts, as on a loaded network), or suppressed+jitter.",
+    ),
     wav: Path | None = typer.Option(None, help="Write a stereo WAV: customer left, agent right."),
     json_path: Path | None = typer.Option(None, "--json", help="Write the call report as JSON."),
     store: str | None = typer.Option(
@@ -90,19 +96,23 @@ def demo(
 
     if transport not in TRANSPORTS:
         raise fail(f"unknown transport {transport!r}; choose from {', '.join(TRANSPORTS)}")
+    from agent.transports.fakes.line import LINES
+
+    if line not in LINES:
+        raise fail(f"unknown line {line!r}; choose from {', '.join(LINES)}")
     try:
         chosen = scenarios_for(locale, scenario)
     except (ValueError, KeyError) as exc:
         raise fail(str(exc) if isinstance(exc, ValueError) else f"unknown locale {locale!r}") from exc
     if locale not in cfg.engines.locales:
         cfg.engines.locales = [*cfg.engines.locales, locale]  # type: ignore[list-item]
-    ok = asyncio.run(_run(cfg, chosen, locale, transport, wav, json_path))
+    ok = asyncio.run(_run(cfg, chosen, locale, transport, wav, json_path, line))
     if not ok:
         raise typer.Exit(EXIT_FAILED)
 
 
 async def _run(cfg: Any, chosen: list[Any], locale: str, transport: str,
-               wav: Path | None, json_path: Path | None) -> bool:
+               wav: Path | None, json_path: Path | None, line: str = "continuous") -> bool:
     from agent.demo.runner import LoopbackServer, run_scenario, write_json, write_wav
     from agent.runtime import Runtime
     from agent.server.app import create_app
@@ -116,7 +126,7 @@ async def _run(cfg: Any, chosen: list[Any], locale: str, transport: str,
         for scen in chosen:
             console.rule(f"{scen.name}: {scen.description}")
             result = await run_scenario(runtime, server, scen, locale=locale, printer=_printer,
-                                        transport=transport)
+                                        transport=transport, line=line)
             report = result.report
             reports.append(report)
             v2v = sorted(report["voice_to_voice_ms"])

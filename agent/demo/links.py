@@ -10,6 +10,11 @@ link's own clock (0 = the socket opened).
   jambonz/FreeSWITCH L16, Asterisk μ-law), so the call sounds as it does on a phone line.
   Gateways carry no call-progress JSON: the runner reads the outcome and transcript from
   `GET /v1/calls/{call_id}` after the call.
+
+Either link takes `line=` (`continuous`, `suppressed`, `jitter`, `suppressed+jitter` or a
+`fakes.line.Line`: how the customer's audio reaches the runtime) and `drop=`
+(`before_start`, `after_start`, `mid_utterance`: the customer's side closes early), so
+`make_link(..., line="suppressed")` plays any scenario over a silence-suppressed line.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from agent.audio.codecs import ulaw_decode, ulaw_encode
 from agent.audio.frames import FRAME_SAMPLES
 from agent.audio.resample import resample
 from agent.transports.fakes import FAKES, FakeGateway, GatewayEvent
+from agent.transports.fakes.line import DROPS, Line, Outbox, line_for
 
 FRAME_S = 0.02
 SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.int16)
@@ -51,7 +57,11 @@ class Link(Protocol):
 
     name: str
     carries_progress: bool  # True when the runtime sends call-progress JSON (native only)
-    played: list[tuple[int, np.ndarray]]  # (start sample at 16 kHz, agent audio as heard)
+
+    @property
+    def played(self) -> list[tuple[int, np.ndarray]]:
+        """(start sample at 16 kHz, agent audio as heard)."""
+        ...
 
     async def open(self, sink: LinkSink) -> None: ...
 
@@ -74,9 +84,17 @@ class NativeLink:
     name = "native"
     carries_progress = True
 
-    def __init__(self, url: str, start: dict[str, Any]) -> None:
+    def __init__(self, url: str, start: dict[str, Any], *, line: str | Line = "continuous",
+                 drop: str | None = None) -> None:
+        if drop is not None and drop not in DROPS:
+            raise ValueError(f"unknown drop {drop!r}; choose from {', '.join(DROPS)}")
         self.url = url
         self.start_msg = start
+        self.line = line_for(line)
+        self.drop = drop
+        self.sent_frames = 0  # customer frames put on the line
+        self._outbox: Outbox | None = None
+        self._drop_after: int | None = None  # frames of the first utterance sent before a mid-utterance drop
         self.played: list[tuple[int, np.ndarray]] = []
         self._sink: LinkSink | None = None
         self._ws: Any = None
@@ -93,33 +111,68 @@ class NativeLink:
         self._sink = sink
         self._ws = await websockets.connect(self.url, max_size=2**22)
         self._t0 = time.monotonic()
-        await self._ws.send(json.dumps(self.start_msg))
-        self._tasks = [asyncio.create_task(self._sender()), asyncio.create_task(self._receiver())]
+        self._outbox = Outbox(self.line, self._wire_send)
+        self._tasks = [asyncio.create_task(self._outbox.run())]
+        if self.drop != "before_start":
+            self._outbox.put([json.dumps(self.start_msg)])
+        if self.drop in ("before_start", "after_start"):
+            await self._abandon()
+            sink.on_closed()
+            return
+        self._tasks += [asyncio.create_task(self._sender()), asyncio.create_task(self._receiver())]
+
+    async def _wire_send(self, message: str | bytes) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await self._ws.send(message)
+
+    async def _abandon(self) -> None:
+        """The customer's side goes away early: what is on the line arrives, then the socket closes."""
+        assert self._outbox is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._outbox.drained(), 2.0)
+        await self._ws.close(1001, "going away")
 
     async def close(self) -> None:
-        for task in self._tasks:
+        """Stop the clocks, let what is already on the line arrive, close the socket."""
+        for task in self._tasks[1:]:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks[1:], return_exceptions=True)
+        if self._outbox is not None and self._ws is not None and self._ws.close_code is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outbox.drained(), 2.0)
+        for task in self._tasks[:1]:
+            task.cancel()
+        await asyncio.gather(*self._tasks[:1], return_exceptions=True)
         if self._ws is not None:
             await self._ws.close()
 
     async def _sender(self) -> None:
-        """Send one 20 ms frame every 20 ms: the customer's speech, or silence."""
+        """Every 20 ms put one frame on the line: the customer's speech, or silence (none when suppressed)."""
+        assert self._outbox is not None
+        silence = None if self.line.suppress_silence else SILENCE
         n = 0
         while True:
             delay = n * FRAME_S - self.now()
             if delay > 0:
                 await asyncio.sleep(delay)
-            frame = self._out.get_nowait() if not self._out.empty() else SILENCE
-            await self._ws.send(frame.astype("<i2").tobytes())
+            frame = self._out.get_nowait() if not self._out.empty() else silence
+            if frame is not None:
+                if self._drop_after is not None:
+                    if self._drop_after == 0:
+                        await self._abandon()
+                        return
+                    self._drop_after -= 1
+                self._outbox.put([frame.astype("<i2").tobytes()])
+                self.sent_frames += 1
             n += 1
             self._flush_marks()
 
     def _flush_marks(self) -> None:
+        assert self._outbox is not None
         now = self.now()
         while self._pending_marks and self._pending_marks[0][0] <= now:
             _, name = self._pending_marks.pop(0)
-            asyncio.create_task(self._ws.send(json.dumps({"type": "mark", "name": name})))
+            self._outbox.put([json.dumps({"type": "mark", "name": name})])
 
     async def _receiver(self) -> None:
         assert self._sink is not None
@@ -161,16 +214,19 @@ class NativeLink:
         # frames go out on the sender's 20 ms clock; the first is sent within 20 ms
         onset = self.now()
         on_onset(onset)
+        if self.drop == "mid_utterance" and self._drop_after is None:
+            self._drop_after = len(frames) // 2
         for frame in frames:
             self._out.put_nowait(frame)
         end = onset + len(frames) * FRAME_S
         await asyncio.sleep(max(0.0, end - self.now()))
-        while not self._out.empty():
+        while not self._out.empty() and self._ws.close_code is None:
             await asyncio.sleep(0.005)
-        return self.now()  # the last speech frame is on the wire
+        return self.now()  # the last speech frame is on the wire (or the line has gone)
 
     async def dtmf(self, digit: str) -> None:
-        await self._ws.send(json.dumps({"type": "dtmf", "digit": digit}))
+        assert self._outbox is not None
+        self._outbox.put([json.dumps({"type": "dtmf", "digit": digit})])
 
     def playing_until(self) -> float:
         return self._play_until
@@ -272,11 +328,16 @@ class GatewayLink:
         return out
 
 
-def make_link(transport: str, ws_base: str, call_id: str, token: str) -> Link:
-    """The link for a transport name (`native` or a key of FAKES)."""
+def make_link(transport: str, ws_base: str, call_id: str, token: str, *, line: str | Line = "continuous",
+              drop: str | None = None, **options: Any) -> Link:
+    """The link for a transport name (`native` or a key of FAKES) over a line (see module doc).
+
+    `options` go to the fake gateway (e.g. `format="slin16"`, `plain=True` for Asterisk).
+    """
     if transport == "native":
         start = {"type": "start", "call_id": call_id, "token": token, "sample_rate": 16000}
-        return NativeLink(f"{ws_base}/ws/native", start)
+        return NativeLink(f"{ws_base}/ws/native", start, line=line, drop=drop)
     if transport not in FAKES:
         raise ValueError(f"unknown transport {transport!r}; choose from {', '.join(TRANSPORTS)}")
-    return GatewayLink(transport, f"{ws_base}/ws/{transport}", call_id=call_id, token=token)
+    return GatewayLink(transport, f"{ws_base}/ws/{transport}", call_id=call_id, token=token, line=line,
+                       drop=drop, **options)

@@ -154,14 +154,19 @@ async def run_scenario(
     printer: Any = None,
     transport: str = "native",
     number: int | None = None,
+    line: str = "continuous",
 ) -> DemoResult:
-    """Play one scenario through the running server and build its report."""
+    """Play one scenario through the running server and build its report.
+
+    `line` is how the customer's audio reaches the runtime (see agent.demo.links):
+    continuous, suppressed (no media while silent), jitter, or suppressed+jitter.
+    """
     speech = await synthesize_lines(runtime, locale, scenario)
     if number is None:  # one fictional number per scenario (tests pass their own)
         number = 100 + sorted(SCENARIOS[locale]).index(scenario.name)
     api_key = runtime.settings.server.api_keys[0]
     grant = await request_call(server.base, api_key, locale, use_case, number)
-    link = make_link(transport, f"ws://127.0.0.1:{server.port}", grant["call_id"], grant["token"])
+    link = make_link(transport, f"ws://127.0.0.1:{server.port}", grant["call_id"], grant["token"], line=line)
     customer = SimulatedCustomer(link, scenario, speech, printer=printer)
     log = await customer.run()
     if not link.carries_progress:

@@ -101,7 +101,8 @@ def test_json_mode_takes_credentials_only_from_the_channel_never_from_a_stale_qu
     """Two consecutive calls on one websocket_client: Asterisk sends the first call's v() query again."""
     stale = {"call_id": "c-first", "token": "t-first"}
     second = AsteriskAdapter(query=stale)
-    (ev,) = second.on_text(j({**START, "channel_variables": {"__CALL_ID": "c-second", "__TOKEN": "t-second"}}))
+    own = {"__CALL_ID": "c-second", "__TOKEN": "t-second"}
+    (ev,) = second.on_text(j({**START, "channel_variables": own}))
     assert isinstance(ev, CallStart) and (ev.call_id, ev.token) == ("c-second", "t-second")
     third = AsteriskAdapter(query=stale)  # a call whose dialplan set no variables: refused, never c-first
     with pytest.raises(ProtocolError) as refused:

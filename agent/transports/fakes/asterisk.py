@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from urllib.parse import urlencode
 
 import numpy as np
@@ -22,7 +22,14 @@ CODECS: dict[str, tuple[int, int, Callable[[np.ndarray], bytes], Callable[[bytes
 
 
 class FakeAsterisk(FakeGateway):
-    """Behaves like `Dial(WebSocket/<client>/c(<format>)nf(json))`; `plain=True`: the old text form."""
+    """Behaves like `Dial(WebSocket/<client>/c(<format>)nf(json))`; `plain=True`: the old text form.
+
+    JSON mode passes the credentials as channel variables named `<var_prefix>CALL_ID` and
+    `<var_prefix>TOKEN` (`Set(_CALL_ID=...)` arrives as CALL_ID, `Set(__CALL_ID=...)` as
+    __CALL_ID). Plain-text mode has no channel variables: the credentials go in the URI
+    query with this channel's id (`v(call_id=..,token=..,channel_id=..)`). `query` adds URI
+    parameters as Asterisk's shared websocket_client may still hold them from another call.
+    """
 
     protocol = "asterisk"
     subprotocols = ("media",)
@@ -35,6 +42,8 @@ class FakeAsterisk(FakeGateway):
         plain: bool = False,
         xoff: int = 900,
         xon: int = 800,
+        var_prefix: str = "",
+        query: Mapping[str, str] | None = None,
         **kwargs: object,
     ) -> None:
         self.format = format
@@ -42,6 +51,8 @@ class FakeAsterisk(FakeGateway):
         self.wire_rate = rate
         super().__init__(url, **kwargs)  # type: ignore[arg-type]
         self.plain = plain
+        self.var_prefix = var_prefix
+        self.query = dict(query or {})
         self.frame_bytes = rate * FRAME_MS // 1000 * self.width
         self.channel_id = f"pbx1-{uuid.uuid4().int % 10**10}.1"
         self.answered = False
@@ -50,9 +61,10 @@ class FakeAsterisk(FakeGateway):
         self._buffering: bytearray | None = None
 
     def connect_url(self) -> str:
-        if not self.plain:
-            return self.url
-        query = {k: v for k, v in (("call_id", self.call_id), ("token", self.token)) if v is not None}
+        query = dict(self.query)
+        if self.plain:
+            creds = (("call_id", self.call_id), ("token", self.token), ("channel_id", self.channel_id))
+            query.update({k: v for k, v in creds if v is not None})
         sep = "&" if "?" in self.url else "?"
         return self.url + (sep + urlencode(query) if query else "")
 
@@ -60,12 +72,13 @@ class FakeAsterisk(FakeGateway):
         connection = str(uuid.uuid4())
         if self.plain:
             await self._send(f"MEDIA_START connection_id:{connection} channel:WebSocket/{connection} "
-                             f"format:{self.format} optimal_frame_size:{self.frame_bytes} ptime:{FRAME_MS}")
+                             f"channel_id:{self.channel_id} format:{self.format} "
+                             f"optimal_frame_size:{self.frame_bytes} ptime:{FRAME_MS}")
             return
         variables = dict(self.extra)
-        for key, value in (("call_id", self.call_id), ("token", self.token), ("secret", self.secret)):
+        for key, value in (("CALL_ID", self.call_id), ("TOKEN", self.token), ("SECRET", self.secret)):
             if value is not None:
-                variables[key] = value
+                variables[self.var_prefix + key] = value
         await self._send(json.dumps({
             "event": "MEDIA_START", "connection_id": connection, "channel": f"WebSocket/{connection}",
             "channel_id": self.channel_id, "format": self.format, "optimal_frame_size": self.frame_bytes,
@@ -103,6 +116,8 @@ class FakeAsterisk(FakeGateway):
             await self._send(self._event("MEDIA_XOFF"))
 
     async def on_text(self, text: str) -> None:
+        command: object
+        correlation: object
         if self.plain:
             command, _, arg = text.strip().partition(" ")
             correlation = arg or None

@@ -80,10 +80,11 @@ class FakeAudioFork(FakeGateway):
                 await self._echo(name, "cleared")
         elif kind == "mark":
             data = msg.get("data")
-            name = data.get("name") if isinstance(data, dict) else None
-            if not isinstance(name, str):
+            mark_name = data.get("name") if isinstance(data, dict) else None
+            if not isinstance(mark_name, str):
                 self.error("mark without data.name")
                 return
+            name = mark_name
             if len(self._pending) >= 30:
                 self.error("more than 30 marks queued (mod_audio_fork drops them)")
             self.record("mark", name=name)

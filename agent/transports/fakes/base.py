@@ -1,10 +1,13 @@
 """What every fake gateway does: a real WebSocket client with a real-time mic and speaker.
 
-The mic sends one 20 ms frame per tick on an absolute clock (caller audio queued by
-`play()`, silence otherwise), as a real gateway streams a live line. The speaker drains
-what the runtime sent at 20 ms per tick, like a jitter buffer, recording what was played
-and when; marks placed in that queue are echoed when the audio before them has played.
-Subclasses supply the wire format: handshake, frame encoding, DTMF, command handling.
+The mic ticks every 20 ms on an absolute clock and hands one frame per tick to the line
+(caller audio queued by `play()`; silence otherwise, or nothing at all on a
+silence-suppressed line); the line (`line=`, see `fakes.line`) delivers it on time, late
+or in a burst, always in order. The speaker drains what the runtime sent at 20 ms per
+tick, like a jitter buffer, recording what was played and when; marks placed in that
+queue are echoed when the audio before them has played. `drop=` makes the peer close the
+socket early: before its start message, right after it, or halfway through the first
+utterance. Subclasses supply the wire format: handshake, frame encoding, DTMF, commands.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from agent.audio.resample import resample
+from agent.transports.fakes.line import DROPS, Line, Outbox, line_for
 
 log = logging.getLogger("agent.transports.fakes")
 
@@ -62,8 +66,14 @@ class FakeGateway:
         secret: str | None = None,
         extra: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
+        line: str | Line = "continuous",
+        drop: str | None = None,
     ) -> None:
+        if drop is not None and drop not in DROPS:
+            raise ValueError(f"unknown drop {drop!r}; choose from {', '.join(DROPS)}")
         self.url = url
+        self.line = line_for(line)
+        self.drop = drop
         self.call_id = call_id
         self.token = token
         self.secret = secret
@@ -74,7 +84,8 @@ class FakeGateway:
         self.errors: list[str] = []  # shape violations in what the runtime sent
         self.messages: list[tuple[float, str | bytes]] = []  # every raw frame from the runtime
         self.played: list[tuple[float, np.ndarray]] = []  # (t, samples at out_rate) per tick
-        self.sent_frames = 0
+        self.sent_frames = 0  # media frames put on the line
+        self.ticks = 0  # 20 ms mic ticks since the socket opened (frames sent or not)
         self.close_code: int | None = None
         self.subprotocol: str | None = None
         self._ws: ClientConnection | None = None
@@ -83,6 +94,8 @@ class FakeGateway:
         self._mic_done: deque[tuple[int, asyncio.Future[float]]] = deque()
         self._queue: deque[np.ndarray | _Mark] = deque()
         self._tasks: list[asyncio.Task[None]] = []
+        self._outbox: Outbox | None = None
+        self._drop_at: int | None = None  # tick at which a mid-utterance drop closes the socket
         self._changed = asyncio.Event()
         self.closed = asyncio.Event()
         self.listeners: list[Callable[[GatewayEvent], None]] = []  # called on every recorded event
@@ -109,15 +122,33 @@ class FakeGateway:
         )
         self.subprotocol = self._ws.subprotocol
         self._t0 = time.monotonic()
-        await self.handshake()
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(c) for c in (self._reader(), self._mic_loop(), self._speaker_loop())]
+        self._outbox = Outbox(self.line, self._wire_send)
+        self._tasks = [loop.create_task(self._outbox.run())]
+        if self.drop == "before_start":
+            await self._abandon()
+            return
+        await self.handshake()
+        if self.drop == "after_start":
+            await self._abandon()
+            return
+        self._tasks += [loop.create_task(c) for c in (self._reader(), self._mic_loop(), self._speaker_loop())]
 
     async def close(self) -> None:
-        """Stop the clocks and close the socket (a caller hang-up unless `hangup()` ran first)."""
-        for task in self._tasks:
+        """Stop the clocks, let what is already on the line arrive, close the socket.
+
+        A caller hang-up unless `hangup()` ran first.
+        """
+        clocks, outbox = self._tasks[1:], self._tasks[:1]
+        for task in clocks:
             task.cancel()
-        for task in self._tasks:
+        for task in clocks:
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await task
+        if not self.closed.is_set():
+            await self._drained()
+        for task in outbox:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                 await task
         if self._ws is not None:
@@ -125,13 +156,36 @@ class FakeGateway:
         for _, fut in self._mic_done:
             if not fut.done():
                 fut.cancel()
-        self.closed.set()
+        self._note_closed()
 
     async def hangup(self) -> None:
         """The caller hangs up: the protocol's goodbye (if any), then the socket closes."""
         with contextlib.suppress(ConnectionClosed):
             await self.send_hangup()
+            await self._drained()
         await self.close()
+
+    async def _abandon(self) -> None:
+        """The peer goes away early: what is on the line arrives, then the socket closes (1001)."""
+        for _, fut in self._mic_done:
+            if not fut.done():
+                fut.cancel()  # speech that will never be sent
+        await self._drained()
+        if self._ws is not None:
+            with contextlib.suppress(ConnectionClosed):
+                await self._ws.close(1001, "going away")
+        if len(self._tasks) == 1:  # no reader yet to note the close
+            self._note_closed()
+
+    async def _wire_send(self, message: str | bytes) -> None:
+        if self._ws is not None:
+            with contextlib.suppress(ConnectionClosed):
+                await self._ws.send(message)
+
+    async def _drained(self, timeout: float = 2.0) -> None:
+        if self._outbox is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outbox.drained(), timeout)
 
     # ---- caller actions ------------------------------------------------------------
 
@@ -156,10 +210,12 @@ class FakeGateway:
             first.set_result(self.now())
             done.set_result(self.now())
             return first, done
-        start_index = self.sent_frames + len(self._mic)
+        start_index = self.ticks + len(self._mic)  # the tick that will take its first frame
         frames = list(padded.reshape(-1, n))
         self._mic_done.append((start_index, first))
         self._mic_done.append((start_index + len(frames) - 1, done))
+        if self.drop == "mid_utterance" and self._drop_at is None:
+            self._drop_at = start_index + len(frames) // 2
         self._mic.extend(frames)
         return first, done
 
@@ -168,7 +224,7 @@ class FakeGateway:
         await self._send(self.dtmf_message(digit))
 
     async def silence(self, seconds: float) -> None:
-        """Let the line run silent (the mic keeps sending silence frames)."""
+        """Let the line run silent (silence frames on a continuous line, nothing on a suppressed one)."""
         await asyncio.sleep(seconds)
 
     # ---- observations --------------------------------------------------------------
@@ -284,7 +340,10 @@ class FakeGateway:
         self._queue = deque(item for item in self._queue if not isinstance(item, _Mark))
 
     async def _send(self, message: str | bytes) -> None:
-        if self._ws is not None:
+        """Put a message on the line (it arrives when the line delivers it, in order)."""
+        if self._outbox is not None:
+            self._outbox.put([message])
+        elif self._ws is not None:
             await self._ws.send(message)
 
     # ---- clocks --------------------------------------------------------------------
@@ -300,27 +359,36 @@ class FakeGateway:
                     await self.on_binary(message)
         except ConnectionClosed:
             pass
-        finally:
-            self.close_code = self._ws.close_code
+        self._note_closed()  # the socket closed under us (when close() cancels us, it notes it)
+        for task in self._tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+
+    def _note_closed(self) -> None:
+        if not self.closed.is_set():
+            self.close_code = self._ws.close_code if self._ws is not None else None
             self.record("close", code=self.close_code)
             self.closed.set()
-            for task in self._tasks[1:]:
-                task.cancel()
 
     async def _mic_loop(self) -> None:
         n = self.wire_rate * FRAME_MS // 1000
-        silence = np.zeros(n, dtype=np.int16)
+        silence = None if self.line.suppress_silence else np.zeros(n, dtype=np.int16)
+        assert self._outbox is not None
         while True:
             frame = self._mic.popleft() if self._mic else silence
-            index, self.sent_frames = self.sent_frames, self.sent_frames + 1
+            index, self.ticks = self.ticks, self.ticks + 1
             t = self.now()
-            for message in self.frame_messages(frame, index):
-                await self._send(message)
+            if self._drop_at is not None and index >= self._drop_at:
+                await self._abandon()  # the reader sees the close and stops the clocks
+                return
+            if frame is not None:
+                self._outbox.put(self.frame_messages(frame, index))
+                self.sent_frames += 1
             while self._mic_done and self._mic_done[0][0] <= index:
                 _, fut = self._mic_done.popleft()
                 if not fut.done():
                     fut.set_result(t)
-            await _sleep_until(self._t0 + self.sent_frames * TICK)
+            await _sleep_until(self._t0 + self.ticks * TICK)
 
     async def _speaker_loop(self) -> None:
         ticks = 0

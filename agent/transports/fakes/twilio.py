@@ -24,6 +24,7 @@ class FakeTwilio(FakeGateway):
         self.stream_sid = "MZ" + uuid.uuid4().hex
         self.call_sid = "CA" + uuid.uuid4().hex
         self._seq = 0
+        self._chunk = 0  # media messages sent (Twilio's `chunk`); `timestamp` follows the clock
         self._pending: list[str] = []  # marks queued and not yet echoed
 
     def _next_seq(self) -> str:
@@ -46,9 +47,10 @@ class FakeTwilio(FakeGateway):
         }))
 
     def frame_messages(self, pcm: np.ndarray, index: int) -> list[str | bytes]:
+        self._chunk += 1  # with silence suppression chunks stay consecutive while timestamps jump
         return [json.dumps({
             "event": "media", "sequenceNumber": self._next_seq(), "streamSid": self.stream_sid,
-            "media": {"track": "inbound", "chunk": str(index + 1), "timestamp": str(index * FRAME_MS),
+            "media": {"track": "inbound", "chunk": str(self._chunk), "timestamp": str(index * FRAME_MS),
                       "payload": base64.b64encode(ulaw_encode(pcm)).decode("ascii")},
         })]
 
