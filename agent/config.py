@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -89,6 +89,15 @@ class ComplianceConfig(Section):
     checkpoint_key_file: Path = Path("var/audit-signing.key")
     checkpoint_interval_s: int = Field(300, ge=0)  # seconds between signed checkpoints (0 = at shutdown only)
     node_id: str = ""  # this node's name in signed audit checkpoints (empty = the host name)
+
+    @field_validator("official_numbers")
+    @classmethod
+    def _international(cls, numbers: list[str]) -> list[str]:
+        for number in numbers:
+            digits = sum(ch.isdigit() for ch in number)
+            if not number.strip().startswith("+") or not 8 <= digits <= 15:
+                raise ValueError(f"write {number!r} as an international number with its +country code")
+        return numbers
 
 
 class TransportsConfig(Section):

@@ -20,6 +20,7 @@ from agent.call.contracts import CallOutput, CallSetup
 from agent.call.recorder import CallRecorder, StoreRecorder
 from agent.call.session import CallSession
 from agent.call.speech_cache import SpeechCache
+from agent.compliance.callback import OfficialNumbers
 from agent.compliance.guard import load_prohibited
 from agent.config import Settings
 from agent.dialogue.registry import ScriptRegistry
@@ -70,6 +71,7 @@ class Runtime:
                 default_jurisdiction=settings.compliance.jurisdiction,
                 token_ttl_s=settings.compliance.token_ttl_s,
                 max_attempts_per_day=settings.compliance.max_attempts_per_day,
+                official_numbers=OfficialNumbers.parse(settings.compliance.official_numbers),
             )
         runtime = cls(settings=settings, engines=engines, store=store)
         runtime.reload_scripts()
@@ -80,7 +82,8 @@ class Runtime:
     def reload_scripts(self) -> None:
         """Load every lint-clean script and each locale's NLU (rules + semantic layer)."""
         prompts = Path(self.settings.dialogue.prompts_dir)
-        self.registry = ScriptRegistry(prompts)
+        official = OfficialNumbers.parse(self.settings.compliance.official_numbers)
+        self.registry = ScriptRegistry(prompts, official=official.contains)
         self.scripts = self.registry.scripts  # the registry replaces entries in place on reload
         for name, findings in self.registry.refused.items():
             log.error("script %s refused by the linter: %s", name, "; ".join(map(str, findings[:3])))
@@ -122,9 +125,7 @@ class Runtime:
         else:
             raise Refused("a call token (from POST /v1/calls) or the gateway's shared secret is required")
         try:
-            claimed = await asyncio.to_thread(
-                self.store.claim_call, start.call_id, token, datetime.now(UTC)
-            )
+            claimed = await asyncio.to_thread(self.store.claim_call, start.call_id, token, datetime.now(UTC))
         except (InvalidToken, StoreUnavailable) as exc:
             code = CLOSE_TRY_AGAIN if isinstance(exc, StoreUnavailable) else CLOSE_POLICY
             raise Refused(f"call {start.call_id} not admitted: {exc}", code) from exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from agent.compliance.callback import OfficialNumbers
 from agent.config import load_settings
 from agent.store import Store, StoreUnavailable
 
@@ -18,6 +19,7 @@ def open_store() -> Store:
             default_jurisdiction=settings.compliance.jurisdiction,
             token_ttl_s=settings.compliance.token_ttl_s,
             max_attempts_per_day=settings.compliance.max_attempts_per_day,
+            official_numbers=OfficialNumbers.parse(settings.compliance.official_numbers),
         )
     except StoreUnavailable as exc:
         typer.echo(f"error: {exc}; check store.url (or VOICE_AGENT_STORE__URL)", err=True)

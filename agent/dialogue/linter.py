@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from agent.dialogue import lint_graph, lint_identity, lint_opening, lint_prohibited
-from agent.dialogue.lint_base import Finding, LintContext, LintRules, RuleFamily, rules_for
+from agent.dialogue import lint_graph, lint_identity, lint_opening, lint_prohibited, lint_verification
+from agent.dialogue.lint_base import Finding, LintContext, LintRules, OfficialCheck, RuleFamily, rules_for
 from agent.dialogue.loader import ScriptError, ScriptIssue, load_script_text, read_yaml
 from agent.dialogue.script import Script
 
@@ -23,6 +23,7 @@ __all__ = [
     "RULE_FAMILIES",
     "Finding",
     "LintRules",
+    "OfficialCheck",
     "find_scripts",
     "is_script_file",
     "lint_file",
@@ -37,7 +38,8 @@ RULE_FAMILIES: tuple[RuleFamily, ...] = (
     lint_opening.check,  # disclosure-missing, opt-out-*, ai-answer-untruthful
     lint_identity.check,  # account-detail-before-identity
     lint_graph.check,  # unreachable-state, dead-end-state
-    lint_prohibited.check,  # prohibited-phrase
+    lint_prohibited.check,  # prohibited-phrase, fraud-like-request
+    lint_verification.check,  # callback-number-unofficial, verification-offer-missing
 )
 """Every rule family run on a loaded script, in reporting order."""
 
@@ -51,9 +53,12 @@ def _from_issue(issue: ScriptIssue) -> Finding:
 # -- entry points ----------------------------------------------------------------------------
 
 
-def lint_script(script: Script, prompts_dir: Path | None = None) -> list[Finding]:
-    """Every finding for a loaded script."""
-    ctx = LintContext(script, rules_for(prompts_dir or _prompts_for(script.source), script.meta.locale))
+def lint_script(
+    script: Script, prompts_dir: Path | None = None, *, official: OfficialCheck | None = None
+) -> list[Finding]:
+    """Every finding for a loaded script; `official` says whether a written number is registered."""
+    rules = rules_for(prompts_dir or _prompts_for(script.source), script.meta.locale)
+    ctx = LintContext(script, rules, official)
     return [finding for family in RULE_FAMILIES for finding in family(ctx)]
 
 
@@ -66,7 +71,13 @@ def _prompts_for(source: str | None) -> Path:
     return DEFAULT_PROMPTS
 
 
-def lint_text(text: str, file: str = "<string>", prompts_dir: Path | None = None) -> list[Finding]:
+def lint_text(
+    text: str,
+    file: str = "<string>",
+    prompts_dir: Path | None = None,
+    *,
+    official: OfficialCheck | None = None,
+) -> list[Finding]:
     """Lint one script given as YAML text."""
     folder = prompts_dir or _prompts_for(file)
     try:
@@ -74,10 +85,12 @@ def lint_text(text: str, file: str = "<string>", prompts_dir: Path | None = None
     except ScriptError as exc:
         found = [_from_issue(issue) for issue in exc.issues]
         return found + lint_prohibited.scan_raw(text, file, folder)
-    return lint_script(script, folder)
+    return lint_script(script, folder, official=official)
 
 
-def lint_file(path: str | Path, prompts_dir: Path | None = None) -> list[Finding]:
+def lint_file(
+    path: str | Path, prompts_dir: Path | None = None, *, official: OfficialCheck | None = None
+) -> list[Finding]:
     """Lint one script file."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -91,7 +104,7 @@ def lint_file(path: str | Path, prompts_dir: Path | None = None) -> list[Finding
                 "Check the path and permissions.",
             )
         ]
-    return lint_text(text, str(path), prompts_dir)
+    return lint_text(text, str(path), prompts_dir, official=official)
 
 
 def is_script_file(path: Path) -> bool:
@@ -114,12 +127,14 @@ def find_scripts(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def lint_paths(paths: Iterable[str | Path], prompts_dir: Path | None = None) -> list[Finding]:
+def lint_paths(
+    paths: Iterable[str | Path], prompts_dir: Path | None = None, *, official: OfficialCheck | None = None
+) -> list[Finding]:
     """Lint every script under the paths, plus one script per (use case, locale)."""
     findings: list[Finding] = []
     owners: dict[tuple[str, str], str] = {}
     for path in find_scripts(paths):
-        findings.extend(lint_file(path, prompts_dir))
+        findings.extend(lint_file(path, prompts_dir, official=official))
         try:
             data, lines = read_yaml(path.read_text(encoding="utf-8"), str(path))
             meta = data.get("meta") or {}

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from agent.compliance import audit, gate
+from agent.compliance.callback import OfficialNumbers
 from agent.compliance.checkpoint import Checkpoint as CheckpointRecord
 from agent.compliance.phone import InvalidPhone, hash_phone, mask_phone, normalize_e164
 from agent.compliance.profiles import PURPOSES, get_profile, tighten
@@ -89,8 +90,10 @@ class Store:
         default_jurisdiction: str = "US",
         token_ttl_s: int = 300,
         max_attempts_per_day: int | None = None,
+        official_numbers: OfficialNumbers | None = None,
     ) -> None:
         self._engine = engine
+        self._official = official_numbers  # callback slots must be one of these (None: unchecked)
         self._key = phone_hash_key
         self._default_jurisdiction = default_jurisdiction
         self._ttl = timedelta(seconds=token_ttl_s)
@@ -107,6 +110,7 @@ class Store:
         token_ttl_s: int = 300,
         max_attempts_per_day: int | None = None,
         busy_timeout_ms: int = 5000,
+        official_numbers: OfficialNumbers | None = None,
     ) -> Store:
         """Connect, run migrations, and return the store; StoreUnavailable when that fails."""
         if not phone_hash_key:
@@ -122,6 +126,7 @@ class Store:
             default_jurisdiction=default_jurisdiction,
             token_ttl_s=token_ttl_s,
             max_attempts_per_day=max_attempts_per_day,
+            official_numbers=official_numbers,
         )
 
     def close(self) -> None:
@@ -314,6 +319,8 @@ class Store:
                 debt_id=req.debt_id,
                 method=req.method,
                 profile=profile,
+                slots=dict(req.slots),
+                official=self._official,
             )
             history = self._history(s, cust.id, now) if cust else []
             scopes = self._scopes(s, phone_hash) if phone_hash else set()
