@@ -4,9 +4,10 @@
   lender's registered numbers (`compliance.official_numbers`, checked by the predicate the
   caller passes in); better, use `{callback_number}`, whose value the pre-call gate checks.
 - `verification-offer-missing`: the customer is told how to check that the call is genuine
-  (the official number or app): in the opening, or in every right-party state before its first
-  account detail. What counts is data: `verify_call` in prompts/<locale>/lint.yaml, a sentence
-  matching one of `says` and one of `via`.
+  through a channel they already know (the official app, website or number; a fraudster gives
+  out numbers too): in the opening, or in every right-party state before its first account
+  detail. What counts is data: `verify_call` in prompts/<locale>/lint.yaml, a sentence matching
+  one of `says` and one of `via`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from agent.dialogue.lint_base import Finding, LintContext, YamlPath, all_templat
 __all__ = ["check"]
 
 _SLOT = re.compile(r"\{[^{}]*\}")
-_NUMBER = re.compile(r"(?<![0-9A-Za-z.])\+?\(?\d[\d\s().\-]{5,}\d(?![0-9A-Za-z])|[零〇一幺二三四五六七八九]{7,}")
+_NUMBER = re.compile(
+    r"(?<![0-9A-Za-z.])\+?\(?\d[\d\s().\-]{5,}\d(?![0-9A-Za-z])|[零〇一幺二三四五六七八九]{7,}"
+)
 _NOT_PHONE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d{2}")
 _ZH_DIGITS = str.maketrans("零〇一幺二三四五六七八九", "001123456789")
 
@@ -88,6 +91,6 @@ def _verification_offer(ctx: LintContext) -> Iterator[Finding]:
             "verification-offer-missing",
             "the customer is not told how to check that the call is really from the lender"
             + (f" before state {name!r} gives account details" if missing else ""),
-            "Add a sentence such as 'You can verify this call by calling us at {callback_number}, "
-            "the number in our official app' to the opening or before the first account detail.",
+            "Add a sentence such as 'You can check that this call is really from {company_name} by "
+            "calling the number in our official app' to the opening or before the first account detail.",
         )
