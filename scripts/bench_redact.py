@@ -79,9 +79,9 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results: dict[str, dict[str, tuple[float, float] | None]] = {}
-    table = Table(
-        title=f"{'log redaction' if args.log else 'redact()'}: seconds per call (limit {args.limit:g} s)"
-    )
+    what = "log redaction" if args.log else "redact()"
+    kind = "CPU" if args.cpu else "wall"
+    table = Table(title=f"{what}: {kind} seconds per call (limit {args.limit:g} s wall)")
     table.add_column("shape")
     for size in sizes:
         table.add_column(f"{size:,} chars", justify="right")
