@@ -17,10 +17,10 @@ EN_CREDIT = PROMPTS / "en-US" / "credit_limit_notice.yaml"
 ZH_CREDIT = PROMPTS / "zh-CN" / "credit_limit_notice.yaml"
 OFFICIAL = OfficialNumbers.parse(["+1 800 555 0123", "+86 400 800 1234"]).contains
 EN_VERIFY = (
-    "      - Thank you, {customer_name}. You can check that this call is really from {company_name} "
-    "by calling the number in our official app or on the back of your card.\n"
+    "      - Thank you, {customer_name}. You can check this call is really from {company_name} "
+    "by calling the number in our official app.\n"
 )
-ZH_VERIFY = "      - 谢谢您。如需核实本次来电，您可以拨打{company_name}官方App或官网上公布的客服电话。\n"
+ZH_VERIFY = "      - 谢谢您。如需核实来电，请拨打{company_name}官方App上的客服电话。\n"
 
 
 def _rules(text: str, file: Path, official: object = OFFICIAL) -> dict[str, int]:
@@ -34,7 +34,7 @@ def _rules(text: str, file: Path, official: object = OFFICIAL) -> dict[str, int]
 def test_shipped_scripts_offer_verification_and_pass(path: Path) -> None:
     assert lint_paths([path], PROMPTS, official=OFFICIAL) == []
     text = path.read_text(encoding="utf-8")
-    assert "this call is really from" in text or "核实本次来电" in text
+    assert "this call is really from" in text or "核实来电" in text
 
 
 @pytest.mark.parametrize(
