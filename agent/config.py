@@ -115,6 +115,15 @@ class ComplianceConfig(Section):
     node_id: str = ""  # this node's name in signed audit checkpoints (empty = the host name)
     recordings_dir: Path = Path("var/recordings")  # where call recordings go when record_audio is on
 
+    @field_validator("official_numbers")
+    @classmethod
+    def _international(cls, numbers: list[str]) -> list[str]:
+        for number in numbers:
+            digits = sum(ch.isdigit() for ch in number)
+            if not number.strip().startswith("+") or not 8 <= digits <= 15:
+                raise ValueError(f"write {number!r} as an international number with its +country code")
+        return numbers
+
 
 class TransportsConfig(Section):
     shared_secrets: dict[str, str] = {}  # per-gateway secret that may stand in for a granted call's token

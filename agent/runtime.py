@@ -23,6 +23,7 @@ from agent.call.recording import PURGE_EVERY_S, CallAudio, purge_recordings, rec
 from agent.call.session import CallSession
 from agent.call.speech_cache import SpeechCache
 from agent.call.voice import speech_seconds
+from agent.compliance.callback import OfficialNumbers
 from agent.compliance.guard import load_prohibited
 from agent.config import Settings
 from agent.dialogue import engine as dialogue
@@ -99,7 +100,8 @@ class Runtime:
     def reload_scripts(self) -> None:
         """Load every lint-clean script and each locale's NLU (rules + semantic layer)."""
         prompts = Path(self.settings.dialogue.prompts_dir)
-        self.registry = ScriptRegistry(prompts)
+        official = OfficialNumbers.parse(self.settings.compliance.official_numbers)
+        self.registry = ScriptRegistry(prompts, official=official.contains)
         self.scripts = self.registry.scripts  # the registry replaces entries in place on reload
         for name, findings in self.registry.refused.items():
             log.error("script %s refused by the linter: %s", name, "; ".join(map(str, findings[:3])))
@@ -208,9 +210,7 @@ class Runtime:
         else:
             raise Refused("a call token (from POST /v1/calls) or the gateway's shared secret is required")
         try:
-            claimed = await asyncio.to_thread(
-                self.store.claim_call, start.call_id, token, datetime.now(UTC)
-            )
+            claimed = await asyncio.to_thread(self.store.claim_call, start.call_id, token, datetime.now(UTC))
         except (InvalidToken, StoreUnavailable) as exc:
             code = CLOSE_TRY_AGAIN if isinstance(exc, StoreUnavailable) else CLOSE_POLICY
             raise Refused(f"call {start.call_id} not admitted: {exc}", code) from exc

@@ -17,6 +17,8 @@ def lint(
     paths: list[Path] = typer.Argument(None, help="Script files or folders (default: prompts/)."),
     format: str = typer.Option("text", "--format", "-f", help="text or json."),
 ) -> None:
+    from agent.cli.common import settings
+    from agent.compliance.callback import OfficialNumbers
     from agent.dialogue.linter import find_scripts, lint_paths
 
     if format not in ("text", "json"):
@@ -26,7 +28,8 @@ def lint(
     if missing:
         raise fail(f"no such file or folder: {missing[0]}")
     files = find_scripts(targets)
-    findings = lint_paths(targets)
+    official = OfficialNumbers.parse(settings(None).compliance.official_numbers)
+    findings = lint_paths(targets, official=official.contains)
     if format == "json":
         body = {"scripts": [str(f) for f in files], "errors": [f.to_dict() for f in findings]}
         typer.echo(json.dumps(body, ensure_ascii=False, indent=2))

@@ -1,7 +1,8 @@
 """Pre-call gate (SPEC 7.1): a deterministic decision with a stable reason code, time passed in.
 
 Checks run in this order and the first failure is the reason:
-`unknown_purpose`, `unknown_jurisdiction`, `not_registered`, `invalid_timezone`,
+`unknown_purpose`, `unknown_jurisdiction`, `unofficial_callback_number` (a callback slot that is
+not one of the lender's registered numbers, SPEC 7.9), `not_registered`, `invalid_timezone`,
 `suppressed`, `no_lawful_basis`, `no_consent`, `outside_window`, `recent_conversation`,
 `cap_daily`, `cap_7day`, `caller_id_unregistered`, `caller_id_changed`. Allowed decisions
 carry reason `ok`. The caller-ID checks (SPEC 7.10) run only when the intent names the
@@ -11,17 +12,19 @@ every earlier attempt to this customer presented (no rotation to get past blocki
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from agent.compliance.callback import OfficialNumbers
 from agent.compliance.profiles import PURPOSES, Profile, Purpose, get_profile
 
 REASONS: tuple[str, ...] = (
     "ok",
     "unknown_purpose",
     "unknown_jurisdiction",
+    "unofficial_callback_number",
     "not_registered",
     "invalid_timezone",
     "suppressed",
@@ -76,6 +79,8 @@ class CallIntent:
     profile: Profile | None = None  # a tightened profile; None = the jurisdiction's own
     caller_id: str | None = None  # the number the call presents (E.164)
     registered_caller_ids: frozenset[str] | None = None  # the lender's numbers; None = not checked
+    slots: Mapping[str, str] = field(default_factory=dict)  # the call's slot values
+    official: OfficialNumbers | None = None  # registered numbers callback slots must be; None = unchecked
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +132,13 @@ def decide(
     profile = request.profile or get_profile(request.jurisdiction)
     if profile is None:
         return _refuse("unknown_jurisdiction", f"no profile for jurisdiction {request.jurisdiction!r}")
+    if request.official is not None:
+        bad = request.official.unofficial(request.slots, request.jurisdiction)
+        if bad:
+            return _refuse(
+                "unofficial_callback_number",
+                f"slot {bad[0]} is not one of the lender's registered numbers (compliance.official_numbers)",
+            )
     customer = request.customer
     if customer is None or not customer.registered:
         return _refuse("not_registered", "the number is not a registered customer")

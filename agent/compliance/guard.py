@@ -1,8 +1,11 @@
 """Utterance guard (SPEC 7.2, 7.4, 7.6): checks each rendered utterance before it is synthesised.
 
-Two rules: `prohibited_content` (per-locale lists kept as data in prompts/<locale>/prohibited.yaml)
-and `account_detail_before_right_party` (a slot value, raw or as spoken, said before the
-customer confirmed their identity). A failed verdict means: replace with the safe close, record it.
+Three rules: `prohibited_content` (threats, impersonation, pressure: per-locale lists kept as data
+in prompts/<locale>/prohibited.yaml), `fraud_like_request` (SPEC 7.9: asking for a password, PIN,
+code or full number, or directing payment off the lender's channels: the same file's
+`impersonation:` rules) and `account_detail_before_right_party` (a slot value, raw or as spoken,
+said before the customer confirmed their identity). A failed verdict means: replace with the safe
+close, record it.
 """
 
 from __future__ import annotations
@@ -95,9 +98,10 @@ def check(
     right_party_confirmed: bool,
 ) -> GuardVerdict:
     """Check one rendered utterance; the first broken rule wins, prohibited content first."""
-    hit = find_prohibited(text, prohibited)
+    hit = find_phrase(text, prohibited)
     if hit is not None:
-        return GuardVerdict(False, "prohibited_content", f"{hit[0]}: {hit[1]!r}")
+        rule = "fraud_like_request" if hit[0].kind == "impersonation" else "prohibited_content"
+        return GuardVerdict(False, rule, f"{hit[0].id}: {hit[1]!r}")
     if not right_party_confirmed:
         for key, value in slots.items():
             if key in PUBLIC_SLOTS or not value or not str(value).strip():

@@ -24,6 +24,7 @@ __all__ = [
     "Finding",
     "LintContext",
     "LintRules",
+    "OfficialCheck",
     "RuleFamily",
     "YamlPath",
     "all_templates",
@@ -155,13 +156,18 @@ def reachable(graph: Mapping[str, set[str]], start: str, stop: frozenset[str] = 
     return seen
 
 
+OfficialCheck = Callable[[str, str], bool]
+"""(number as written, script jurisdiction) -> whether it is one of the lender's registered numbers."""
+
+
 @dataclass(slots=True)
 class LintContext:
-    """One script being linted: the script, its locale's rules and its state graph."""
+    """One script being linted: the script, its locale's rules, the official-number check, its graph."""
 
     script: Script
     rules: LintRules
     prompts_dir: Path | None = None  # prompts/ the script's locale data was read from
+    official: OfficialCheck | None = None
     graph: dict[str, set[str]] = field(init=False)
 
     def __post_init__(self) -> None:

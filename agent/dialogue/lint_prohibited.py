@@ -1,6 +1,9 @@
-"""Lint rule `prohibited-phrase` (SPEC 7.6): no sentence contains a prohibited phrase.
+"""Lint rules on phrases: `prohibited-phrase` (SPEC 7.6) and `fraud-like-request` (SPEC 7.9).
 
-The per-locale list (prompts/<locale>/prohibited.yaml) is the one the runtime guard uses.
+No sentence may threaten, impersonate or pressure (the `rules:` of prompts/<locale>/prohibited.yaml),
+nor sound like a fraudster: ask for a password, PIN, one-time code or full card/account/ID number,
+or direct payment outside the lender's channels (its `impersonation:` rules). The runtime guard
+reads the same file.
 `scan_raw` also checks scripts the model rejected, so a threat is reported with the other errors.
 """
 
@@ -16,7 +19,20 @@ from agent.text.phrases import PhraseRule, find_phrase
 
 __all__ = ["check", "scan_raw"]
 
-_FIX = "Rephrase the sentence without threats, impersonation or pressure."
+_RULES: dict[str, tuple[str, str, str]] = {
+    # phrase-rule kind: (lint rule id, what it is, fix)
+    "prohibited": (
+        "prohibited-phrase",
+        "is prohibited content",
+        "Rephrase the sentence without threats, impersonation or pressure.",
+    ),
+    "impersonation": (
+        "fraud-like-request",
+        "sounds like a fraudster's request",
+        "Never ask for passwords, PINs, codes or full card/account/ID numbers, and send payments only "
+        "to the lender's official app, website or number ('we will never ask for your PIN' is fine).",
+    ),
+}
 _SPOKEN = ("say", "disclosure", "ask")
 
 
@@ -25,7 +41,8 @@ def _finding(file: str, line: int | None, text: str, rules: Sequence[PhraseRule]
     if hit is None:
         return None
     rule, fragment = hit
-    return Finding(file, line, "prohibited-phrase", f"{rule.id}: {fragment!r} is prohibited content", _FIX)
+    lint_rule, what, fix = _RULES.get(rule.kind, _RULES["prohibited"])
+    return Finding(file, line, lint_rule, f"{rule.id}: {fragment!r} {what}", fix)
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:

@@ -21,8 +21,9 @@ from agent.dialogue import (
     lint_opening,
     lint_prohibited,
     lint_pronunciation,
+    lint_verification,
 )
-from agent.dialogue.lint_base import Finding, LintContext, LintRules, RuleFamily, rules_for
+from agent.dialogue.lint_base import Finding, LintContext, LintRules, OfficialCheck, RuleFamily, rules_for
 from agent.dialogue.loader import ScriptError, ScriptIssue, load_script_text, read_yaml
 from agent.dialogue.script import Script
 
@@ -30,6 +31,7 @@ __all__ = [
     "RULE_FAMILIES",
     "Finding",
     "LintRules",
+    "OfficialCheck",
     "find_scripts",
     "is_script_file",
     "lint_file",
@@ -44,7 +46,8 @@ RULE_FAMILIES: tuple[RuleFamily, ...] = (
     lint_opening.check,  # disclosure-missing, opt-out-*, ai-answer-untruthful
     lint_identity.check,  # account-detail-before-identity
     lint_graph.check,  # unreachable-state, dead-end-state
-    lint_prohibited.check,  # prohibited-phrase
+    lint_prohibited.check,  # prohibited-phrase, fraud-like-request
+    lint_verification.check,  # callback-number-unofficial, verification-offer-missing
     lint_pronunciation.check,  # pronunciation-unknown (zh-CN)
     lint_confirm.check,  # opt-out-confirm-missing, opt-out-confirm-wording
 )
@@ -60,10 +63,12 @@ def _from_issue(issue: ScriptIssue) -> Finding:
 # -- entry points ----------------------------------------------------------------------------
 
 
-def lint_script(script: Script, prompts_dir: Path | None = None) -> list[Finding]:
-    """Every finding for a loaded script."""
+def lint_script(
+    script: Script, prompts_dir: Path | None = None, *, official: OfficialCheck | None = None
+) -> list[Finding]:
+    """Every finding for a loaded script; `official` says whether a written number is registered."""
     prompts = prompts_dir or _prompts_for(script.source)
-    ctx = LintContext(script, rules_for(prompts, script.meta.locale), prompts)
+    ctx = LintContext(script, rules_for(prompts, script.meta.locale), prompts, official)
     return [finding for family in RULE_FAMILIES for finding in family(ctx)]
 
 
@@ -76,7 +81,13 @@ def _prompts_for(source: str | None) -> Path:
     return DEFAULT_PROMPTS
 
 
-def lint_text(text: str, file: str = "<string>", prompts_dir: Path | None = None) -> list[Finding]:
+def lint_text(
+    text: str,
+    file: str = "<string>",
+    prompts_dir: Path | None = None,
+    *,
+    official: OfficialCheck | None = None,
+) -> list[Finding]:
     """Lint one script given as YAML text."""
     folder = prompts_dir or _prompts_for(file)
     try:
@@ -84,10 +95,12 @@ def lint_text(text: str, file: str = "<string>", prompts_dir: Path | None = None
     except ScriptError as exc:
         found = [_from_issue(issue) for issue in exc.issues]
         return found + lint_prohibited.scan_raw(text, file, folder)
-    return lint_script(script, folder)
+    return lint_script(script, folder, official=official)
 
 
-def lint_file(path: str | Path, prompts_dir: Path | None = None) -> list[Finding]:
+def lint_file(
+    path: str | Path, prompts_dir: Path | None = None, *, official: OfficialCheck | None = None
+) -> list[Finding]:
     """Lint one script file."""
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -101,7 +114,7 @@ def lint_file(path: str | Path, prompts_dir: Path | None = None) -> list[Finding
                 "Check the path and permissions.",
             )
         ]
-    return lint_text(text, str(path), prompts_dir)
+    return lint_text(text, str(path), prompts_dir, official=official)
 
 
 def is_script_file(path: Path) -> bool:
@@ -124,12 +137,14 @@ def find_scripts(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def lint_paths(paths: Iterable[str | Path], prompts_dir: Path | None = None) -> list[Finding]:
+def lint_paths(
+    paths: Iterable[str | Path], prompts_dir: Path | None = None, *, official: OfficialCheck | None = None
+) -> list[Finding]:
     """Lint every script under the paths, plus one script per (use case, locale)."""
     findings: list[Finding] = []
     owners: dict[tuple[str, str], str] = {}
     for path in find_scripts(paths):
-        findings.extend(lint_file(path, prompts_dir))
+        findings.extend(lint_file(path, prompts_dir, official=official))
         try:
             data, lines = read_yaml(path.read_text(encoding="utf-8"), str(path))
             meta = data.get("meta") or {}

@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.dialogue.linter import Finding, is_script_file, lint_script
+from agent.dialogue.linter import Finding, OfficialCheck, is_script_file, lint_script
 from agent.dialogue.loader import ScriptError, load_script
 from agent.dialogue.script import Script
 
@@ -24,6 +24,7 @@ class ScriptRegistry:
     """Lint-clean scripts keyed by (use_case, locale), reloaded when their files change."""
 
     prompts_dir: Path
+    official: OfficialCheck | None = None  # whether a number written in a script is a registered one
     scripts: dict[tuple[str, str], Script] = field(default_factory=dict)
     refused: dict[str, list[Finding]] = field(default_factory=dict)
     _stamps: dict[Path, float] = field(default_factory=dict)
@@ -70,11 +71,11 @@ class ScriptRegistry:
         """Load and lint one file; serve it only if clean."""
         try:
             script = load_script(path)
-            findings = lint_script(script, self.prompts_dir)
+            findings = lint_script(script, self.prompts_dir, official=self.official)
         except ScriptError as exc:
             from agent.dialogue.linter import lint_file
 
-            findings = lint_file(path, self.prompts_dir) or [
+            findings = lint_file(path, self.prompts_dir, official=self.official) or [
                 Finding(str(path), i.line, "script-invalid", i.message, "Fix the script.") for i in exc.issues
             ]
             script = None

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from agent.compliance.phone import InvalidPhone, hash_phone, mask_phone, normalize_e164
+from agent.compliance.callback import OfficialNumbers
 from agent.store.crypto import SHIPPED_DATA_KEY, FieldCipher
 
 
@@ -20,6 +21,7 @@ class StoreContext:
     token_ttl: timedelta = timedelta(seconds=300)
     max_attempts_per_day: int | None = None
     cipher: FieldCipher = field(default_factory=lambda: FieldCipher(SHIPPED_DATA_KEY))
+    official: OfficialNumbers | None = None  # callback slots must be one of these (None: unchecked)
 
     def jurisdiction(self, given: str | None) -> str:
         """The jurisdiction named, or the store default, upper-cased."""

@@ -77,6 +77,8 @@ def request_call(
         registered_caller_ids=(
             frozenset(req.registered_caller_ids) if req.registered_caller_ids is not None else None
         ),
+        slots=dict(req.slots),
+        official=ctx.official,
     )
     past = history(s, cust.id, now) if cust else []
     scopes = suppression.scopes(s, phone_hash) if phone_hash else set()

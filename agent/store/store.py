@@ -20,6 +20,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyErro
 from sqlalchemy.orm import Session
 
 from agent.compliance import audit, gate
+from agent.compliance.callback import OfficialNumbers
 from agent.compliance.checkpoint import Checkpoint as CheckpointRecord
 from agent.store import (
     audit_log,
@@ -63,6 +64,7 @@ class Store:
         max_attempts_per_day: int | None = None,
         clock: Callable[[], datetime] = utcnow,
         data_key: str = SHIPPED_DATA_KEY,
+        official_numbers: OfficialNumbers | None = None,
     ) -> None:
         self._engine = engine
         self._clock = clock
@@ -72,6 +74,7 @@ class Store:
             token_ttl=timedelta(seconds=token_ttl_s),
             max_attempts_per_day=max_attempts_per_day,
             cipher=FieldCipher(data_key),
+            official=official_numbers,
         )
         self._closed = False
 
@@ -88,6 +91,7 @@ class Store:
         clock: Callable[[], datetime] = utcnow,
         data_key: str = SHIPPED_DATA_KEY,
         adopt_keys: bool = True,
+        official_numbers: OfficialNumbers | None = None,
     ) -> Store:
         """Connect, migrate, check the keys; StoreUnavailable when that fails, KeyMismatch for a wrong key."""
         if not phone_hash_key:
@@ -105,6 +109,7 @@ class Store:
             max_attempts_per_day=max_attempts_per_day,
             clock=clock,
             data_key=data_key,
+            official_numbers=official_numbers,
         )
         try:
             store._check_keys(adopt_keys)
@@ -124,6 +129,7 @@ class Store:
             max_attempts_per_day=settings.compliance.max_attempts_per_day,
             data_key=settings.store.data_key,
             adopt_keys=adopt_keys,
+            official_numbers=OfficialNumbers.parse(settings.compliance.official_numbers),
         )
 
     def _check_keys(self, adopt: bool) -> None:
