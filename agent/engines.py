@@ -30,10 +30,11 @@ T = TypeVar("T")
 
 SUPPORTED_LOCALES = ("en-US", "zh-CN")
 ZH_BEAM_SIZE = 5
-"""Beam width of the zh-CN recogniser. On real recorded Mandarin (scripts/zh_asr_eval.py,
-docs/models.md) beam 5 cut CER from 18.0 % to 14.3 % at 16 kHz and from 29.2 % to 21.7 % over
-8 kHz μ-law, against greedy. No default prompt: '以下是普通话的句子。' only steered whisper to
-Simplified characters, which OpenCC now guarantees, and it cost CER."""
+"""Default beam width of the zh-CN recogniser (engines.zh_asr_beam_size). On real recorded
+Mandarin (scripts/zh_asr_eval.py, docs/models.md) beam 5 cut CER from 18.0 % to 14.3 % at
+16 kHz and from 29.2 % to 21.7 % over 8 kHz μ-law, against greedy. No default prompt:
+'以下是普通话的句子。' only steered whisper to Simplified characters, which OpenCC now
+guarantees, and it cost CER."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class Engines:
             zh_voice=eng.zh_voice,
             tts_cache_dir=eng.tts_cache_dir,
             tts_cache_mb=eng.tts_cache_mb,
+            zh_asr_beam_size=eng.zh_asr_beam_size,
         )
 
     @classmethod
@@ -83,6 +85,7 @@ class Engines:
         zh_voice: str | None = None,
         tts_cache_dir: Path | None = None,
         tts_cache_mb: int = 512,
+        zh_asr_beam_size: int = ZH_BEAM_SIZE,
     ) -> Engines:
         """Resolve and load every model the locales need (blocking; call once at start-up)."""
         wanted = list(dict.fromkeys(["en-US", *locales]))
@@ -118,7 +121,7 @@ class Engines:
                     cpu_threads=asr_threads,
                     num_workers=pool_workers,
                     default_prompt=prompt,
-                    beam_size=ZH_BEAM_SIZE if language == "zh" else 1,
+                    beam_size=zh_asr_beam_size if language == "zh" else 1,
                 ),
             )
             tts_model = get("tts-en" if loc == "en-US" else "tts-zh")

@@ -126,13 +126,16 @@ def main() -> None:
                           pool=WorkerPool(1, 256))
         try:
             cold = cpu_of(engines, call_sentences({}))
+            print(f"cold call: {cold[0]:.1f} CPU-s for {cold[1]:.1f} s of audio", flush=True)
             registry = ScriptRegistry(Path("prompts"))
             script = registry.scripts[("repayment_reminder", "zh-CN")]
             prefill_started = time.process_time()
             engines.start_prefill(slot_free_sentences([script])).result()
             prefill_cpu = time.process_time() - prefill_started
-            other = {"customer_name": "李娜", "amount_due": "2680.00", "due_date": "+12"}
+            other = {"customer_name": "李娜", "amount_due": "2680.00",
+                     "due_date": (TODAY + dt.timedelta(days=12)).isoformat()}
             warm = cpu_of(engines, call_sentences(other))
+            print(f"warm call: {warm[0]:.1f} CPU-s", flush=True)
             hot = cpu_of(engines, call_sentences(other))
         finally:
             engines.pool.shutdown(wait=True)

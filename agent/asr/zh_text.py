@@ -5,8 +5,9 @@ time; every zh-CN transcript goes through OpenCC's `t2s` conversion (dictionarie
 the `opencc` wheel, no download) before NLU sees it.
 
 Scoring (`cer`): both texts are converted to Simplified, punctuation and spaces removed,
-the variants 帐/账 and 幺/一, 两/二 folded, and each Arabic number in either text is read
-out in Chinese, as a cardinal (1234.5 → 一千二百三十四点五) or digit by digit
+the variants 帐/账 and 幺/一, 两/二 folded, digit groups joined (400-800-1234 → 4008001234),
+and each Arabic number in either text is read out in Chinese, as a cardinal
+(1234.5 → 一千二百三十四点五, 1234.5元 also as 一千二百三十四元五角) or digit by digit
 (400 → 四零零), whichever is closer to the other text.
 """
 
@@ -23,6 +24,8 @@ _LOCK = threading.Lock()
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MONEY = re.compile(r"\d+\.\d元")
+_DIGIT_GROUPS = re.compile(r"\d+(?:[-.\s]\d+){2,}")
+"""Three or more digit groups joined by - . or spaces (4-0-080-01234): a number read digit by digit."""
 _DIGITS = "零一二三四五六七八九"
 _FOLD = str.maketrans({"帐": "账", "幺": "一", "两": "二", "〇": "零"})
 
@@ -82,9 +85,13 @@ def _spell_numbers(text: str, against: str) -> str:
     return out
 
 
+def _join_groups(text: str) -> str:
+    return _DIGIT_GROUPS.sub(lambda m: re.sub(r"[-.\s]", "", m.group()), text)
+
+
 def normalise_pair(reference: str, hypothesis: str) -> tuple[str, str]:
     """Both texts as scored: Simplified, numbers spoken, no punctuation, variants folded."""
-    ref, hyp = to_simplified(reference), to_simplified(hypothesis)
+    ref, hyp = _join_groups(to_simplified(reference)), _join_groups(to_simplified(hypothesis))
     ref_out = _strip(_spell_numbers(ref, _strip(hyp)))
     return ref_out, _strip(_spell_numbers(hyp, ref_out))
 

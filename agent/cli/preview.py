@@ -18,19 +18,25 @@ from agent.cli.common import fail, settings
 
 
 def _engines(locale: str, cfg: Any) -> Any:
-    """Just the TTS for one locale, served through Engines.synthesize (no ASR or VAD loaded)."""
+    """Just the TTS for one locale, served through Engines.synthesize (no ASR or VAD loaded).
+
+    The zh-CN voice renders through the same disk cache as the server (engines.tts_cache_dir),
+    so previewing an edited script renders only the sentences that changed."""
     from agent.engines import Engines, LocaleEngines, _load_tts
     from agent.models.resolver import resolve
+    from agent.tts.disk_cache import CachedSynthesizer, ClauseSynthesizer, DiskCache
     from agent.workers import WorkerPool
 
     model = resolve(
         "tts-en" if locale == "en-US" else "tts-zh", models_dir=cfg.models.dir, overrides=cfg.models.paths
     )
     tts = _load_tts(model, voice=cfg.engines.zh_voice)
+    if cfg.engines.tts_cache_dir is not None and isinstance(tts, ClauseSynthesizer):
+        tts = CachedSynthesizer(tts, DiskCache(cfg.engines.tts_cache_dir, cfg.engines.tts_cache_mb << 20))
     return Engines(
         vad=None,
         locales={locale: LocaleEngines(asr=None, tts=tts)},  # type: ignore[arg-type]
-        pool=WorkerPool(1, 256),
+        pool=WorkerPool(cfg.engines.pool_workers, 256),
         models={model.name: model},
     )
 

@@ -40,7 +40,7 @@ async def customer_speech(engines: Any, locale: str, lines: Sequence[str]) -> di
 
     A synthesiser without voices (Piper, espeak-ng, a test double) speaks the lines itself.
     """
-    tts = engines.locales[locale].tts if hasattr(engines, "locales") else None
+    tts: Any = engines.locales[locale].tts if hasattr(engines, "locales") else None
     voice = customer_voice(tts.voice, tts.voices) if hasattr(tts, "with_voice") else None
     out: dict[str, np.ndarray] = {}
     if voice is None:

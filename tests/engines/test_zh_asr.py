@@ -17,7 +17,7 @@ def test_traditional_becomes_simplified() -> None:
 def test_a_hint_is_never_a_finished_sentence() -> None:
     assert prompt_text("是的, 我是, 不是, 打错了, 不要再打了", "zh") == "是的，我是，不是，打错了，不要再打了"
     assert prompt_text("以下是普通话的句子。", "zh") == "以下是普通话的句子"
-    assert prompt_text("yes, no, already paid.", "en") == "yes, no, already paid"
+    assert prompt_text("yes, no, already paid.", "en") == "yes, no, already paid."  # English: unchanged
 
 
 def _speechlike(seconds: float, rate: int = 16000) -> np.ndarray:
