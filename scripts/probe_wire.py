@@ -175,6 +175,8 @@ async def unknown_flood(server: ServerProcess, api_key: str, numbers: Any, pinge
             sent += 1
     except websockets.ConnectionClosed:
         pass
+    if not count:  # the control: the call simply ends here, as the flood's call ends at its close
+        await ws.close()
     t_sent = time.monotonic()
     await asyncio.sleep(3.0)
     t1 = time.monotonic()
@@ -328,7 +330,11 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             t = time.monotonic()
             await asyncio.sleep(2.0)
             out["idle_healthz_worst_ms"] = pinger.worst_ms(t, time.monotonic())
+            # the same admitted Twilio call without the flood, hung up at once: what the call costs
+            out["admitted_call_no_flood"] = await unknown_flood(server, api_key, numbers, pinger, 0)
             out["unknown_flood"] = await unknown_flood(server, api_key, numbers, pinger, args.messages)
+            if args.only_flood:
+                return out
             out["long_type"] = await long_type(server, api_key, numbers, pinger)
             out["opt_out_no_flood"] = await opt_out_delay(server, api_key, numbers, None)
             out["opt_out_after_audio_flood"] = await opt_out_delay(server, api_key, numbers, flood)
@@ -360,6 +366,7 @@ if __name__ == "__main__":
     parser.add_argument("--flood-s", type=float, default=30.0, help="seconds of speech sent unpaced")
     parser.add_argument("--idle", type=int, default=200, help="idle sockets opened")
     parser.add_argument("--json", type=Path, default=None, help="write the result here")
+    parser.add_argument("--only-flood", action="store_true", help="stop after the unknown-event flood")
     ns = parser.parse_args()
     result = asyncio.run(main(ns))
     _print(result)

@@ -36,7 +36,7 @@ from agent.transports.base import (
     WireAdapter,
     WireMessage,
 )
-from agent.transports.budget import ConnectionBudget
+from agent.transports.budget import BudgetExceeded, ConnectionBudget
 from agent.transports.closes import (
     CLOSE_ERROR,
     CLOSE_NORMAL,
@@ -53,6 +53,7 @@ log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 10.0
 MAX_REASON_CHARS = 200  # a close reason as logged (the close frame itself carries at most 120)
+DROP_AFTER_S = 0.1  # a flooding peer's connection is aborted this long after our close frame
 
 
 class WsOutput(CallOutput):
@@ -128,6 +129,8 @@ class Inbound:
             raise ProtocolError(f"message of {size} bytes is over the {self._max_bytes}-byte limit",
                                 CLOSE_TOO_BIG)
         raw = self._adapter.on_text(text) if text is not None else self._adapter.on_binary(data or b"")
+        if not _audio_or_routine(raw):
+            self.budget.control(now)
         events: list[InboundEvent] = []
         for event in raw:
             if isinstance(event, Ignored):
@@ -138,6 +141,13 @@ class Inbound:
             else:
                 events.append(event)
         return events
+
+
+def _audio_or_routine(events: list[InboundEvent]) -> bool:
+    """True for a media message or a routine keep-alive/status; those do not count as control."""
+    if any(isinstance(event, AudioIn) for event in events):
+        return True
+    return bool(events) and all(isinstance(event, Ignored) and not event.anomaly for event in events)
 
 
 async def run_call_socket(ws: WebSocket, adapter: WireAdapter, runtime: Any) -> None:
@@ -156,7 +166,7 @@ async def run_call_socket(ws: WebSocket, adapter: WireAdapter, runtime: Any) -> 
         return  # the peer left before the handshake finished
     inbound = Inbound(ws, adapter, runtime.settings.server.max_message_bytes)
     out = WsOutput(ws, adapter)
-    close_code, reason = await _serve(ws, adapter, runtime, inbound, out)
+    close_code, reason, abusive = await _serve(ws, adapter, runtime, inbound, out)
     inbound.anomalies.close()
     if close_code != CLOSE_NORMAL:
         reason = reason[:MAX_REASON_CHARS]
@@ -168,11 +178,29 @@ async def run_call_socket(ws: WebSocket, adapter: WireAdapter, runtime: Any) -> 
             await ws.close(code=close_code, reason=reason[:120])
         except (RuntimeError, WebSocketDisconnect, OSError):
             pass  # the peer is already gone: nothing left to tell it
+    if abusive:
+        _drop_connection(ws)
+
+
+def _drop_connection(ws: WebSocket) -> None:
+    """Abort, shortly after our close frame, the TCP connection of a peer closed for flooding.
+
+    A graceful close keeps reading until the peer answers it, and a flooding peer answers
+    only after everything it has queued: the server would parse thousands of frames for
+    nothing. The peer gets `DROP_AFTER_S` to read the close frame (and its code), then the
+    connection is aborted. ASGI has no abort, so this reaches the server's transport when
+    it can (uvicorn's protocols expose it) and otherwise leaves the close to the server.
+    """
+    protocol = getattr(ws._receive, "__self__", None)  # noqa: SLF001 - no public way to abort
+    transport = getattr(protocol, "transport", None)
+    abort = getattr(transport, "abort", None)
+    if callable(abort):
+        asyncio.get_running_loop().call_later(DROP_AFTER_S, abort)
 
 
 async def _serve(ws: WebSocket, adapter: WireAdapter, runtime: Any, inbound: Inbound,
-                 out: WsOutput) -> tuple[int, str]:
-    """Admit the call and run it; returns the close code and reason."""
+                 out: WsOutput) -> tuple[int, str, bool]:
+    """Admit the call and run it; returns the close code, the reason, and whether the peer flooded."""
     session: CallSession | None = None
     task: asyncio.Task[Any] | None = None
     counted = False
@@ -199,20 +227,20 @@ async def _serve(ws: WebSocket, adapter: WireAdapter, runtime: Any, inbound: Inb
             await asyncio.gather(receiver, return_exceptions=True)
         if runtime.metrics is not None:
             runtime.metrics.call_finished(task.result().outcome)
-        return CLOSE_NORMAL, "call ended"
+        return CLOSE_NORMAL, "call ended", False
     except TimeoutError:
-        return CLOSE_POLICY, "no start message in time"
+        return CLOSE_POLICY, "no start message in time", False
     except ProtocolError as exc:
-        return exc.close_code, str(exc)
+        return exc.close_code, str(exc), isinstance(exc, BudgetExceeded)
     except Refused as exc:
         if runtime.metrics is not None:
             runtime.metrics.refusal("not_admitted")
-        return exc.code, str(exc)
+        return exc.code, str(exc), False
     except (WebSocketDisconnect, OSError):
-        return CLOSE_NORMAL, "peer closed"
+        return CLOSE_NORMAL, "peer closed", False
     except Exception:  # noqa: BLE001 - one bad call must never take the server down
         log.exception("call socket failed")
-        return CLOSE_ERROR, "internal error"
+        return CLOSE_ERROR, "internal error", False
     finally:
         if task is not None and not task.done():
             if session is not None:

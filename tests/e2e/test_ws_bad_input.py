@@ -138,17 +138,18 @@ async def test_a_flood_of_unknown_events_is_cut_off_and_barely_logged(
         with caplog.at_level(logging.INFO):
             async with websockets.connect(f"ws://127.0.0.1:{server.port}/ws/twilio") as ws:
                 await ws.send(json.dumps(start))
-                sent = 0
                 try:
                     for i in range(10000):
                         await ws.send(json.dumps({"event": f"bogus{i}", "sequenceNumber": str(i + 2),
                                                   "streamSid": sid}))
-                        sent += 1
                     while True:
                         await asyncio.wait_for(ws.recv(), 30)
                 except websockets.ConnectionClosed as closed:
                     code = closed.rcvd.code if closed.rcvd else -1
-        assert code == 1008  # over the message budget
+        # over the message budget: closed with 1008, and the connection dropped soon after
+        # (a peer too busy sending to read our close frame sees it simply end: 1006)
+        assert code in (1008, 1006)
+        assert any("(1008)" in r.getMessage() and "messages" in r.getMessage() for r in caplog.records)
         lines = [r.getMessage() for r in caplog.records if r.name.startswith("agent.transports")]
         assert len(lines) <= 6 and sum(len(line) for line in lines) < 2000, lines
         async with httpx.AsyncClient(base_url=server.base) as http:

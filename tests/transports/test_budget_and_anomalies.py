@@ -56,6 +56,19 @@ def test_too_many_messages_close_the_connection() -> None:
     assert MESSAGE_BURST <= budget.messages <= MESSAGE_BURST + 2
 
 
+def test_control_messages_have_a_tighter_budget_than_audio() -> None:
+    budget = ConnectionBudget(0.0)
+    for _ in range(1500):  # 30 s of audio frames at once: within the message budget
+        budget.message(0.001)
+    with pytest.raises(ProtocolError) as closed:
+        for _ in range(1000):  # unknown events, marks, keys: a gateway sends a few a second
+            budget.control(0.001)
+    assert closed.value.close_code == 1008 and "control messages" in str(closed.value)
+    calm = ConnectionBudget(0.0)
+    for i in range(3000):  # a key press or a mark echo every 20 ms for a minute is still fine
+        calm.control(i * 0.02)
+
+
 def test_anomalies_are_logged_a_few_times_then_summarised(caplog: pytest.LogCaptureFixture) -> None:
     now = [0.0]
     limiter = _ProcessLimiter(1000.0, 1000.0, lambda: now[0])

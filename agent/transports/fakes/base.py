@@ -27,6 +27,7 @@ from websockets.exceptions import ConnectionClosed
 
 from agent.audio.resample import resample
 from agent.transports.fakes.line import DROPS, Line, Outbox, line_for
+from agent.transports.fakes.playout import PlayoutQueue, sleep_until
 
 log = logging.getLogger("agent.transports.fakes")
 
@@ -41,13 +42,6 @@ class GatewayEvent:
     t: float
     kind: str  # media | mark | clear | hangup | answer | close | other
     data: Mapping[str, object] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class _Mark:
-    """A mark waiting in the playout queue behind the audio sent before it."""
-
-    name: str
 
 
 class FakeGateway:
@@ -92,7 +86,7 @@ class FakeGateway:
         self._t0 = 0.0
         self._mic: deque[np.ndarray] = deque()
         self._mic_done: deque[tuple[int, asyncio.Future[float]]] = deque()
-        self._queue: deque[np.ndarray | _Mark] = deque()
+        self._playout = PlayoutQueue()
         self._tasks: list[asyncio.Task[None]] = []
         self._outbox: Outbox | None = None
         self._drop_at: int | None = None  # tick at which a mid-utterance drop closes the socket
@@ -266,7 +260,7 @@ class FakeGateway:
     @property
     def queued_samples(self) -> int:
         """Runtime audio buffered and not yet played."""
-        return sum(len(item) for item in self._queue if isinstance(item, np.ndarray))
+        return self._playout.samples
 
     # ---- for subclasses ------------------------------------------------------------
 
@@ -322,22 +316,19 @@ class FakeGateway:
 
     def enqueue_audio(self, pcm: np.ndarray) -> None:
         """Queue runtime audio (at `out_rate`) for playout."""
-        if len(pcm):
-            self._queue.append(np.asarray(pcm, dtype=np.int16))
+        self._playout.audio(pcm)
 
     def enqueue_mark(self, name: str) -> None:
         """Queue a mark behind the audio queued so far."""
-        self._queue.append(_Mark(name))
+        self._playout.mark(name)
 
     def drop_queue(self) -> list[str]:
         """Drop queued audio (clear/kill/flush); returns the names of the marks dropped with it."""
-        names = [item.name for item in self._queue if isinstance(item, _Mark)]
-        self._queue.clear()
-        return names
+        return self._playout.drop()
 
     def drop_marks(self) -> None:
         """Forget queued marks, keep audio."""
-        self._queue = deque(item for item in self._queue if not isinstance(item, _Mark))
+        self._playout.drop_marks()
 
     async def _send(self, message: str | bytes) -> None:
         """Put a message on the line (it arrives when the line delivers it, in order)."""
@@ -388,39 +379,16 @@ class FakeGateway:
                 _, fut = self._mic_done.popleft()
                 if not fut.done():
                     fut.set_result(t)
-            await _sleep_until(self._t0 + self.ticks * TICK)
+            await sleep_until(self._t0 + self.ticks * TICK)
 
     async def _speaker_loop(self) -> None:
         ticks = 0
         while True:
-            while self._queue and isinstance(self._queue[0], _Mark):
-                mark = self._queue.popleft()
-                assert isinstance(mark, _Mark)
-                await self.mark_played(mark.name)
-            frame = self._take(self.out_rate * FRAME_MS // 1000)
+            for name in self._playout.marks_due():
+                await self.mark_played(name)
+            frame = self._playout.take(self.out_rate * FRAME_MS // 1000)
             if frame is not None:
                 self.played.append((self.now(), frame))
             await self.after_tick()
             ticks += 1
-            await _sleep_until(self._t0 + ticks * TICK)
-
-    def _take(self, n: int) -> np.ndarray | None:
-        """Pop up to n samples of queued audio (stopping at a mark); None when nothing is queued."""
-        parts: list[np.ndarray] = []
-        need = n
-        while need and self._queue and isinstance(self._queue[0], np.ndarray):
-            head = self._queue[0]
-            assert isinstance(head, np.ndarray)
-            parts.append(head[:need])
-            if len(head) > need:
-                self._queue[0] = head[need:]
-                need = 0
-            else:
-                self._queue.popleft()
-                need -= len(head)
-        return np.concatenate(parts) if parts else None
-
-
-async def _sleep_until(deadline: float) -> None:
-    """Sleep to an absolute monotonic time, so the clocks do not drift."""
-    await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+            await sleep_until(self._t0 + ticks * TICK)
