@@ -27,6 +27,7 @@ from agent.compliance.callback import OfficialNumbers
 from agent.compliance.guard import load_prohibited
 from agent.config import Settings
 from agent.dialogue import engine as dialogue
+from agent.dialogue import presynth
 from agent.dialogue.events import Say
 from agent.dialogue.registry import ScriptRegistry
 from agent.nlu.factory import build_nlu
@@ -89,7 +90,7 @@ class Runtime:
         runtime = cls(settings=settings, engines=engines, store=store, semantic_nlu=semantic_nlu)
         runtime.reload_scripts()
         if hasattr(engines, "start_prefill"):  # slot-free sentences into the TTS disk cache, low priority
-            from agent.tts.prefill import slot_free_sentences
+            from agent.dialogue.presynth import slot_free_sentences
 
             engines.start_prefill(slot_free_sentences(runtime.scripts.values()))
         runtime.cache = SpeechCache(runtime._synthesize, settings.engines.tts_cache_entries)
@@ -142,7 +143,7 @@ class Runtime:
         sentences = [
             (locale, sentence)
             for (_, locale), script in sorted(self.scripts.items()) if locale in self.nlu
-            for _say_id, text in dialogue.all_says(script, {})
+            for _say_id, text in presynth.all_says(script, {})
             for sentence in split_sentences(text) or [text]
         ]
         self.housekeeping = [asyncio.ensure_future(self._purge_hourly()),

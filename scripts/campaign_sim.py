@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.cli.campaign import sim  # noqa: E402
+from agent.cli.campaign import sim
 
 
 def main() -> int:

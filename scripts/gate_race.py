@@ -203,7 +203,7 @@ async def main() -> None:
     for r in rows:
         print(
             f"{args.store:7} {r['case']:9} {r['nodes']:>5} {r['requests']:>8} {r['cap']:>4} "
-            f"{r['granted']:>7} {str(r['audit_ok']):>5}  {r['codes']}"
+            f"{r['granted']:>7} {r['audit_ok']!s:>5}  {r['codes']}"
         )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"store": args.store, "rows": rows}, indent=2))

@@ -30,15 +30,14 @@ import numpy as np
 from zh_common import every_slot, print_table, write_json
 
 from agent.cli.common import settings
-from agent.dialogue.engine import all_says
 from agent.dialogue.loader import load_script
+from agent.dialogue.presynth import all_says, slot_free_sentences
 from agent.dialogue.registry import ScriptRegistry
 from agent.engines import Engines, LocaleEngines, _load_tts
 from agent.models.resolver import resolve
 from agent.tts.base import split_sentences
 from agent.tts.disk_cache import CachedSynthesizer, DiskCache
 from agent.tts.kokoro_tts import NATIVE_RATE
-from agent.tts.prefill import slot_free_sentences
 from agent.workers import WorkerPool
 
 CALL = ("opening.disclosure.0", "opening.disclosure.1", "opening.say.0", "reminder.say.0", "reminder.say.1",

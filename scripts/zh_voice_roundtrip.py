@@ -24,8 +24,8 @@ from zh_common import every_slot, independent_whisper, phone_line, print_table, 
 from agent.asr.zh_text import cer
 from agent.cli.common import settings
 from agent.cli.preview import _engines
-from agent.dialogue.engine import all_says
 from agent.dialogue.loader import load_script
+from agent.dialogue.presynth import all_says
 from agent.models.kokoro import VOICE_SHA256
 from agent.models.resolver import resolve
 

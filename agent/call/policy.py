@@ -46,6 +46,7 @@ from agent.compliance import guard
 from agent.compliance.guard import ProhibitedRule
 from agent.config import CallConfig
 from agent.dialogue import engine as dialogue
+from agent.dialogue import presynth
 from agent.dialogue.engine import DialogueState
 from agent.dialogue.events import (
     Action,
@@ -290,7 +291,7 @@ class CallPolicy:
         if not self._cfg.prerender or self.state is None:
             return []
         texts: list[str] = []
-        for _say_id, text in dialogue.likely_next_says(self.setup.script, self.state, self.setup.slots):
+        for _say_id, text in presynth.likely_next_says(self.setup.script, self.state, self.setup.slots):
             texts.extend(split_sentences(text) or [text])
         return [Prefetch(tuple(dict.fromkeys(texts)))] if texts else []
 

@@ -74,8 +74,8 @@ def preview(
     prompts: Path = typer.Option(Path("prompts"), help="The prompts folder (for sample slot values)."),
     config: Path = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
 ) -> None:
-    from agent.dialogue.engine import all_says
     from agent.dialogue.loader import ScriptError, load_script
+    from agent.dialogue.presynth import all_says
     from agent.dialogue.samples import sample_slots
 
     try:

@@ -161,7 +161,7 @@ class Dialer:
             event = await plane.events.get()
             try:
                 await self.on_progress(event)
-            except Exception:  # noqa: BLE001 - one bad event never stops the dialer
+            except Exception:
                 log.exception("dialer: progress event failed")
 
     async def on_progress(self, event: Progress) -> None:

@@ -42,7 +42,7 @@ from agent.dialogue.render import render, template_slots
 from agent.dialogue.script import Handler, Script
 from agent.nlu.intents import OPT_OUT_CERTAIN, OPT_OUT_SCOPE_SLOT, Intent
 
-__all__ = ["DEFAULT_LIMIT", "DialogueState", "all_says", "likely_next_says", "start", "step"]
+__all__ = ["DEFAULT_LIMIT", "DialogueState", "start", "step"]
 
 DEFAULT_LIMIT = 2
 """Reprompts (no-input or not understood) before the handler's close, per SPEC 4.3."""
@@ -385,7 +385,3 @@ def _interrupted(script: Script, state: DialogueState, event: SayInterrupted) ->
         event.total_ms > 0 and event.heard_ms >= event.total_ms * script.settings.disclosure_heard_ratio
     )
     return state if heard_enough else dataclasses.replace(state, disclosure_pending=True)
-
-
-# Pre-synthesis helpers live in their own module; re-exported here for callers of the engine.
-from agent.dialogue.presynth import all_says, likely_next_says  # noqa: E402

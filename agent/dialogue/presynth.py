@@ -12,8 +12,9 @@ from agent.dialogue.normalize import NormalizeError
 from agent.dialogue.render import RenderError, render
 from agent.dialogue.script import Script
 from agent.nlu.intents import OPT_OUT_CERTAIN
+from agent.tts.base import split_sentences
 
-__all__ = ["all_says", "likely_next_says"]
+__all__ = ["all_says", "likely_next_says", "slot_free_sentences"]
 
 
 def _probe_events(script: Script, state: DialogueState) -> Iterable[Event]:
@@ -67,3 +68,22 @@ def all_says(
         for index, text in enumerate(getattr(script.globals, gname).say):
             add(f"global.{gname}.{index}", text)
     return out
+
+
+def slot_free_sentences(scripts: Iterable[Script]) -> dict[str, list[str]]:
+    """Locale -> the distinct slot-free sentences of the scripts, in script order.
+
+    A sentence with no slot sounds the same in every call, so it is rendered once, before the
+    first call, into the TTS disk cache (Engines.start_prefill); slot-bearing sentences are
+    rendered per call, when it is granted.
+    """
+    out: dict[str, dict[str, None]] = {}
+    for script in scripts:
+        texts = [t for state in script.states.values() for _, _, t in state.templates()]
+        texts += [t for name in type(script.globals).model_fields for t in getattr(script.globals, name).say]
+        bucket = out.setdefault(script.meta.locale, {})
+        for text in texts:
+            for sentence in split_sentences(text) or [text]:
+                if "{" not in sentence:
+                    bucket[sentence] = None
+    return {locale: list(sentences) for locale, sentences in out.items()}

@@ -22,8 +22,8 @@ from pydantic import ValidationError
 
 from agent.campaign.model import Campaign
 from agent.server.api import _run, _store
-from agent.server.errors import ApiError
 from agent.server.auth import require_api_key
+from agent.server.errors import ApiError
 from agent.store.campaigns import CampaignStore
 
 

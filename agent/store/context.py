@@ -7,8 +7,8 @@ import hmac
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from agent.compliance.phone import InvalidPhone, hash_phone, mask_phone, normalize_e164
 from agent.compliance.callback import OfficialNumbers
+from agent.compliance.phone import InvalidPhone, hash_phone, mask_phone, normalize_e164
 from agent.store.crypto import SHIPPED_DATA_KEY, FieldCipher
 
 

@@ -49,7 +49,7 @@ async def test_the_sentence_heard_soonest_is_synthesised_first_across_calls() ->
 
 async def test_a_slow_sentence_shows_as_a_gap_inside_the_agent_turn() -> None:
     slow = "This is a reminder that your payment"
-    engines = FakeEngines(synth_delay_for=lambda text: 3.0 if text.startswith(slow) else 0.05)
+    engines = FakeEngines(synth_delay_for=lambda text: 5.0 if text.startswith(slow) else 0.05)
     async with CallHarness(engines=engines, config=CallConfig(prerender=False)) as call:
         await call.agent_said("opening.say.0")
         await call.agent_quiet()

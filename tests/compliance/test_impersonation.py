@@ -146,7 +146,9 @@ def _in_script(path: Path, sentence: str) -> list[str]:
     text = path.read_text(encoding="utf-8")
     old = "Thank you for your time. Goodbye." if "en-US" in str(path) else "感谢您的时间，再见。"
     assert old in text
-    return sorted({f.rule for f in lint_text(text.replace(old, sentence, 1), str(path), PROMPTS)})
+    found = lint_text(text.replace(old, sentence, 1), str(path), PROMPTS)
+    # a new zh sentence may also lack a reviewed reading: that rule has its own tests
+    return sorted({f.rule for f in found if f.rule != "pronunciation-unknown"})
 
 
 @pytest.mark.parametrize(

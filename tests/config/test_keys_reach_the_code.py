@@ -107,13 +107,16 @@ def probe_engines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(engines_module.Engines, "load", staticmethod(fake_load))
     settings = Settings(
         engines={"locales": ["en-US"], "asr_threads": 3, "pool_workers": 5, "pool_queue": 9,  # type: ignore[arg-type]
-                 "tts_cache_entries": 17},
+                 "tts_cache_entries": 17, "zh_voice": "zm_yunxi", "tts_cache_dir": tmp_path / "tts",
+                 "tts_cache_mb": 7, "zh_asr_beam_size": 2},
         store={"url": f"sqlite:///{tmp_path / 's.db'}"},  # type: ignore[arg-type]
         dialogue={"prompts_dir": ROOT / "prompts"},  # type: ignore[arg-type]
     )
     runtime = Runtime.load(settings, semantic_nlu=False)
     assert seen == {"locales": ["en-US"], "asr_threads": 3, "pool_workers": 5, "pool_queue": 9,
-                    "models_dir": settings.models.dir, "overrides": settings.models.paths}
+                    "models_dir": settings.models.dir, "overrides": settings.models.paths,
+                    "zh_voice": "zm_yunxi", "tts_cache_dir": tmp_path / "tts", "tts_cache_mb": 7,
+                    "zh_asr_beam_size": 2}
     assert runtime.cache is not None and runtime.cache._max == 17
     assert runtime.registry is not None and {loc for _, loc in runtime.scripts} == {"en-US", "zh-CN"}
 
@@ -138,6 +141,10 @@ PROBES: dict[str, Callable[..., None]] = {
     "engines.pool_workers": probe_engines,
     "engines.pool_queue": probe_engines,
     "engines.tts_cache_entries": probe_engines,
+    "engines.zh_voice": probe_engines,
+    "engines.tts_cache_dir": probe_engines,
+    "engines.tts_cache_mb": probe_engines,
+    "engines.zh_asr_beam_size": probe_engines,
     "dialogue.prompts_dir": probe_engines,
     # compliance.record_audio, retention_days, recordings_dir: tests/call/test_recording.py
 }
@@ -171,7 +178,9 @@ def test_config_yaml_lists_every_key_once_with_the_one_default_and_a_comment() -
         default = getattr(getattr(defaults, section), name)
         value = listed[section][name]
         norm = [str(v) for v in default] if isinstance(default, list) else default
-        same = str(value) == str(norm) or value == default
+        if isinstance(default, BaseModel):  # a nested group of keys (campaigns.twilio, ...)
+            norm = default.model_dump(mode="json")
+        same = str(value) == str(norm) or value == default or value == norm
         assert same, f"{key}: config.yaml says {value!r}, config.py {default!r}: keep one default"
         line = next(ln for ln in text.splitlines() if re.match(rf"\s+{name}:", ln))
         assert "#" in line, f"{key} has no comment in config.yaml"

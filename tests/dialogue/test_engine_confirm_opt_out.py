@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from shipped_script import ROOT, SHIPPED, SLOTS, TODAY
 
-from agent.dialogue.engine import DialogueState, likely_next_says, start, step
+from agent.dialogue.engine import DialogueState, start, step
 from agent.dialogue.events import (
     CustomerTurn,
     EndCall,
@@ -23,6 +23,7 @@ from agent.dialogue.events import (
 from agent.dialogue.lint_confirm import check_confirm
 from agent.dialogue.linter import lint_text
 from agent.dialogue.loader import load_script, load_script_text
+from agent.dialogue.presynth import likely_next_says
 from agent.dialogue.script import Script
 from agent.nlu.intents import GLOBAL_INTENTS, OPT_OUT_CERTAIN, OPT_OUT_SCOPE_SLOT
 

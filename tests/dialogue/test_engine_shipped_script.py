@@ -11,7 +11,7 @@ from functools import cache
 import pytest
 from shipped_script import SHIPPED, SLOTS, TODAY
 
-from agent.dialogue.engine import DialogueState, all_says, likely_next_says, start, step
+from agent.dialogue.engine import DialogueState, start, step
 from agent.dialogue.events import (
     OUTCOMES,
     Action,
@@ -27,6 +27,7 @@ from agent.dialogue.events import (
     SayInterrupted,
 )
 from agent.dialogue.loader import load_script
+from agent.dialogue.presynth import all_says, likely_next_says
 from agent.dialogue.script import Script
 from agent.nlu.intents import INTENTS
 
@@ -288,7 +289,7 @@ def test_terminal_states_ignore_everything_but_opt_out(name: str, intent: str) -
 
 
 @pytest.mark.parametrize("name", list(SCRIPT.states))
-@pytest.mark.parametrize("event", [turn("opt_out"), KeyPress("9"), CustomerTurn("opt_out", 0.05, {}, "stop")])
+@pytest.mark.parametrize("event", [turn("opt_out"), KeyPress("9"), CustomerTurn("opt_out", 0.8, {}, "stop")])
 def test_opt_out_from_every_state(name: str, event: Event) -> None:
     st = reach(name)
     new, actions = step(SCRIPT, st, event)

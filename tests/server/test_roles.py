@@ -26,7 +26,7 @@ KEYS = {
 }
 
 
-def H(role: str) -> dict[str, str]:  # noqa: N802
+def H(role: str) -> dict[str, str]:
     return {"X-API-Key": KEYS[role]}
 
 

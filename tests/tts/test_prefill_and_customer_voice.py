@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from agent.demo.customer import customer_voice
+from agent.dialogue.presynth import slot_free_sentences
 from agent.dialogue.registry import ScriptRegistry
-from agent.tts.prefill import slot_free_sentences
 
 ROOT = Path(__file__).resolve().parents[2]
 
