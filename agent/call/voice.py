@@ -82,10 +82,9 @@ class AgentVoice:
         """Queue an utterance; its sentences are synthesised (or taken from the cache) as needed."""
         say = cmd.say
         utt = Utterance(say.say_id, interruptible=say.interruptible)
-        jobs = [
-            self._cache.request(self._locale, text, due=due)
-            for text, due in self._schedule(split_sentences(say.text) or [say.text])
-        ]
+        units = [unit for sentence in split_sentences(say.text) or [say.text]
+                 for unit in self._cache.units(self._locale, sentence)]
+        jobs = [self._cache.request(self._locale, text, due=due) for text, due in self._schedule(units)]
         self.playout.play(utt)
         self.queued += 1
         if cmd.reply is not None:
@@ -94,7 +93,7 @@ class AgentVoice:
         return utt
 
     def _schedule(self, sentences: list[str]) -> list[tuple[str, float]]:
-        """Each sentence with the loop time it should start playing: synthesis goes by need.
+        """Each sentence (or clause) with the loop time it should start playing: synthesis goes by need.
 
         The pool runs the soonest-needed job first, so the sentence a customer is about to
         hear (of this call or any other) is never queued behind one heard seconds later.
