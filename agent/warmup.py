@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -54,8 +54,8 @@ class WarmReport:
 
 
 def served_openings(
-    scripts: Mapping[tuple[str, str], Script], locales: list[str],
-    constants: Mapping[str, Mapping[str, str]],
+    scripts: Mapping[tuple[str, str], Script], locales: Sequence[str],
+    constants: Mapping[Any, Mapping[str, str]],
 ) -> dict[str, list[str]]:
     """Locale -> the opening pieces of every script it serves, in the order they are heard."""
     out: dict[str, dict[str, None]] = {locale: {} for locale in locales}

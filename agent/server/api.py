@@ -131,11 +131,12 @@ async def request_call(body: CallIn, request: Request, who: CallsKey) -> Any:
     if not body.customer_id and not body.phone:
         raise ApiError(422, "invalid_request", "give customer_id or phone")
     runtime = getattr(request.app.state, "runtime", None)
-    if runtime is not None:  # no grant for a call a cold server would answer late
+    if hasattr(runtime, "until_warm"):  # no grant for a call a cold server would answer late
         try:
             await runtime.until_warm("the call request")
         except Refused as exc:
-            raise ApiError(503, "not_ready", str(exc), headers={"Retry-After": "5"}) from None
+            raise ApiError(503, "not_ready", str(exc), headers={"Retry-After": "5"},
+                           extra={"refused": True, "reason": "not_ready"}) from None
     settings = getattr(request.app.state, "settings", None)
     use_case = body.use_case or (settings.dialogue.default_script if settings else "repayment_reminder")
     req = CallRequest(

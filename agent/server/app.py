@@ -73,7 +73,8 @@ def create_app(runtime: Any, *, checkpoints: CheckpointWriter | None = None) -> 
         models_ok = runtime.ready
         ready = store_ok and models_ok
         return JSONResponse(
-            {"ready": ready, "store": store_ok, "models": models_ok, "warm_up": runtime.warmth},
+            {"ready": ready, "store": store_ok, "models": models_ok, "warm_up": runtime.warmth,
+             "warm_up_s": round(runtime.warm_report.seconds, 2) if runtime.warm_report else None},
             status_code=200 if ready else 503,
         )
 
