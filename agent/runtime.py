@@ -35,7 +35,7 @@ from agent.store.errors import InvalidToken, StoreUnavailable
 from agent.transports.base import CallStart
 from agent.transports.closes import CLOSE_POLICY, CLOSE_TRY_AGAIN, Refused
 from agent.tts.base import split_sentences
-from agent.warmup import WarmReport, WarmUpFailed, served_openings, warm
+from agent.warmup import WarmReport, served_openings, warm
 
 if TYPE_CHECKING:
     import numpy as np
@@ -70,7 +70,7 @@ class Runtime:
     metrics: Metrics | None = None
     load_seconds: float = 0.0
     warmed: bool = False  # the background warming of every slot-free sentence has started
-    warmth: str = "cold"  # cold (never warmed: library use) | warming | warm | failed (see warm_at_start)
+    warmth: str = "cold"  # cold (nobody asked: library use) | warming | warm | failed (start_warm_up)
     warm_report: WarmReport | None = None
     warm_task: asyncio.Task[None] | None = None
     semantic_nlu: bool = True  # the NLU's sentence-encoder layer (a model) is loaded
@@ -155,7 +155,7 @@ class Runtime:
         openings = served_openings(self.scripts, served, self.settings.dialogue.constant_slots)
         try:
             self.warm_report = await warm(self.engines, self.cache, self.nlu, openings)
-        except (WarmUpFailed, Exception) as exc:  # noqa: BLE001 - any failure: not ready, and logged
+        except Exception as exc:  # noqa: BLE001 - WarmUpFailed or worse: not ready, and logged
             log.error("warm-up failed, the server will not report ready: %s", exc)
             self.warmth = "failed"
             return
