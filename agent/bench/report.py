@@ -34,7 +34,7 @@ def table(result: dict[str, Any]) -> Table:
             _ms(parts["reply_ms"]["p50"]),
             _ms(lv["barge_in_ms"]["p95"]),
             _ms(opt),
-            _ms(lv["first_audio_ms"]["p95"]),
+            f"{_ms(lv['first_audio_ms']['p95'])} (srv {_ms(lv.get('server_first_audio_ms', {}).get('p95'))})",
             f"{_ms(lv['turn_gap_ms']['max'])} (srv {_ms(lv['server_turn_gap_ms']['max'])})",
             _ms(lv["dtmf_stop_ms"]["p95"]),
             "–" if lv["underruns_total"] is None

@@ -173,6 +173,7 @@ async def play_call(
         late_ms=round(customer.late_ms, 1),
         agent_chunks=customer.chunks,
         first_audio_ms=first_audio_ms(heard),  # client: call connected -> first agent audio heard
+        server_first_audio_ms=timings.get("first_audio_ms"),  # server: session start -> first frame sent
         turn_gap_ms=turn_gaps_ms(heard, moments),  # client: longest silence inside each agent turn
         server_turn_gap_ms=[int(e["longest_gap_ms"]) for e in played],
         dtmf_stop_ms=[stopped_after_ms(heard, float(a["ms"])) for a in log.said if "dtmf" in a],
@@ -199,6 +200,7 @@ def level_summary(concurrency: int, records: list[dict[str, Any]], server: Windo
                                 if turns else None),
         "barge_in_ms": summary(v for r in records for v in r.get("barge_in_ms", [])),
         "first_audio_ms": summary(r.get("first_audio_ms") for r in records),
+        "server_first_audio_ms": summary(r.get("server_first_audio_ms") for r in records),
         "turn_gap_ms": summary(v for r in records for v in r.get("turn_gap_ms", [])),
         "server_turn_gap_ms": summary(v for r in records for v in r.get("server_turn_gap_ms", [])),
         "dtmf_stop_ms": summary(v for r in records for v in r.get("dtmf_stop_ms", [])),

@@ -85,8 +85,10 @@ async def test_the_first_call_after_the_warm_up_speaks_from_the_cache(tmp_path: 
     async with CallHarness(engines=engines, cache=runtime.cache) as call:
         await call.until(lambda: call.out.heard(), 10)
         call.hang_up()
+        result = await call.ended()
     first = call.out.heard()[0][1]
     assert first == EN_FIRST  # the whole first sentence, with the lender's name, as warmed
+    assert result.first_audio_ms is not None and result.timings(0)["first_audio_ms"] == result.first_audio_ms
     after = [r.text for r in engines.synthesized[rendered:]]
     assert EN_FIRST not in after and EN_OPT_OUT not in after  # nothing of it was synthesised for the call
 
