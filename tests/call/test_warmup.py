@@ -4,12 +4,14 @@ come from the cache; a sentence nobody rendered yet starts with its first clause
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.websockets import WebSocketDisconnect
 
 from agent.config import Settings
 from agent.demo.runner import daytime_zone
@@ -166,6 +168,13 @@ def test_a_call_that_outwaits_the_warm_up_is_refused_as_try_again(
         with pytest.raises(Refused) as gateway:
             client.portal.call(runtime.admit, CallStart("native", call_id="c-1", token="t"))
         assert gateway.value.code == CLOSE_TRY_AGAIN  # the gateway's "try again", before any claim
+        with client.websocket_connect("/ws/native") as ws:  # the same over the wire
+            ws.send_text(json.dumps({"type": "start", "call_id": "c-2", "token": "t", "sample_rate": 16000}))
+            error = ws.receive_json()
+            assert error["type"] == "error" and error["code"] == CLOSE_TRY_AGAIN, error
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_text()
+            assert closed.value.code == CLOSE_TRY_AGAIN
         engines.gate.set()
 
 
