@@ -320,6 +320,9 @@ async def run_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
         "cold_start": {  # the warm-up calls: the first after a cold start comes first
             "first_audio_ms": [r.get("first_audio_ms") for r in cold],
             "turn_gap_ms": [max(r.get("turn_gap_ms") or [0]) for r in cold],
+            "turn_gaps_ms": [r.get("turn_gap_ms") for r in cold],  # each agent turn's longest gap
+            "server_turn_gap_ms": [r.get("server_turn_gap_ms") for r in cold],
+            "server_first_audio_ms": [r.get("server_first_audio_ms") for r in cold],
             "outcomes": [r.get("outcome") for r in cold],
             "ready_s": round(server.load_s, 1),
         },
