@@ -60,6 +60,7 @@ class CallResult:
     underruns: int = 0
     opt_out_persist_ms: list[int] = field(default_factory=list)
     turn_gaps_ms: list[int] = field(default_factory=list)  # longest silence inside each agent turn
+    first_audio_ms: int | None = None  # session start -> its first agent audio frame sent
 
     def add_turn(self, speaker: str, text: str, intent: str | None, start_ms: int, **extra: str) -> None:
         """Keep one turn of the transcript (agent turns also carry say_id and state)."""
@@ -72,5 +73,6 @@ class CallResult:
             "barge_ins": self.barge_ins,
             "underruns": self.underruns,
             "longest_turn_gap_ms": max(self.turn_gaps_ms, default=0),
+            "first_audio_ms": self.first_audio_ms,
             "duration_ms": duration_ms,
         }
