@@ -27,7 +27,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.models]
 LINES = ("suppressed", "jitter")
 TRANSPORTS = ("native", "twilio", "jambonz", "freeswitch", "asterisk")
 KEY_SCENARIOS = ("happy_path", "opt_out", "barge_in", "dtmf_opt_out")
-CASES = [(line, t, s) for line in LINES for t in TRANSPORTS for s in KEY_SCENARIOS]
+FULL = [(line, t, s) for line in LINES for t in TRANSPORTS for s in KEY_SCENARIOS]
+# The suite runs a covering set (10 real-time calls, not 40): every gateway on both lines with a
+# different scenario on each, every scenario on both lines, rotated so no gateway sees the same
+# scenario twice. What a quiet or jittery line does is decided after the adapter (the listener's
+# wall clock), so the pairs cover it; E2E_FULL_MATRIX=1 runs all 40.
+COVERING = [(line, t, KEY_SCENARIOS[(i + 2 * li) % len(KEY_SCENARIOS)])
+            for li, line in enumerate(LINES) for i, t in enumerate(TRANSPORTS)]
+CASES = FULL if os.environ.get("E2E_FULL_MATRIX") else COVERING
 
 
 def _number(line: str, transport: str, scenario: str) -> int:
