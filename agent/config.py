@@ -92,7 +92,8 @@ class CallConfig(Section):
 class DialogueConfig(Section):
     prompts_dir: Path = Path("prompts")  # where scripts (YAML) live
     default_script: str = "repayment_reminder"  # use case POST /v1/calls runs when the request names none
-    reload: bool = True  # hot-reload scripts when their files change
+    reload: bool = True  # hot-reload scripts when their files change (an unapproved text stays a draft)
+    approve_shipped: bool = True  # at start, approve shipped scripts whose text matches the release manifest
 
 
 class StoreConfig(Section):

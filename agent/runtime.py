@@ -102,7 +102,13 @@ class Runtime:
         """Load every lint-clean script and each locale's NLU (rules + semantic layer)."""
         prompts = Path(self.settings.dialogue.prompts_dir)
         official = OfficialNumbers.parse(self.settings.compliance.official_numbers)
-        self.registry = ScriptRegistry(prompts, official=official.contains)
+        from agent.console.publishing import bootstrap_shipped
+        from agent.store.console_store import ConsoleStore
+
+        approvals = ConsoleStore(self.store)  # only approved texts are served (four-eyes, SPEC 13)
+        if self.settings.dialogue.approve_shipped:
+            bootstrap_shipped(approvals, prompts, datetime.now(UTC))
+        self.registry = ScriptRegistry(prompts, official=official.contains, approvals=approvals)
         self.scripts = self.registry.scripts  # the registry replaces entries in place on reload
         for name, findings in self.registry.refused.items():
             log.error("script %s refused by the linter: %s", name, "; ".join(map(str, findings[:3])))
@@ -216,10 +222,12 @@ class Runtime:
             code = CLOSE_TRY_AGAIN if isinstance(exc, StoreUnavailable) else CLOSE_POLICY
             raise Refused(f"call {start.call_id} not admitted: {exc}", code) from exc
         script = self.script_for(claimed.use_case, claimed.locale)
+        hashes = self.registry.hashes if self.registry is not None else {}
         return CallSetup(
             call_id=claimed.call_id,
             locale=claimed.locale,
             script=script,
+            script_hash=hashes.get((claimed.use_case, claimed.locale), ""),
             slots=dict(claimed.slots),
             today=_today(claimed.timezone),
             protocol=start.protocol,
