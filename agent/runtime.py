@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from agent.call.contracts import CallOutput, CallSetup
+from agent.call.live import LiveBoard, LiveRecorder
 from agent.call.recorder import CallRecorder, StoreRecorder
 from agent.call.recording import PURGE_EVERY_S, CallAudio, purge_recordings, recording_path
 from agent.call.session import CallSession
@@ -68,6 +69,7 @@ class Runtime:
     warmed: bool = False
     semantic_nlu: bool = True  # the NLU's sentence-encoder layer (a model) is loaded
     housekeeping: list[asyncio.Task[None]] = field(default_factory=list)  # warm-up, hourly purge
+    live: LiveBoard = field(default_factory=LiveBoard)  # active calls, for the console's live view
 
     @classmethod
     def load(
@@ -240,8 +242,8 @@ class Runtime:
         return start.secret is not None and hmac.compare_digest(start.secret.encode(), expected.encode())
 
     def recorder(self) -> CallRecorder:
-        """How calls write to the store."""
-        return StoreRecorder(self.store)
+        """How calls write to the store (and, after each write, to the console's live board)."""
+        return LiveRecorder(StoreRecorder(self.store), self.live)
 
     def new_session(self, setup: CallSetup, out: CallOutput) -> CallSession:
         """A session for an admitted call."""
@@ -249,7 +251,7 @@ class Runtime:
         self.warm_up()
         cfg = self.settings.compliance
         recording = CallAudio(recording_path(cfg.recordings_dir, setup.call_id)) if cfg.record_audio else None
-        return CallSession(
+        session = CallSession(
             setup,
             recording=recording,
             engines=self.engines,
@@ -261,6 +263,8 @@ class Runtime:
             prohibited=self.prohibited.get(setup.locale, ()),
             on_metric=self.metrics.observe if self.metrics is not None else None,
         )
+        self.live.open(setup.call_id, setup.describe(), session.end_by_operator)
+        return session
 
 
 def _today(tz: str | None) -> date:
