@@ -53,6 +53,8 @@ class ServerConfig(Section):
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)  # largest REST request body (a CSV import)
     max_message_bytes: int = 65536  # largest WebSocket message a peer may send
     public_url: str = ""  # base URL the gateways reach us at (for docs and signature checks)
+    # signs /console session cookies; created (0600) at start when absent (null = a new one per process)
+    console_secret_file: Path | None = Path("var/console-session.key")
 
 
 class ModelsConfig(Section):
