@@ -20,8 +20,8 @@ from agent.store.console_store import ConsoleStore
 STATIC = {"console.js": "text/javascript", "console.css": "text/css"}
 
 
-def install(app: FastAPI, runtime: Any) -> None:
-    """Add the console's routes, error pages and security headers to the app."""
+def routers() -> list[Any]:
+    """The console's routers (each mounted under /console)."""
     from agent.console import (
         routes_auth,
         routes_live,
@@ -31,12 +31,17 @@ def install(app: FastAPI, runtime: Any) -> None:
         routes_workbench,
     )
 
+    return [m.router for m in (routes_auth, routes_records, routes_suppression, routes_live, routes_scripts,
+                               routes_workbench)]
+
+
+def install(app: FastAPI, runtime: Any) -> None:
+    """Add the console's routes, error pages and security headers to the app."""
     secret_file = runtime.settings.server.console_secret_file
     app.state.console = Console(runtime, ConsoleStore(runtime.store),
                                 Sessions(load_secret(Path(secret_file) if secret_file else None)))
-    for module in (routes_auth, routes_records, routes_suppression, routes_live, routes_scripts,
-                   routes_workbench):
-        app.include_router(module.router, prefix="/console", include_in_schema=False)
+    for router in routers():
+        app.include_router(router, prefix="/console", include_in_schema=False)
 
     @app.get("/console", include_in_schema=False)
     async def root() -> Response:

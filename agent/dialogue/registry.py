@@ -62,11 +62,11 @@ class ScriptRegistry:
             p.name in ("prohibited.yaml", "lint.yaml") and self._stamps.get(p) != t for p, t in now.items()
         )
         changed = False
-        pending = {p for p in now if script_name(self.prompts_dir, p) in self.drafts}
         for path, stamp in now.items():
             fresh = self._stamps.get(path) != stamp or data_changed
-            if not fresh and path not in pending:
-                continue
+            known = path in self._owner or script_name(self.prompts_dir, path) in self.drafts
+            if not fresh and (self.approvals is None or not known):
+                continue  # with approvals each script is re-checked: an approval may change what is served
             self._stamps[path] = stamp
             if is_script_file(path):
                 changed |= self._load(path, force=fresh)
@@ -77,7 +77,7 @@ class ScriptRegistry:
         return changed
 
     def _approved_text(self, path: Path) -> tuple[str, str] | None:
-        """(text, hash) to serve for a file: its own when approved, else the last approved one, else None."""
+        """(text, hash) to serve for a file: its last approved text, or None; unapproved disk text is a draft."""
         try:
             text = path.read_text(encoding="utf-8")
         except OSError:
@@ -86,14 +86,15 @@ class ScriptRegistry:
         if self.approvals is None:
             return text, digest
         name = script_name(self.prompts_dir, path)
-        if self.approvals.script_approved(name, digest):
-            self.drafts.pop(name, None)
-            return text, digest
+        latest = self.approvals.latest_approved(name)  # the most recently approved text is the one served
+        if (latest is not None and latest[1] == digest) or self.approvals.script_approved(name, digest):
+            self.drafts.pop(name, None)  # the disk text was approved (perhaps since superseded)
+            return latest
         if self.drafts.get(name) != digest:
             log.warning("script %s changed on disk to an unapproved text (%s): a draft, not served until "
                         "a second person approves it (voice-agent script submit|approve)", name, digest[:12])
         self.drafts[name] = digest
-        return self.approvals.latest_approved(name)
+        return latest
 
     def _load(self, path: Path, force: bool = True) -> bool:
         """Load and lint one file's approved text; serve it only if clean (unless `force`, once per text)."""
