@@ -77,7 +77,7 @@ class ScriptRegistry:
         return changed
 
     def _approved_text(self, path: Path) -> tuple[str, str] | None:
-        """(text, hash) to serve for a file: its last approved text, or None; unapproved disk text is a draft."""
+        """(text, hash) to serve for a file (its last approved text) or None; unapproved disk text: draft."""
         try:
             text = path.read_text(encoding="utf-8")
         except OSError:

@@ -54,7 +54,10 @@ def csrf_of(html: str) -> str:
 def sign_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
     """Sign in through the form; returns the session's CSRF token."""
     form = client.get("/console/login")
-    reply = client.post("/console/login", data={"name": name, "password": password, "csrf": csrf_of(form.text),
-                                                "next": "/console/"}, follow_redirects=False)
+    reply = client.post(
+        "/console/login",
+        data={"name": name, "password": password, "csrf": csrf_of(form.text), "next": "/console/"},
+        follow_redirects=False,
+    )
     assert reply.status_code == 303 and reply.headers["location"] == "/console/", reply.headers
     return csrf_of(client.get("/console/").text)

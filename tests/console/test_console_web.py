@@ -27,8 +27,16 @@ def console_routes(method: str) -> list[str]:
 
 def test_no_page_works_without_sign_in(app: Any, client: TestClient) -> None:
     paths = console_routes("GET")
-    assert {"/console/", "/console/live", "/console/calls", "/console/audit", "/console/suppression",
-            "/console/campaigns", "/console/scripts", "/console/live/events"} <= set(paths)
+    assert {
+        "/console/",
+        "/console/live",
+        "/console/calls",
+        "/console/audit",
+        "/console/suppression",
+        "/console/campaigns",
+        "/console/scripts",
+        "/console/live/events",
+    } <= set(paths)
     for path in paths:
         reply = client.get(path, params={"name": NAME}, follow_redirects=False)
         assert reply.status_code == 303 and reply.headers["location"].startswith("/console/login"), path
@@ -40,9 +48,14 @@ def test_no_page_works_without_sign_in(app: Any, client: TestClient) -> None:
 
 def test_the_session_cookie_is_httponly_strict_and_scoped(client: TestClient) -> None:
     form = client.get("/console/login")
-    reply = client.post("/console/login", data={"name": "alice", "password": PASSWORD,
-                                                "csrf": csrf_of(form.text)}, follow_redirects=False)
-    cookie = next(v for k, v in reply.headers.multi_items() if k == "set-cookie" and v.startswith("va_console="))
+    reply = client.post(
+        "/console/login",
+        data={"name": "alice", "password": PASSWORD, "csrf": csrf_of(form.text)},
+        follow_redirects=False,
+    )
+    cookie = next(
+        v for k, v in reply.headers.multi_items() if k == "set-cookie" and v.startswith("va_console=")
+    )
     low = cookie.lower()
     assert "httponly" in low and "samesite=strict" in low and "path=/console" in low
     assert "secure" not in low  # plain http here; https requests get Secure
@@ -53,11 +66,15 @@ def test_the_session_cookie_is_httponly_strict_and_scoped(client: TestClient) ->
 def test_wrong_password_forged_cookie_and_missing_login_token_are_refused(client: TestClient) -> None:
     form = client.get("/console/login")
     token = csrf_of(form.text)
-    bad = client.post("/console/login", data={"name": "alice", "password": "nope-nope-nope", "csrf": token},
-                      follow_redirects=False)
+    bad = client.post(
+        "/console/login",
+        data={"name": "alice", "password": "nope-nope-nope", "csrf": token},
+        follow_redirects=False,
+    )
     assert "wrong+name+or+password" in bad.headers["location"]
-    no_token = client.post("/console/login", data={"name": "alice", "password": PASSWORD},
-                           follow_redirects=False)
+    no_token = client.post(
+        "/console/login", data={"name": "alice", "password": PASSWORD}, follow_redirects=False
+    )
     assert "expired" in no_token.headers["location"]
     client.cookies.set("va_console", "eyJ1IjoiYWxpY2UifQ.forged", path="/console")
     assert client.get("/console/", follow_redirects=False).status_code == 303
@@ -72,14 +89,29 @@ def test_a_post_without_the_csrf_token_changes_nothing(client: TestClient) -> No
     assert fetch.status_code in (403,)
 
 
-@pytest.mark.parametrize(("who", "allowed", "refused"), [
-    ("olga", ["/console/live", "/console/calls", "/console/campaigns", "/console/suppression"],
-     ["/console/audit", "/console/scripts"]),
-    ("cora", ["/console/audit", "/console/calls", "/console/suppression"],
-     ["/console/live", "/console/scripts", "/console/campaigns"]),
-    ("alice", ["/console/scripts"], ["/console/audit", "/console/live", "/console/suppression", "/console/calls"]),
-])
-def test_each_page_checks_its_role(client: TestClient, who: str, allowed: list[str], refused: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("who", "allowed", "refused"),
+    [
+        (
+            "olga",
+            ["/console/live", "/console/calls", "/console/campaigns", "/console/suppression"],
+            ["/console/audit", "/console/scripts"],
+        ),
+        (
+            "cora",
+            ["/console/audit", "/console/calls", "/console/suppression"],
+            ["/console/live", "/console/scripts", "/console/campaigns"],
+        ),
+        (
+            "alice",
+            ["/console/scripts"],
+            ["/console/audit", "/console/live", "/console/suppression", "/console/calls"],
+        ),
+    ],
+)
+def test_each_page_checks_its_role(
+    client: TestClient, who: str, allowed: list[str], refused: list[str]
+) -> None:
     sign_in(client, who)
     for path in allowed:
         assert client.get(path).status_code == 200, path
@@ -113,23 +145,34 @@ def test_a_suppression_removal_needs_a_second_person(client: TestClient, fake_ru
     token = sign_in(client, "cora")
     client.post("/console/suppression/add", data={"csrf": token, "phone": "+12025550143", "scope": "all"})
     assert fake_runtime.store.is_suppressed("+12025550143")
-    short = client.post("/console/suppression/remove", data={"csrf": token, "phone": "+12025550143",
-                                                              "reason": "x"})
+    short = client.post(
+        "/console/suppression/remove", data={"csrf": token, "phone": "+12025550143", "reason": "x"}
+    )
     assert "at least 3" in short.text
-    client.post("/console/suppression/remove", data={"csrf": token, "phone": "+12025550143",
-                                                      "reason": "re-consented in writing"})
-    request_id = int(re.findall(r"/console/suppression/decide/(\d+)", client.get("/console/suppression").text)[0])
-    own = client.post(f"/console/suppression/decide/{request_id}", data={"csrf": token, "decision": "approve"})
+    client.post(
+        "/console/suppression/remove",
+        data={"csrf": token, "phone": "+12025550143", "reason": "re-consented in writing"},
+    )
+    request_id = int(
+        re.findall(r"/console/suppression/decide/(\d+)", client.get("/console/suppression").text)[0]
+    )
+    own = client.post(
+        f"/console/suppression/decide/{request_id}", data={"csrf": token, "decision": "approve"}
+    )
     assert "second person" in own.text and fake_runtime.store.is_suppressed("+12025550143")
     client.post("/console/logout", data={"csrf": token})
     token = sign_in(client, "dora")
-    done = client.post(f"/console/suppression/decide/{request_id}", data={"csrf": token, "decision": "approve"})
+    done = client.post(
+        f"/console/suppression/decide/{request_id}", data={"csrf": token, "decision": "approve"}
+    )
     assert "1 entries removed" in done.text and not fake_runtime.store.is_suppressed("+12025550143")
     removed = [e for e in fake_runtime.store.audit_events() if e.kind == "suppression_removed"][-1]
     assert "cora" in removed.data and "dora" in removed.data and "re-consented" in removed.data
 
 
-def test_the_audit_page_verifies_and_names_the_first_broken_link(client: TestClient, fake_runtime: Any) -> None:
+def test_the_audit_page_verifies_and_names_the_first_broken_link(
+    client: TestClient, fake_runtime: Any
+) -> None:
     token = sign_in(client, "cora")
     client.post("/console/suppression/add", data={"csrf": token, "phone": "+12025550144", "scope": "all"})
     assert "Intact" in client.get("/console/audit", params={"verify": 1}).text
@@ -146,7 +189,9 @@ def test_the_audit_page_verifies_and_names_the_first_broken_link(client: TestCli
 def test_workbench_lint_names_rule_and_line(client: TestClient) -> None:
     token = sign_in(client, "alice")
     text = "meta:\n  id: x\n  use_case: y\n"
-    reply = client.post("/console/scripts/lint", json={"name": NAME, "text": text}, headers={"X-CSRF-Token": token})
+    reply = client.post(
+        "/console/scripts/lint", json={"name": NAME, "text": text}, headers={"X-CSRF-Token": token}
+    )
     findings = reply.json()["findings"]
     assert findings and all("rule" in f and "line" in f for f in findings)
     assert any(f["line"] for f in findings)

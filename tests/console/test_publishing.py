@@ -36,7 +36,8 @@ def cs(tmp_path: Path) -> ConsoleStore:
 def test_the_manifest_matches_the_shipped_scripts() -> None:
     assert load_manifest() == manifest_for(ROOT / "prompts"), (
         f"a shipped script changed: if it was reviewed, run `python -m agent.dialogue.approval prompts` "
-        f"and commit {MANIFEST.name} with it")
+        f"and commit {MANIFEST.name} with it"
+    )
 
 
 def test_nothing_is_served_before_approval_and_the_author_cannot_approve(
