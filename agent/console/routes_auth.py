@@ -6,7 +6,7 @@ import asyncio
 import secrets
 import time
 from datetime import UTC, datetime
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
@@ -46,16 +46,20 @@ async def login(request: Request) -> Response:
     fields = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
     target = _safe_next(fields.get("next"))
     cookie = request.cookies.get(LOGIN_COOKIE) or ""
+
+    def again(error: str) -> RedirectResponse:
+        return RedirectResponse(f"{PATH}/login?{urlencode({'error': error, 'next': target})}", 303)
+
     if not cookie or not csrf_ok(cookie, fields.get("csrf")):
-        return RedirectResponse(f"{PATH}/login?error=the+form+expired%3B+try+again", 303)
+        return again("the form expired; try again")
     name, now = fields.get("name", "").strip().lower(), time.time()
     if _locked(name, now):
-        return RedirectResponse(f"{PATH}/login?error=too+many+failed+attempts%3B+wait+5+minutes", 303)
+        return again("too many failed attempts; wait 5 minutes")
     c = console(request)
     user = await asyncio.to_thread(sign_in, c.store, name, fields.get("password", ""))
     if user is None:
         _failures.setdefault(name, []).append(now)
-        return RedirectResponse(f"{PATH}/login?error=wrong+name+or+password", 303)
+        return again("wrong name or password")
     _failures.pop(name, None)
     await asyncio.to_thread(c.runtime.store.record_event, None, "console_signed_in",
                             {"name": user.name, "roles": list(user.roles)}, datetime.now(UTC))

@@ -26,10 +26,12 @@ ACCOUNTS = {
 
 
 def add_accounts(store: Any) -> None:
+    """Every account of ACCOUNTS with PASSWORD (those already there are kept)."""
     cs = ConsoleStore(store)
     digest = hash_password(PASSWORD)
     for name, roles in ACCOUNTS.items():
-        cs.add_account(name, roles, digest, "test", datetime.now(UTC))
+        if cs.account(name) is None:
+            cs.add_account(name, roles, digest, "test", datetime.now(UTC))
 
 
 @pytest.fixture
