@@ -34,7 +34,7 @@ def _engines(locale: str, cfg: Any) -> Any:
     if cfg.engines.tts_cache_dir is not None and isinstance(tts, ClauseSynthesizer):
         tts = CachedSynthesizer(tts, DiskCache(cfg.engines.tts_cache_dir, cfg.engines.tts_cache_mb << 20))
     return Engines(
-        vad=None,
+        vad=None,  # type: ignore[arg-type]  # preview speaks only: no VAD, no ASR
         locales={locale: LocaleEngines(asr=None, tts=tts)},  # type: ignore[arg-type]
         pool=WorkerPool(cfg.engines.pool_workers, 256),
         models={model.name: model},
