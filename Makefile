@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 .PHONY: demo test setup system-deps lint clean
 
 demo: setup
-	$(BIN)/voice-agent demo --wav out/demo.wav --json out/demo.json
+	$(BIN)/voice-agent demo --console --wav out/demo.wav --json out/demo.json  # serves /console until Ctrl-C
 
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
