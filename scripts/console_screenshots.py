@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from pathlib import Path
 
@@ -46,7 +47,7 @@ async def shoot(out: Path) -> None:
     cfg.server.console_secret_file = None
     runtime = await asyncio.to_thread(Runtime.load, cfg)
     password = make_demo_accounts(runtime.store)
-    out.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
     async with LoopbackServer(create_app(runtime)) as server, async_playwright() as p:
         base = server.base
         browser = await p.chromium.launch(**launch_options())
@@ -56,7 +57,7 @@ async def shoot(out: Path) -> None:
 
         operator = await sign_in(browser, base, "operator", password)
         await operator.goto(f"{base}/console/live")
-        await operator.wait_for_function("document.getElementById('live-status').textContent === 'live'")
+        await operator.wait_for_selector("#live-status:text-is('live')")  # CSP forbids eval
         call = asyncio.create_task(run_scenario(runtime, server, SCENARIOS["en-US"]["happy_path"],
                                                 locale="en-US"))
         await operator.wait_for_selector(".call .transcript li.customer", timeout=90000)
@@ -85,23 +86,24 @@ async def shoot(out: Path) -> None:
         await author.goto(f"{base}/console/scripts/edit?name={NAME}")
         await author.wait_for_selector("#lint-state.good")
         text = await author.input_value("#script-text")
-        await author.fill("#script-text", text.replace("Goodbye.", "Goodbye, or we will tell your employer.", 1))
+        threat = text.replace("Goodbye.", "Goodbye, or we will tell your employer.", 1)
+        await author.fill("#script-text", threat)
         await author.wait_for_selector("#findings li.finding")
+        await author.click("#findings li.finding")  # jumps to the finding's line
         await author.click("#diff")
-        await author.wait_for_function("document.getElementById('diff-out').textContent.length > 0")
+        await author.wait_for_selector("#diff-out:has-text('@@')")
         await author.screenshot(path=str(out / "workbench.png"))
         await author.fill("#script-text", text.replace("Goodbye.", "Goodbye, and thank you.", 1))
         await author.wait_for_selector("#lint-state.good")
         await author.click("text=Submit this text for review")
-        await author.wait_for_url(f"{base}/console/scripts?*")
+        await author.wait_for_url(re.compile(r".*/console/scripts\?note=.*"))
 
         reviewer = await sign_in(browser, base, "reviewer", password)
         await reviewer.goto(f"{base}/console/scripts")
         await reviewer.screenshot(path=str(out / "scripts.png"), full_page=True)
         await browser.close()
     runtime.engines.close()
-    for png in sorted(out.glob("*.png")):
-        print(png)
+    print("\n".join(str(p) for p in sorted(await asyncio.to_thread(lambda: list(out.glob("*.png"))))))
 
 
 def main() -> None:

@@ -81,7 +81,7 @@ async def test_a_second_user_approves_and_the_author_is_refused(browser: Any, se
     text = await author.input_value("#script-text")
     await author.fill("#script-text", text.replace("Goodbye.", "Goodbye, take care.", 1))
     await author.click("#diff")
-    await author.wait_for_function("document.getElementById('diff-out').textContent.includes('take care')")
+    await author.wait_for_selector("#diff-out:has-text('take care')")  # CSP: no wait_for_function
     await author.click("text=Submit this text for review")
     await author.wait_for_url(re.compile(r".*/console/scripts\?note=.*"))
     row = author.locator("#versions tbody tr").first
@@ -123,7 +123,7 @@ async def test_a_demo_call_appears_live_with_its_transcript(browser: Any, call_r
     async with LoopbackServer(create_app(call_runtime)) as server:
         page = await sign_in(browser, server.base, "olga")
         await page.goto(f"{server.base}/console/live")
-        await page.wait_for_function("document.getElementById('live-status').textContent === 'live'")
+        await page.wait_for_selector("#live-status:text-is('live')")
         call = asyncio.create_task(run_scenario(call_runtime, server, SCENARIOS["en-US"]["happy_path"],
                                                 locale="en-US", number=181))
         await page.wait_for_selector(".call .transcript li.agent", timeout=60000)

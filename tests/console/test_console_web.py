@@ -206,3 +206,15 @@ def test_a_disabled_account_is_out_at_its_next_request(client: TestClient, fake_
     assert client.get("/console/live").status_code == 200
     ConsoleStore(fake_runtime.store).update_account("olga", "test", datetime.now(UTC), disabled=True)
     assert client.get("/console/live", follow_redirects=False).status_code == 303
+
+
+def test_an_operator_ends_a_live_call_and_it_is_audited(client: TestClient, fake_runtime: Any) -> None:
+    ended: list[str] = []
+    fake_runtime.live.open("c9", {"script": "s"}, lambda: ended.append("c9"))
+    token = sign_in(client, "olga")
+    assert "c9" in client.get("/console/live").text
+    reply = client.post("/console/live/c9/end", data={"csrf": token})
+    assert "is being ended" in reply.text and ended == ["c9"]
+    kinds = [(e.kind, e.call_id) for e in fake_runtime.store.audit_events()]
+    assert ("call_ended_by_operator", "c9") in kinds
+    assert "not active" in client.post("/console/live/zz/end", data={"csrf": token}).text

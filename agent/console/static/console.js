@@ -100,6 +100,7 @@ function workbench(bench) {
     if (!line) return; const lines = text.value.split("\n"); let pos = 0;
     for (let i = 0; i < line - 1 && i < lines.length; i++) pos += lines[i].length + 1;
     text.focus(); text.setSelectionRange(pos, pos + (lines[line - 1] || "").length);
+    text.scrollTop = Math.max(0, (line - 6) * 18); gutter.scrollTop = text.scrollTop;  // 18px: the CSS line height
   }
   text.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(lint, 400); drawGutter(); });
   text.addEventListener("scroll", () => { gutter.scrollTop = text.scrollTop; });
