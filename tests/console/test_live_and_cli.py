@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,7 @@ def test_cli_accounts_and_four_eyes(env: dict[str, str]) -> None:
         ["script", "submit", "prompts/en-US/credit_limit_notice.yaml", "--as", "alice"], "alice-password"
     )
     assert sub.exit_code == 0, sub.output
-    version = sub.output.split()[1]
+    version = re.search(r"version (\d+) of", sub.output).group(1)  # type: ignore[union-attr]
     own = _run(["script", "approve", version, "--as", "alice"], "alice-password")
     assert own.exit_code == 2 and "different reviewer" in own.output
     wrong = _run(["script", "approve", version, "--as", "bob"], "not-bobs-password")
