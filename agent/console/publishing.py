@@ -13,6 +13,7 @@ from agent.dialogue.approval import MANIFEST, SHIPPED, content_hash, load_manife
 from agent.dialogue.linter import lint_script
 from agent.dialogue.loader import ScriptError, load_script_text
 from agent.store.console_store import ConsoleStore, ScriptVersion
+from agent.store.errors import Conflict, WrongState
 
 
 class NotPublishable(ValueError):
@@ -69,8 +70,11 @@ def bootstrap_shipped(
         if content_hash(text) != digest or cs.script_approved(name, digest):
             continue
         meta = check_text(text, name, prompts_dir)
-        version = cs.submit_script(name, meta, text, digest, SHIPPED, now)
-        if version.status != "approved":
-            cs.approve_script(version.id, SHIPPED, now, bootstrap=manifest.name)
+        try:
+            version = cs.submit_script(name, meta, text, digest, SHIPPED, now)
+            if version.status != "approved":
+                cs.approve_script(version.id, SHIPPED, now, bootstrap=manifest.name)
+        except (Conflict, WrongState):  # another node starting at the same moment did it
+            continue
         done.append(name)
     return done
