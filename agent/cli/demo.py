@@ -6,6 +6,7 @@ Example: voice-agent demo --scenario barge_in --wav out/call.wav --json out/call
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 from pathlib import Path
 from typing import Any
@@ -68,14 +69,6 @@ def _announce_console(base: str, store: Any) -> None:
     for name, roles in DEMO_ACCOUNTS.items():
         who = f"[bold]{name}[/bold] ({', '.join(roles)})"
         console.print(f"  sign in as {who} with password [bold]{password}[/bold]")
-
-
-async def _serve_until_interrupted() -> None:
-    """Keep the loopback server up until Ctrl-C."""
-    import contextlib
-
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.Event().wait()
 
 
 def _path_for(path: Path, name: str, many: bool) -> Path:
@@ -178,7 +171,8 @@ async def _run(cfg: Any, chosen: list[tuple[str, Any]], transport: str, wav: Pat
             if json_path:
                 write_json(json_path, reports)
             console.print(f"[bold]The calls are in the console: {server.base}/console/ (Ctrl-C stops)[/bold]")
-            await _serve_until_interrupted()
+            with contextlib.suppress(asyncio.CancelledError):  # Ctrl-C: close the server, then exit
+                await server.until_stopped()
     runtime.engines.close()
     if json_path:
         write_json(json_path, reports)

@@ -97,6 +97,11 @@ class LoopbackServer:
         if self._task is not None:
             await self._task
 
+    async def until_stopped(self) -> None:
+        """Wait until the server stops (uvicorn ends it on Ctrl-C / SIGTERM)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
