@@ -33,6 +33,8 @@ class Approvals(Protocol):
 
     def latest_approved(self, name: str) -> tuple[str, str] | None: ...
 
+    def approvals_stamp(self) -> tuple[int, str]: ...  # changes whenever any approval is added
+
 
 def content_hash(text: str) -> str:
     """sha256 hex of the script's UTF-8 text."""

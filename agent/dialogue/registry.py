@@ -36,6 +36,7 @@ class ScriptRegistry:
     refused: dict[str, list[Finding]] = field(default_factory=dict)
     _stamps: dict[Path, float] = field(default_factory=dict)
     _owner: dict[Path, tuple[str, str]] = field(default_factory=dict)
+    _approved_stamp: tuple[int, str] | None = None
 
     def __post_init__(self) -> None:
         self.prompts_dir = Path(self.prompts_dir)
@@ -62,11 +63,13 @@ class ScriptRegistry:
             p.name in ("prohibited.yaml", "lint.yaml") and self._stamps.get(p) != t for p, t in now.items()
         )
         changed = False
+        approved = self.approvals.approvals_stamp() if self.approvals is not None else None
+        recheck, self._approved_stamp = approved != self._approved_stamp, approved
         for path, stamp in now.items():
             fresh = self._stamps.get(path) != stamp or data_changed
             known = path in self._owner or script_name(self.prompts_dir, path) in self.drafts
-            if not fresh and (self.approvals is None or not known):
-                continue  # with approvals each script is re-checked: an approval may change what is served
+            if not fresh and not (recheck and known):
+                continue  # an approval since the last look may change what is served: re-check then
             self._stamps[path] = stamp
             if is_script_file(path):
                 changed |= self._load(path, force=fresh)

@@ -65,6 +65,10 @@ class ConsoleStore:
         with self.store._tx() as s:
             return script_versions.latest_approved(s, name)
 
+    def approvals_stamp(self) -> tuple[int, str]:
+        with self.store._tx() as s:
+            return script_versions.stamp(s)
+
     def script_versions(self, name: str | None = None) -> list[ScriptVersion]:
         with self.store._tx() as s:
             return script_versions.listing(s, name)

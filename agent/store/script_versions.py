@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agent.store import audit_log
@@ -100,6 +100,13 @@ def latest_approved(s: Session, name: str) -> tuple[str, str] | None:
         ScriptVersionRow.name == name, ScriptVersionRow.status == APPROVED,
     ).order_by(ScriptVersionRow.approved_at.desc(), ScriptVersionRow.id.desc()).limit(1)).scalar_one_or_none()
     return (row.content, row.content_hash) if row is not None else None
+
+
+def stamp(s: Session) -> tuple[int, str]:
+    """(how many approved versions, the newest approval time): changes with every approval."""
+    count, newest = s.execute(select(func.count(), func.max(ScriptVersionRow.approved_at)).where(
+        ScriptVersionRow.status == APPROVED)).one()
+    return int(count), str(newest)
 
 
 def content_of(s: Session, version_id: int) -> str:
