@@ -322,7 +322,9 @@ class Runtime:
             out=out,
             config=self.settings.call,
             prohibited=self.prohibited.get(setup.locale, ()),
-            on_metric=self.metrics.observe if self.metrics is not None else None,
+            on_metric=self.live.metric_sink(
+                setup.call_id, self.metrics.observe if self.metrics is not None else None
+            ),
         )
         self.live.open(setup.call_id, setup.describe(), session.end_by_operator)
         return session

@@ -17,6 +17,7 @@ from typing import Any
 from agent.call.recorder import CallRecorder
 from agent.compliance.redact import redact
 
+LIVE_METRICS = frozenset({"voice_to_voice_ms", "nlu_ms", "barge_in", "opt_out_persist_ms"})  # shown live
 QUEUE_MAX = 256  # a subscriber this far behind is dropped (its page reconnects and re-reads the board)
 
 
@@ -29,11 +30,12 @@ class LiveCall:
     turns: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     state: str = "connecting"
+    metrics: dict[str, float] = field(default_factory=dict)  # the latest value of each LIVE_METRICS name
 
     def view(self) -> dict[str, Any]:
         """The call as JSON for the page."""
         return {"call_id": self.call_id, "started": self.started, "turns": self.turns,
-                "events": self.events, "state": self.state}
+                "events": self.events, "state": self.state, "metrics": self.metrics}
 
 
 class LiveBoard:
@@ -74,6 +76,21 @@ class LiveBoard:
         item = {"kind": kind, "data": {k: redact(v) if isinstance(v, str) else v for k, v in data.items()}}
         call.events.append(item)
         self._publish({"type": "event", "call_id": call_id, "event": item})
+
+    def metric_sink(
+        self, call_id: str, inner: Callable[[str, float], None] | None
+    ) -> Callable[[str, float], None]:
+        """A session's on_metric: passes each value on to `inner` and shows the latency ones live."""
+
+        def observe(name: str, value: float) -> None:
+            if inner is not None:
+                inner(name, value)
+            call = self.calls.get(call_id)
+            if call is not None and name in LIVE_METRICS:
+                call.metrics[name] = value
+                self._publish({"type": "metric", "call_id": call_id, "name": name, "value": value})
+
+        return observe
 
     def close(self, call_id: str, outcome: str, timings: Mapping[str, Any]) -> None:
         self._enders.pop(call_id, None)

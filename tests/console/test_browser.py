@@ -130,6 +130,7 @@ async def test_a_demo_call_appears_live_with_its_transcript(browser: Any, call_r
         first = await page.inner_text(".call .transcript li.agent")
         assert "AI" in first or "automated" in first
         await page.wait_for_selector(".call .transcript li.customer", timeout=60000)
+        await page.wait_for_selector(".call .latency:has-text(' ms')", timeout=30000)  # voice-to-voice shown
         result = await call
         await page.wait_for_selector("#live-ended li", timeout=15000)
         ended = await page.inner_text("#live-ended li")

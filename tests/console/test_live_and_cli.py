@@ -55,6 +55,16 @@ async def test_the_board_shows_each_write_after_it_is_stored_redacted_and_can_en
     assert board.snapshot() == []
 
 
+def test_latency_reaches_the_board_and_the_metrics() -> None:
+    board, seen = LiveBoard(), []
+    board.open("c2", {}, lambda: None)
+    sink = board.metric_sink("c2", lambda name, value: seen.append(name))
+    sink("voice_to_voice_ms", 812.0)
+    sink("tts_ms", 40.0)
+    assert seen == ["voice_to_voice_ms", "tts_ms"]
+    assert board.snapshot()[0]["metrics"] == {"voice_to_voice_ms": 812.0}
+
+
 async def test_an_admitted_call_carries_the_hash_of_the_approved_script(fake_runtime: Any) -> None:
     store = fake_runtime.store
     cid = store.register_customer(

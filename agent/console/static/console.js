@@ -23,6 +23,10 @@ function liveView(root) {
     box.appendChild(head);
     const s = c.started || {};
     box.appendChild(el("p", "hint", `${s.script || "?"} v${s.version || "?"} · ${s.locale || ""} · ${s.protocol || ""} · script ${String(s.script_hash || "").slice(0, 12)}`));
+    const m = c.metrics || {};
+    const latency = el("p", "latency", "voice-to-voice " + (m.voice_to_voice_ms !== undefined ? Math.round(m.voice_to_voice_ms) + " ms" : "–") +
+      " · NLU " + (m.nlu_ms !== undefined ? Math.round(m.nlu_ms) + " ms" : "–") + (m.barge_in ? " · barge-in" : ""));
+    box.appendChild(latency);
     const form = el("form", "inline"); form.method = "post"; form.action = `/console/live/${encodeURIComponent(c.call_id)}/end`;
     const tok = el("input"); tok.type = "hidden"; tok.name = "csrf"; tok.value = csrf(); form.appendChild(tok);
     form.appendChild(el("button", "danger", "End call")); box.appendChild(form);
@@ -50,6 +54,7 @@ function liveView(root) {
     if (msg.type === "snapshot") { calls.clear(); root.replaceChildren(); for (const c of msg.calls) { calls.set(c.call_id, c); render(c); } }
     else if (msg.type === "call") { calls.set(msg.call.call_id, msg.call); render(msg.call); }
     else if (msg.type === "turn" && calls.has(msg.call_id)) { const c = calls.get(msg.call_id); c.turns.push(msg.turn); c.state = "talking"; render(c); }
+    else if (msg.type === "metric" && calls.has(msg.call_id)) { const c = calls.get(msg.call_id); c.metrics = c.metrics || {}; c.metrics[msg.name] = msg.value; render(c); }
     else if (msg.type === "event" && calls.has(msg.call_id)) { const c = calls.get(msg.call_id); c.events.push(msg.event); render(c); }
     else if (msg.type === "ended") {
       const c = calls.get(msg.call_id); calls.delete(msg.call_id);
