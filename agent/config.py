@@ -53,6 +53,8 @@ class ServerConfig(Section):
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)  # largest REST request body (a CSV import)
     max_message_bytes: int = 65536  # largest WebSocket message a peer may send
     public_url: str = ""  # base URL the gateways reach us at (for docs and signature checks)
+    # signs /console session cookies; created (0600) at start when absent (null = a new one per process)
+    console_secret_file: Path | None = Path("var/console-session.key")
 
 
 class ModelsConfig(Section):
@@ -92,7 +94,8 @@ class CallConfig(Section):
 class DialogueConfig(Section):
     prompts_dir: Path = Path("prompts")  # where scripts (YAML) live
     default_script: str = "repayment_reminder"  # use case POST /v1/calls runs when the request names none
-    reload: bool = True  # hot-reload scripts when their files change
+    reload: bool = True  # hot-reload scripts when their files change (an unapproved text stays a draft)
+    approve_shipped: bool = True  # at start, approve shipped scripts whose text matches the release manifest
     # slot values every call of this deployment shares, per locale (the lender's name): the opening
     # sentences they complete are rendered before the server reports ready (shipped: the demo's lender)
     constant_slots: dict[Locale, dict[str, str]] = {

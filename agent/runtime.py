@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from agent.call.contracts import CallOutput, CallSetup
+from agent.call.live import LiveBoard, LiveRecorder
 from agent.call.recorder import CallRecorder, StoreRecorder
 from agent.call.recording import PURGE_EVERY_S, CallAudio, purge_recordings, recording_path
 from agent.call.session import CallSession
@@ -75,6 +76,7 @@ class Runtime:
     warm_task: asyncio.Task[None] | None = None
     semantic_nlu: bool = True  # the NLU's sentence-encoder layer (a model) is loaded
     housekeeping: list[asyncio.Task[None]] = field(default_factory=list)  # warm-up, hourly purge
+    live: LiveBoard = field(default_factory=LiveBoard)  # active calls, for the console's live view
 
     @classmethod
     def load(
@@ -109,7 +111,13 @@ class Runtime:
         """Load every lint-clean script and each locale's NLU (rules + semantic layer)."""
         prompts = Path(self.settings.dialogue.prompts_dir)
         official = OfficialNumbers.parse(self.settings.compliance.official_numbers)
-        self.registry = ScriptRegistry(prompts, official=official.contains)
+        from agent.console.publishing import bootstrap_shipped
+        from agent.store.console_store import ConsoleStore
+
+        approvals = ConsoleStore(self.store)  # only approved texts are served (four-eyes, SPEC 13)
+        if self.settings.dialogue.approve_shipped:
+            bootstrap_shipped(approvals, prompts, datetime.now(UTC))
+        self.registry = ScriptRegistry(prompts, official=official.contains, approvals=approvals)
         self.scripts = self.registry.scripts  # the registry replaces entries in place on reload
         for name, findings in self.registry.refused.items():
             log.error("script %s refused by the linter: %s", name, "; ".join(map(str, findings[:3])))
@@ -277,10 +285,12 @@ class Runtime:
             code = CLOSE_TRY_AGAIN if isinstance(exc, StoreUnavailable) else CLOSE_POLICY
             raise Refused(f"call {start.call_id} not admitted: {exc}", code) from exc
         script = self.script_for(claimed.use_case, claimed.locale)
+        hashes = self.registry.hashes if self.registry is not None else {}
         return CallSetup(
             call_id=claimed.call_id,
             locale=claimed.locale,
             script=script,
+            script_hash=hashes.get((claimed.use_case, claimed.locale), ""),
             slots=dict(claimed.slots),
             today=_today(claimed.timezone),
             protocol=start.protocol,
@@ -293,8 +303,8 @@ class Runtime:
         return start.secret is not None and hmac.compare_digest(start.secret.encode(), expected.encode())
 
     def recorder(self) -> CallRecorder:
-        """How calls write to the store."""
-        return StoreRecorder(self.store)
+        """How calls write to the store (and, after each write, to the console's live board)."""
+        return LiveRecorder(StoreRecorder(self.store), self.live)
 
     def new_session(self, setup: CallSetup, out: CallOutput) -> CallSession:
         """A session for an admitted call."""
@@ -302,7 +312,7 @@ class Runtime:
         self.warm_up()
         cfg = self.settings.compliance
         recording = CallAudio(recording_path(cfg.recordings_dir, setup.call_id)) if cfg.record_audio else None
-        return CallSession(
+        session = CallSession(
             setup,
             recording=recording,
             engines=self.engines,
@@ -312,8 +322,12 @@ class Runtime:
             out=out,
             config=self.settings.call,
             prohibited=self.prohibited.get(setup.locale, ()),
-            on_metric=self.metrics.observe if self.metrics is not None else None,
+            on_metric=self.live.metric_sink(
+                setup.call_id, self.metrics.observe if self.metrics is not None else None
+            ),
         )
+        self.live.open(setup.call_id, setup.describe(), session.end_by_operator)
+        return session
 
 
 def _today(tz: str | None) -> date:

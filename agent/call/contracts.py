@@ -43,11 +43,13 @@ class CallSetup:
     slots: Mapping[str, str]
     today: date
     protocol: str = "native"
+    script_hash: str = ""  # sha256 of the approved script text the call runs (agent/dialogue/approval.py)
 
     def describe(self) -> dict[str, str]:
-        """What the audit records when the call starts."""
+        """What the audit records when the call starts (with the script's content hash, SPEC 13)."""
         meta = self.script.meta
-        return {"script": meta.id, "version": meta.version, "locale": self.locale, "protocol": self.protocol}
+        return {"script": meta.id, "version": meta.version, "script_hash": self.script_hash,
+                "locale": self.locale, "protocol": self.protocol}
 
 
 @dataclass(slots=True)

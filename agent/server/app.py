@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from agent.console import install as install_console
 from agent.server.api import router
 from agent.server.auth import OpsGuard
 from agent.server.campaigns_api import router as campaigns_router
@@ -45,6 +46,7 @@ def create_app(runtime: Any, *, checkpoints: CheckpointWriter | None = None) -> 
 
     app.include_router(router)
     app.include_router(campaigns_router)
+    install_console(app, runtime)  # /console: sign-in with roles (agent/console)
 
     def _make_ws_route(name: str, adapter_cls: type) -> None:
         async def route(ws: WebSocket) -> None:
