@@ -64,10 +64,10 @@ def bench(
         if not sep:
             raise typer.BadParameter(f"--server-env wants KEY=VALUE, got {item!r}")
         env[key] = value
-    for key, value in (("ENGINES__POOL_WORKERS", pool_workers), ("ENGINES__ASR_THREADS", asr_threads),
-                       ("CALL__PARTIAL_EVERY_MS", partial_every_ms)):
-        if value is not None:
-            env[f"VOICE_AGENT_{key}"] = str(value)
+    for key, number in (("ENGINES__POOL_WORKERS", pool_workers), ("ENGINES__ASR_THREADS", asr_threads),
+                        ("CALL__PARTIAL_EVERY_MS", partial_every_ms)):
+        if number is not None:
+            env[f"VOICE_AGENT_{key}"] = str(number)
     results = []
     for loc in [x.strip() for x in locale.split(",") if x.strip()]:
         opts = BenchOptions(

@@ -19,7 +19,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from agent.campaign.model import Result
 from agent.dialer.base import ControlPlane, OriginateFailed, Origination, Progress
@@ -202,12 +201,12 @@ class Dialer:
         deadline = asyncio.get_running_loop().time() + wait_s
         while True:
             try:
-                record: dict[str, Any] = await asyncio.to_thread(self.store.get_call, call_id)
+                record = await asyncio.to_thread(self.store.get_call, call_id, decrypt=False)
             except StoreError:
                 return None
-            if record.get("status") == "finished" and record.get("outcome"):
-                return str(record["outcome"])
-            unclaimed = record.get("status") == "granted"
+            if record.status == "finished" and record.outcome:
+                return record.outcome
+            unclaimed = record.status == "granted"
             if unclaimed and asyncio.get_running_loop().time() > deadline - wait_s / 2:
                 return None  # never claimed by a media connection
             if asyncio.get_running_loop().time() > deadline:

@@ -130,7 +130,7 @@ async def request_call(body: CallIn, request: Request, who: CallsKey) -> Any:
     """The pre-call gate: a call id and a short-lived transport token, or a refusal with its reason."""
     if not body.customer_id and not body.phone:
         raise ApiError(422, "invalid_request", "give customer_id or phone")
-    runtime = getattr(request.app.state, "runtime", None)
+    runtime: Any = getattr(request.app.state, "runtime", None)  # a Runtime, or None for a store-only app
     if hasattr(runtime, "until_warm"):  # no grant for a call a cold server would answer late
         try:
             await runtime.until_warm("the call request")

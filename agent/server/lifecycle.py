@@ -40,7 +40,7 @@ async def sweep_once(store: Any, claimed_for: timedelta) -> int:
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Warm up, sign audit checkpoints (when configured) and sweep stale records, until shutdown."""
     checkpoints = getattr(app.state, "checkpoints", None)
-    runtime = getattr(app.state, "runtime", None)
+    runtime: Any = getattr(app.state, "runtime", None)  # a Runtime, or None for a store-only app
     warms = runtime is not None and runtime.engines is not None and runtime.cache is not None
     if warms:
         runtime.start_warm_up()

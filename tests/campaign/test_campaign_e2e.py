@@ -33,8 +33,13 @@ from agent.transports.fakes.control_twilio import FakeTwilioApi
 
 pytestmark = [pytest.mark.slow, pytest.mark.models]
 
-SLOTS = {"customer_name": "John Smith", "company_name": "Acme Finance", "amount_due": "1234.50",
-         "due_date": "2031-03-05", "callback_number": "800-555-0123"}
+SLOTS = {
+    "customer_name": "John Smith",
+    "company_name": "Acme Finance",
+    "amount_due": "1234.50",
+    "due_date": "2031-03-05",
+    "callback_number": "800-555-0123",
+}
 # number suffix -> what happens on each successive attempt, and the member's final stop reason
 PLAN: dict[int, tuple[tuple[str, ...], str]] = {
     0: (("promise",), "promise"),
@@ -77,30 +82,61 @@ async def _run_campaign(runtime: Any) -> None:
         fake_tw = FakeTwilioApi(tw_script)
         fake_ari = FakeAri(as_script, f"{ws_base}/asterisk")
         async with LoopbackServer(fake_tw.app) as tw_srv, LoopbackServer(fake_ari.app) as ari_srv:
-            twilio = TwilioControl(fake_tw.account_sid, fake_tw.auth_token, f"{ws_base}/twilio",
-                                   api_base=tw_srv.base, machine_detection=True)
+            twilio = TwilioControl(
+                fake_tw.account_sid,
+                fake_tw.auth_token,
+                f"{ws_base}/twilio",
+                api_base=tw_srv.base,
+                machine_detection=True,
+            )
             ari = AriControl(ari_srv.base, fake_ari.user, fake_ari.password)
-            cs = CampaignStore(runtime.store, settings.campaigns.number_key, settings.campaigns.caller_id_secret)
+            cs = CampaignStore(
+                runtime.store, settings.campaigns.number_key, settings.campaigns.caller_id_secret
+            )
             now = datetime.now(UTC)
             ids = {}
             for gateway, area in (("twilio", "202"), ("asterisk", "303")):
-                spec = Campaign.model_validate({
-                    "name": f"e2e-{gateway}", "use_case": "repayment_reminder", "jurisdiction": "US",
-                    "gateway": gateway, "caller_ids": [f"+1{area}5550100", f"+1{area}5550101"],
-                    "window": {"start": "08:00", "end": "21:00"},
-                    "pace": {"max_concurrent": 3, "calls_per_second": 5},
-                })
+                spec = Campaign.model_validate(
+                    {
+                        "name": f"e2e-{gateway}",
+                        "use_case": "repayment_reminder",
+                        "jurisdiction": "US",
+                        "gateway": gateway,
+                        "caller_ids": [f"+1{area}5550100", f"+1{area}5550101"],
+                        "window": {"start": "08:00", "end": "21:00"},
+                        "pace": {"max_concurrent": 3, "calls_per_second": 5},
+                    }
+                )
                 cid = cs.create(spec, now)
                 run_tag = now.strftime("%H%M%S")[-2:]
-                cs.add_members(cid, [{"phone": f"+1{area}555{run_tag}{i:02d}", "timezone": zone,
-                                      "name": "John Smith", "debt_id": f"e2e-{gateway}-{run_tag}-{i}", **SLOTS}
-                                     for i in range(10)], now)
+                cs.add_members(
+                    cid,
+                    [
+                        {
+                            "phone": f"+1{area}555{run_tag}{i:02d}",
+                            "timezone": zone,
+                            "name": "John Smith",
+                            "debt_id": f"e2e-{gateway}-{run_tag}-{i}",
+                            **SLOTS,
+                        }
+                        for i in range(10)
+                    ],
+                    now,
+                )
                 cs.control(cid, "start", now)
                 ids[gateway] = cid
             shift = timedelta(0)
-            dialer = Dialer(cs, runtime.store, {"twilio": twilio, "asterisk": ari}, node_id="e2e-node", slots=4,
-                            public_url=server.base, callback_secret=settings.campaigns.callback_secret,
-                            tick_s=0.2, clock=lambda: datetime.now(UTC) + shift)
+            dialer = Dialer(
+                cs,
+                runtime.store,
+                {"twilio": twilio, "asterisk": ari},
+                node_id="e2e-node",
+                slots=4,
+                public_url=server.base,
+                callback_secret=settings.campaigns.callback_secret,
+                tick_s=0.2,
+                clock=lambda: datetime.now(UTC) + shift,
+            )
             app.state.dialer = dialer  # the status-callback route finds the dialer here
             task = asyncio.create_task(dialer.serve())
             try:
@@ -111,10 +147,13 @@ async def _run_campaign(runtime: Any) -> None:
                     if all(r["planned"] == 0 and r["dialing"] == 0 for r in reports):
                         break
                     if not dialer.live:  # nothing in flight: jump the clock to the next planned attempt
-                        with runtime.store._tx() as s:
-                            nxt = s.execute(select(func.min(CampaignAttemptRow.planned_at)).where(
-                                CampaignAttemptRow.status == "planned",
-                                CampaignAttemptRow.campaign_id.in_(list(ids.values())))).scalar()
+                        with runtime.store.transaction() as s:
+                            nxt = s.execute(
+                                select(func.min(CampaignAttemptRow.planned_at)).where(
+                                    CampaignAttemptRow.status == "planned",
+                                    CampaignAttemptRow.campaign_id.in_(list(ids.values())),
+                                )
+                            ).scalar()
                         if nxt is not None and nxt > datetime.now(UTC) + shift:
                             shift = nxt - datetime.now(UTC) + timedelta(seconds=1)
             finally:

@@ -18,8 +18,13 @@ from agent.server.app import create_app
 from agent.store import Store
 
 KEY = {"X-API-Key": "dev-key-change-me"}
-SPEC = {"name": "api", "use_case": "repayment_reminder", "jurisdiction": "US",
-        "caller_ids": ["+12025550100"], "gateway": "twilio"}
+SPEC = {
+    "name": "api",
+    "use_case": "repayment_reminder",
+    "jurisdiction": "US",
+    "caller_ids": ["+12025550100"],
+    "gateway": "twilio",
+}
 
 
 @pytest.fixture
@@ -43,10 +48,15 @@ def test_create_import_start_progress_png(client: TestClient) -> None:
     assert bad.status_code == 422 and "caller_ids" in bad.json()["detail"]
     cid = client.post("/v1/campaigns", json=SPEC, headers=KEY).json()["campaign_id"]
     csv = "phone,name,timezone,debt_id,amount_due\n+12025551234,Ann,America/New_York,D1,$5.00\n"
-    got = client.post(f"/v1/campaigns/{cid}/members", content=csv, headers={**KEY, "content-type": "text/csv"})
+    got = client.post(
+        f"/v1/campaigns/{cid}/members", content=csv, headers={**KEY, "content-type": "text/csv"}
+    )
     assert got.json() == {"imported": 1}
-    got = client.post(f"/v1/campaigns/{cid}/members", json=[{"phone": "+12025551235",
-                                                             "timezone": "America/Chicago"}], headers=KEY)
+    got = client.post(
+        f"/v1/campaigns/{cid}/members",
+        json=[{"phone": "+12025551235", "timezone": "America/Chicago"}],
+        headers=KEY,
+    )
     assert got.json() == {"imported": 1}
     bad = client.post(f"/v1/campaigns/{cid}/members", json=[{"phone": "x", "timezone": "UTC"}], headers=KEY)
     assert bad.status_code == 400 and "member 1" in bad.json()["detail"]
@@ -80,6 +90,8 @@ def test_callbacks_need_the_attempts_signature(client: TestClient) -> None:
     secret = Settings().campaigns.callback_secret
     url = "/v1/campaigns/callbacks/twilio/7"
     assert client.post(url, data={"CallStatus": "busy"}).status_code == 403
-    assert client.post(url + "?sig=" + sign(secret, "twilio", 8), data={"CallStatus": "busy"}).status_code == 403
+    assert (
+        client.post(url + "?sig=" + sign(secret, "twilio", 8), data={"CallStatus": "busy"}).status_code == 403
+    )
     ok = client.post(url + "?sig=" + sign(secret, "twilio", 7), data={"CallStatus": "busy"})
     assert ok.status_code == 204 and plane.fed == [(7, {"CallStatus": "busy"})]
