@@ -148,7 +148,7 @@ class AsteriskDialConfig(Section):
 
 class CampaignsConfig(Section):
     dialer: bool = False  # run the campaign dialer in this server process
-    node_id: str = ""  # this node's name in the shared store (empty = the host name)
+    node_id: str = ""  # this node's name in the shared store, unique per dialer process (empty = host name)
     node_slots: int = Field(8, ge=0)  # calls this node takes at once; the dialer never exceeds them
     tick_ms: int = Field(1000, ge=50)  # how often the dialer looks for due attempts
     ring_timeout_s: int = Field(30, ge=5, le=120)  # how long a campaign call may ring
