@@ -95,3 +95,46 @@ def test_callbacks_need_the_attempts_signature(client: TestClient) -> None:
     )
     ok = client.post(url + "?sig=" + sign(secret, "twilio", 7), data={"CallStatus": "busy"})
     assert ok.status_code == 204 and plane.fed == [(7, {"CallStatus": "busy"})]
+
+
+def test_cli_verbs_drive_the_rest_api(client: TestClient, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from agent.cli import campaign as cli
+
+    seen: list[str] = []
+
+    def through_app(server: str | None, api_key: str | None) -> Any:
+        seen.append(str(api_key))
+        client.headers.update({"X-API-Key": str(api_key)})
+        return client
+
+    monkeypatch.setattr(cli, "_client", through_app)
+    run = CliRunner()
+    spec = tmp_path / "c.yaml"
+    spec.write_text("name: cli\nuse_case: repayment_reminder\njurisdiction: US\n"
+                    "caller_ids: ['+12025550100']\n")
+    made = run.invoke(cli.app, ["create", str(spec), "--api-key", "dev-key-change-me"])
+    assert made.exit_code == 0, made.output
+    cid = made.output.strip()
+    members = tmp_path / "m.csv"
+    members.write_text("phone,name,timezone,debt_id\n+12025551234,Ann,America/New_York,D1\n")
+    key = ["--api-key", "dev-key-change-me"]
+    assert "imported 1 members" in run.invoke(cli.app, ["import", cid, str(members), *key]).output
+    assert run.invoke(cli.app, ["start", cid, *key]).output.strip() == f"{cid}: running"
+    assert run.invoke(cli.app, ["pause", cid, *key]).output.strip() == f"{cid}: paused"
+    shown = run.invoke(cli.app, ["status", cid, "--json", *key])
+    assert json.loads(shown.output)["members"] == 1 and json.loads(shown.output)["planned"] == 1
+    assert "planned" in run.invoke(cli.app, ["status", cid, *key]).output
+    assert cid in run.invoke(cli.app, ["status", *key]).output
+    png = tmp_path / "r.png"
+    assert run.invoke(cli.app, ["report", cid, "--png", str(png), *key]).exit_code == 0
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert run.invoke(cli.app, ["stop", cid, *key]).output.strip() == f"{cid}: stopped"
+    refused = run.invoke(cli.app, ["start", cid, *key])  # a stopped campaign stays stopped
+    assert refused.exit_code == 2 and "409" in refused.output
+    wrong = run.invoke(cli.app, ["status", cid, "--api-key", "not-the-key"])
+    assert wrong.exit_code == 2 and "401" in wrong.output
