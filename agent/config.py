@@ -52,7 +52,7 @@ class ServerConfig(Section):
     docs_public: bool = True  # false: /docs, /redoc and /openapi.json need a key with docs-read
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)  # largest REST request body (a CSV import)
     max_message_bytes: int = 65536  # largest WebSocket message a peer may send
-    public_url: str = ""  # base URL the gateways reach us at (for docs and signature checks)
+    public_url: str = ""  # base URL gateways reach us at (signature checks; dialer callback and media URLs)
 
 
 class ModelsConfig(Section):

@@ -43,6 +43,22 @@ def test_management_needs_the_api_key(client: TestClient) -> None:
     assert client.post("/v1/campaigns/x/start").status_code == 401
 
 
+def test_management_needs_the_campaigns_permission(tmp_path: Path) -> None:
+    keys = {"operator": "o" * 16, "dialer": "d" * 16, "monitor": "m" * 16}
+    settings = Settings(server={"api_keys": [], "role_keys": [  # type: ignore[arg-type]
+        {"name": f"{r}-1", "key": k, "roles": [r]} for r, k in keys.items()]})
+    store = Store.open(f"sqlite:///{tmp_path / 's.db'}", settings.store.phone_hash_key)
+    runtime = SimpleNamespace(settings=settings, store=store, metrics=None, engines=None)
+    with TestClient(create_app(runtime)) as c:
+        for role in ("dialer", "monitor"):
+            got = c.post("/v1/campaigns", json=SPEC, headers={"X-API-Key": keys[role]})
+            assert got.status_code == 403 and "campaigns permission" in got.text, role
+        assert c.get("/v1/campaigns", headers={"X-API-Key": keys["monitor"]}).status_code == 403
+        made = c.post("/v1/campaigns", json=SPEC, headers={"X-API-Key": keys["operator"]})
+        assert made.status_code == 201
+    store.close()
+
+
 def test_create_import_start_progress_png(client: TestClient) -> None:
     bad = client.post("/v1/campaigns", json={**SPEC, "caller_ids": ["nope"]}, headers=KEY)
     assert bad.status_code == 422 and "caller_ids" in bad.json()["detail"]
