@@ -249,6 +249,11 @@ class Dialer:
         outcome = None
         if gateway_result is None:
             outcome = await self._call_outcome(live.call_id)
+        elif live.machine and live.answered:
+            # the media may have reached a session, which closes the record as it saw it (e.g.
+            # `hangup`, a conversation); let it, then ours below says what it was: a machine,
+            # no conversation, so no rest period starts (Reg F's 7 days) for a voicemail
+            await self._call_outcome(live.call_id)
         result = result_of(gateway_result, outcome)
         now = self.clock()
         if outcome is None:  # no session closed this call record: close it for the gate's history

@@ -175,6 +175,30 @@ async def test_a_machine_reported_before_the_reference_is_hung_up_once_it_is_kno
     assert plane.hangups == [f"ref-{attempt_id}"]
 
 
+async def test_a_machine_is_no_conversation_whatever_the_session_recorded(
+        stores: tuple[Store, CampaignStore]) -> None:
+    store, cs = stores
+    cid = _campaign(cs, 1)
+    plane = Plane()
+    dialer = _dialer(stores, plane)
+    await dialer.tick()
+    (attempt_id,) = dialer.live
+    call_id = dialer.live[attempt_id].call_id
+    await dialer.on_progress(Progress(attempt_id, "answered", machine=True))
+
+    async def session_closes() -> None:  # the session heard the greeting, then the hang-up
+        await asyncio.sleep(0.2)
+        await asyncio.to_thread(store.finish_call, call_id, "hangup", {}, LATER)
+        assert store.get_call(call_id, decrypt=False).conversation
+
+    session = asyncio.create_task(session_closes())
+    await dialer.on_progress(Progress(attempt_id, "ended", Result.voicemail))  # the gateway's end comes first
+    await session
+    record = store.get_call(call_id, decrypt=False)
+    assert record.outcome == "voicemail" and not record.conversation  # no Reg F rest period
+    assert cs.attempt_info(attempt_id)["result"] == "voicemail" and cs.report(cid)["planned"] == 1
+
+
 async def test_the_loop_survives_a_failing_tick(stores: tuple[Store, CampaignStore],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     _store, cs = stores
