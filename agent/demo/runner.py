@@ -77,6 +77,7 @@ class LoopbackServer:
     """The real FastAPI app served by uvicorn on 127.0.0.1 inside this event loop."""
 
     def __init__(self, app: Any) -> None:
+        self._app = app
         self._server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws_max_size=1 << 20)
         )
@@ -90,6 +91,9 @@ class LoopbackServer:
                 self._task.result()
             await asyncio.sleep(0.02)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        runtime = getattr(self._app.state, "runtime", None)
+        if runtime is not None and runtime.warm_task is not None:  # ready = warmed up (agent.warmup)
+            await asyncio.shield(runtime.warm_task)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -68,12 +68,13 @@ def create_app(runtime: Any, *, checkpoints: CheckpointWriter | None = None) -> 
 
     @app.get("/readyz", tags=["ops"])
     async def readyz() -> JSONResponse:
-        """Ready only when models are loaded and the store answers."""
+        """Ready only when models are loaded and warmed up (agent.warmup) and the store answers."""
         store_ok = await run_in_threadpool(runtime.store.healthy)
-        models_ok = runtime.engines is not None
+        models_ok = runtime.ready
         ready = store_ok and models_ok
         return JSONResponse(
-            {"ready": ready, "store": store_ok, "models": models_ok},
+            {"ready": ready, "store": store_ok, "models": models_ok, "warm_up": runtime.warmth,
+             "warm_up_s": round(runtime.warm_report.seconds, 2) if runtime.warm_report else None},
             status_code=200 if ready else 503,
         )
 
