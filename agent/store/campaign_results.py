@@ -58,6 +58,13 @@ class ResultsMixin:
             att = self._attempt(s, attempt_id)
             att.call_id, att.provider_ref = call_id, provider_ref
 
+    def dialing_on(self, node_id: str) -> list[tuple[int, str | None]]:
+        """This node's attempts still `dialing` (each holds one of its call slots): (attempt id, call id)."""
+        with self.store.transaction() as s:
+            rows = s.execute(select(CampaignAttemptRow.id, CampaignAttemptRow.call_id).where(
+                CampaignAttemptRow.node_id == node_id, CampaignAttemptRow.status == "dialing")).all()
+            return [(int(r[0]), r[1]) for r in rows]
+
     def answered(self, attempt_id: int) -> bool:
         """The call was answered: check it still holds a reserved slot; False (abandoned) if not."""
         with self.store.transaction() as s:
