@@ -10,7 +10,7 @@ the exemplar layer already make. Reported, with the full pipeline (rules + exemp
 
 - cross-writer: trained on writer A, tested on writer B, and the reverse;
 - leave-one-writer-out over the four groups;
-- family-grouped 10-fold over every row (each family tested by a head that never saw it);
+- family-grouped 5-fold over every row (each family tested by a head that never saw it);
 - the pipeline without the head, on the same rows.
 
 Then the head is fitted on every row and written to prompts/<locale>/nlu_optout_head.npz
@@ -44,7 +44,8 @@ from agent.nlu.lofo import read_families  # noqa: E402
 GRID = [round(0.05 + 0.01 * i, 2) for i in range(95)]  # 0.05 .. 0.99
 L2 = 10.0
 NGRAM_DIM = 4096
-INNER_FOLDS = 4
+INNER_FOLDS = 3
+OUTER_FOLDS = 5
 
 
 def corpora(locale: str) -> dict[str, list[Path]]:
@@ -191,17 +192,17 @@ def run(locale: str, added_false: float, write: bool) -> dict[str, Any]:
     report["leave_one_writer_out"] = {
         g: evaluate(data, data.group != g, data.group == g, cjk, added_false) for g in groups
     }
-    folds = data.folds(everything, 10)
+    folds = data.folds(everything, OUTER_FOLDS)
     pooled_gold: list[str] = []
     pooled_base: list[str] = []
     pooled: list[str] = []
-    for k in range(10):
+    for k in range(OUTER_FOLDS):
         test = folds == k
         result = evaluate(data, ~test, test, cjk, added_false)
         pooled_gold += [g for g, m in zip(data.gold, test, strict=True) if m]
         pooled_base += [b for b, m in zip(data.base, test, strict=True) if m]
         pooled += result["predicted"]
-    report["family_10_fold"] = {
+    report["family_5_fold"] = {
         "without_head": figures(pooled_gold, pooled_base),
         "with_head": figures(pooled_gold, pooled),
     }
@@ -240,8 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name, part in [*report["cross_writer"].items(), *report["leave_one_writer_out"].items()]:
             print(_line(f"{name} without head", part["without_head"]))
             print(_line(f"{name} with head @{part['threshold']}", part["with_head"]))
-        print(_line("family 10-fold without head", report["family_10_fold"]["without_head"]))
-        print(_line("family 10-fold with head", report["family_10_fold"]["with_head"]))
+        print(_line("family 5-fold without head", report["family_5_fold"]["without_head"]))
+        print(_line("family 5-fold with head", report["family_5_fold"]["with_head"]))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(reports, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

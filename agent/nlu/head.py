@@ -49,7 +49,7 @@ def bag_of_ngrams(texts: Sequence[str], *, cjk: bool, dim: int) -> np.ndarray:
 
 
 def fit_logistic(
-    features: np.ndarray, labels: np.ndarray, *, l2: float = 10.0, iterations: int = 40
+    features: np.ndarray, labels: np.ndarray, *, l2: float = 10.0, iterations: int = 15
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """L2-regularised logistic regression by Newton's method on standardised features.
 
