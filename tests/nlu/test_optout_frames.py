@@ -188,3 +188,50 @@ def test_zh_threats_tied_to_more_contact() -> None:
     for text in [f"{c}{t}" for c, t in product(calls, threats)]:
         result = nlu("zh-CN").classify(text)
         assert result.intent == "opt_out" and "complaint" in result.also, (text, result)
+
+
+def test_en_asr_mishearings_of_the_key_words() -> None:
+    texts = ["stop colleen me please", "dont col me again", "do knot call me", "seize all contact with me",
+             "re move me from your lest", "im revoking con sent to be called", "add me to the dean see list",
+             "i want to opt doubt of these calls", "on subscribe me from the calls", "quick calling me",
+             "put me on the do not fall list", "take me off the dial or"]
+    _check("en-US", texts, opt_out=True)
+
+
+def test_en_idioms_for_never_and_not_doing_calls() -> None:
+    heads = ["call me back when pigs fly", "you can call me when hell freezes over", "call back, which means never"]
+    texts = [*heads, *[f"send it in the {m}, I don't do {n}" for m, n in product(["mail", "app"], ["phone calls", "calls"])]]
+    _check("en-US", texts, opt_out=True)
+
+
+def test_en_hearing_from_and_having_no_more_calls() -> None:
+    heads = ["I'd rather not", "I'd like to not", "I'd just as soon not", "I would prefer to never"]
+    tails = ["hear from you by phone again", "hear from you anymore", "hear from your company on the phone"]
+    texts = [f"{h} {t}" for h, t in product(heads, tails)]
+    texts += [f"could we {v} any more {n}" for v, n in product(["not have", "not get", "not receive"], ["calls", "phone calls", "robocalls"])]
+    _check("en-US", texts, opt_out=True)
+    _check("en-US", ["I haven't heard from you about the refund", "I did not hear from anyone last week"], opt_out=False)
+
+
+def test_en_the_calls_named_then_stopped() -> None:
+    befores = ["honestly the calls just make it worse, so please just stop them", "I get so many calls, please stop",
+               "these reminder calls, I want you to stop them", "the robocalls are too much, make them stop"]
+    _check("en-US", befores, opt_out=True)
+    _check("en-US", ["I got your call, stop, let me find a pen", "the call dropped, wait, stop, hold on"], opt_out=False)
+
+
+def test_en_formal_discontinuation_and_passive_removal() -> None:
+    texts = [f"{h} {n}{t}" for h, n, t in product(["please discontinue all", "kindly cease", "I ask you to halt all"],
+                                                   ["outbound contact", "phone contact", "telephone communication"],
+                                                   [" with me", " to this number", " with me effective today"])]
+    texts += [f"I request that all {n} with me be discontinued" for n in ["telephone communication", "phone contact", "calls"]]
+    texts += [f"I'd like to be {v} future calls" for v in ["left off of", "removed from", "excluded from"]]
+    texts += [f"I'd prefer it if you {v} me off your call list" for v in ["took", "take", "removed"]]
+    _check("en-US", texts, opt_out=True)
+
+
+def test_en_medium_fine_then_voice_refused_in_the_next_sentence() -> None:
+    texts = [f"{m} {a}. {v}" for m, a, v in product(["Letters", "Emails", "Texts"], ["are okay", "are cool", "are fine"],
+                                                     ["Calls aren't.", "Phone calls, no.", "The phone is not."])]
+    _check("en-US", texts, opt_out=True, scope="voice")
+    _check("en-US", ["Letters are okay. Calls are okay too.", "Emails are fine. Call me after five."], opt_out=False)
