@@ -204,7 +204,7 @@ class SemanticNlu:
         self._embed = lru_cache(maxsize=64)(self._encode_one)
 
     def _encode_one(self, prepared: str) -> np.ndarray:
-        vector = self._encoder.encode([prepared])[0]
+        vector: np.ndarray = np.asarray(self._encoder.encode([prepared])[0])
         vector.setflags(write=False)
         return vector
 
