@@ -2,7 +2,8 @@
 
 Every turn: the rules' opt-out (the structural detector: certain, or doubtful) wins at once;
 then the learned opt-out head (`agent.nlu.head`, prompts/<locale>/nlu_optout_head.npz) or the
-nearest exemplar above its stricter threshold may raise an opt-out over any other rule
+nearest exemplar above its stricter threshold (and, with a head, P >= EXEMPLAR_NEEDS_HEAD)
+may raise an opt-out over any other rule
 match, a complaint included (opt-out precedence: "call again and I'll report you" is an
 opt-out that is also a complaint), but only as a doubtful one (the agent confirms with one
 question: an encoder alone never ends calls); then a rule complaint; then a confident rule
@@ -23,7 +24,19 @@ from agent.nlu.intents import MUST_NOT_MISS, OPT_OUT, OPT_OUT_SCOPE_SLOT, UNKNOW
 from agent.nlu.rules import RuleNlu
 from agent.nlu.semantic import CharNgramEncoder, Exemplars, SemanticNlu, TextEncoder, load_sentence_encoder
 
-__all__ = ["HEAD_FILE", "SEMANTIC_DOUBT_CONFIDENCE", "NluPipeline", "build_nlu", "build_semantic"]
+__all__ = [
+    "EXEMPLAR_NEEDS_HEAD",
+    "HEAD_FILE",
+    "SEMANTIC_DOUBT_CONFIDENCE",
+    "NluPipeline",
+    "build_nlu",
+    "build_semantic",
+]
+
+EXEMPLAR_NEEDS_HEAD = 0.5
+"""With a head, a nearest-exemplar opt-out also needs P(opt-out) at least this (the head is the
+better calibrated of the two: on the training corpora every exemplar-only false opt-out, such as
+"别现在打，等我到家了再打", had P < 0.02, every true one P > 0.99)."""
 
 HEAD_FILE = "nlu_optout_head.npz"
 """The learned opt-out head beside the lexicon (scripts/train_optout_head.py writes it)."""
@@ -57,8 +70,10 @@ class NluPipeline:
         if ruled.intent == OPT_OUT or self.semantic is None or not normal:
             return ruled
         scores = self.semantic.scores(text)
-        if self.opt_out_probability(text, normal) >= (self.head.threshold if self.head else 1.0) or (
-            scores.by_intent.get(OPT_OUT, 0.0) >= self.semantic.opt_out and scores.best == OPT_OUT
+        p = self.opt_out_probability(text, normal)
+        nearest = scores.by_intent.get(OPT_OUT, 0.0) >= self.semantic.opt_out and scores.best == OPT_OUT
+        if (self.head is not None and p >= self.head.threshold) or (
+            nearest and (self.head is None or p >= EXEMPLAR_NEEDS_HEAD)
         ):
             also = (ruled.intent,) if ruled.intent != UNKNOWN else ()
             scope = self.rules.opt_out_scope(text)
