@@ -7,7 +7,8 @@ classified. Prints a table per locale and writes JSON: end-to-end opt-out recall
 opt-outs, opt-outs read as callback_later. Misses are listed only with --show-misses.
 
 Usage: python scripts/nlu_audio_eval.py [--locale en-US --locale zh-CN] [--voice zh-CN=PATH]
-       [--state opening] [--limit N] [--json out/nlu_audio_eval.json] [--show-misses]
+       [--state opening] [--limit N] [--every K] [--json out/nlu_audio_eval.json] [--show-misses]
+--every K keeps every K-th row (a sample across all blocks of a long corpus, e.g. the training sets).
 --voice LOCALE=PATH uses that TTS voice (e.g. a Kokoro or Piper model the resolver accepts as
 tts-zh / tts-en); without it the runtime's resolved voice is used (zh-CN today: espeak-ng).
 """
@@ -40,7 +41,7 @@ def _line(pcm16k: object) -> object:
 
 
 def run(
-    locale: str, tsv: Path, state: str | None, voice: Path | None, limit: int | None
+    locale: str, tsv: Path, state: str | None, voice: Path | None, limit: int | None, every: int = 1
 ) -> dict[str, object]:
     overrides = {("tts-zh" if locale.startswith("zh") else "tts-en"): voice} if voice else None
     engines = Engines.load([locale], models_dir=ROOT / "models", overrides=overrides)
@@ -50,7 +51,8 @@ def run(
         spec = script.states[state or script.start]
         hint, expected = ", ".join(spec.hint) or None, tuple(spec.expect)
         nlu = build_nlu(locale, ROOT / "prompts")
-        rows = read_tsv(tsv)[:limit] if limit else read_tsv(tsv)
+        rows = read_tsv(tsv)[:: max(1, every)]
+        rows = rows[:limit] if limit else rows
         out = []
         started = time.perf_counter()
         for text, gold in rows:
@@ -84,6 +86,7 @@ def main() -> None:
     parser.add_argument("--state", help="Script state whose hints and expected intents the ASR/NLU use.")
     parser.add_argument("--voice", action="append", default=[], help="LOCALE=PATH: TTS voice to speak with.")
     parser.add_argument("--limit", type=int, help="Only the first N rows (a smoke run).")
+    parser.add_argument("--every", type=int, default=1, help="Keep every K-th row (a sample of a long file).")
     parser.add_argument("--json", type=Path, default=ROOT / "out" / "nlu_audio_eval.json")
     parser.add_argument("--show-misses", action="store_true", help="Also print what was missed.")
     args = parser.parse_args()
@@ -92,7 +95,7 @@ def main() -> None:
     for locale in args.locale or ["en-US", "zh-CN"]:
         tsv = args.tsv or ROOT / "tests" / "nlu" / "blind" / f"{locale}.tsv"
         voice = Path(voices[locale]) if locale in voices else None
-        reports.append(run(locale, tsv, args.state, voice, args.limit))
+        reports.append(run(locale, tsv, args.state, voice, args.limit, args.every))
     head = ("locale", "tts", "n", "recall", "false", "oo->cb", "doubt", "s")
     print("{:<7} {:<10} {:>4} {:>7} {:>7} {:>6} {:>6} {:>7}".format(*head))
     for r in reports:

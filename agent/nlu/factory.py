@@ -1,10 +1,14 @@
 """Build a locale's NLU: rules first, then the semantic layer (SPEC 6.1, 6.2, 6.2a).
 
-Every turn: the rules' opt-out (the structural detector: certain, or doubtful) and complaint
-win at once; the semantic layer may raise an opt-out above its stricter threshold, over
-another rule match, but only as a doubtful one (the agent confirms with one question: an
-encoder alone never ends calls); then a confident rule answer; then the semantic answer;
-then unknown. Thread-safe: the layers hold no per-call state, the encoder locks itself.
+Every turn: the rules' opt-out (the structural detector: certain, or doubtful) wins at once;
+then the learned opt-out head (`agent.nlu.head`, prompts/<locale>/nlu_optout_head.npz) or the
+nearest exemplar above its stricter threshold (and, with a head, P >= EXEMPLAR_NEEDS_HEAD)
+may raise an opt-out over any other rule
+match, a complaint included (opt-out precedence: "call again and I'll report you" is an
+opt-out that is also a complaint), but only as a doubtful one (the agent confirms with one
+question: an encoder alone never ends calls); then a rule complaint; then a confident rule
+answer; then the semantic answer; then unknown. Thread-safe: the layers hold no per-call
+state, the encoder locks itself.
 """
 
 from __future__ import annotations
@@ -15,11 +19,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.nlu.intents import MUST_NOT_MISS, OPT_OUT, OPT_OUT_SCOPE_SLOT, UNKNOWN, Intent, NluResult
+from agent.nlu.head import OptOutHead
+from agent.nlu.intents import MUST_NOT_MISS, OPT_OUT, OPT_OUT_SCOPE_SLOT, UNKNOWN, NluResult
 from agent.nlu.rules import RuleNlu
 from agent.nlu.semantic import CharNgramEncoder, Exemplars, SemanticNlu, TextEncoder, load_sentence_encoder
 
-__all__ = ["SEMANTIC_DOUBT_CONFIDENCE", "NluPipeline", "build_nlu", "build_semantic"]
+__all__ = [
+    "EXEMPLAR_NEEDS_HEAD",
+    "HEAD_FILE",
+    "SEMANTIC_DOUBT_CONFIDENCE",
+    "NluPipeline",
+    "build_nlu",
+    "build_semantic",
+]
+
+EXEMPLAR_NEEDS_HEAD = 0.5
+"""With a head, a nearest-exemplar opt-out also needs P(opt-out) at least this (the head is the
+better calibrated of the two: on the training corpora every exemplar-only false opt-out, such as
+"别现在打，等我到家了再打", had P < 0.02, every true one P > 0.99)."""
+
+HEAD_FILE = "nlu_optout_head.npz"
+"""The learned opt-out head beside the lexicon (scripts/train_optout_head.py writes it)."""
 
 SEMANTIC_DOUBT_CONFIDENCE = 0.7
 """An opt-out only the encoder saw: below OPT_OUT_CERTAIN, so the agent asks before acting."""
@@ -34,6 +54,7 @@ class NluPipeline:
     rules: RuleNlu
     semantic: SemanticNlu | None = None
     threshold: float = 0.6
+    head: OptOutHead | None = None
 
     @property
     def layers(self) -> tuple[object, ...]:
@@ -45,18 +66,33 @@ class NluPipeline:
     ) -> NluResult:
         """One customer utterance -> intent, confidence and slots."""
         ruled = self.rules.classify(text, expected, today=today)
-        if ruled.intent in MUST_NOT_MISS or self.semantic is None or not self.rules.normalize(text):
+        normal = self.rules.normalize(text)
+        if ruled.intent == OPT_OUT or self.semantic is None or not normal:
             return ruled
         scores = self.semantic.scores(text)
-        if scores.by_intent.get(OPT_OUT, 0.0) >= self.semantic.opt_out and scores.best == OPT_OUT:
-            also = (ruled.intent,) if ruled.intent not in (UNKNOWN, Intent.COMPLAINT) else ()
-            return NluResult(OPT_OUT, SEMANTIC_DOUBT_CONFIDENCE, {OPT_OUT_SCOPE_SLOT: "all"}, also)
+        p = self.opt_out_probability(text, normal)
+        nearest = scores.by_intent.get(OPT_OUT, 0.0) >= self.semantic.opt_out and scores.best == OPT_OUT
+        if (self.head is not None and p >= self.head.threshold) or (
+            nearest and (self.head is None or p >= EXEMPLAR_NEEDS_HEAD)
+        ):
+            also = (ruled.intent,) if ruled.intent != UNKNOWN else ()
+            scope = self.rules.opt_out_scope(text)
+            return NluResult(OPT_OUT, SEMANTIC_DOUBT_CONFIDENCE, {OPT_OUT_SCOPE_SLOT: scope}, also)
+        if ruled.intent in MUST_NOT_MISS:
+            return ruled
         if ruled.intent != UNKNOWN and ruled.confidence >= self.threshold:
             return ruled
         meant = self.semantic.result(scores, text, expected, today=today)
         if meant.intent != UNKNOWN:
             return meant
         return ruled
+
+    def opt_out_probability(self, text: str, normal: str | None = None) -> float:
+        """The learned head's P(opt-out) for raw text (0 without a head or an encoder)."""
+        if self.head is None or self.semantic is None:
+            return 0.0
+        normal = self.rules.normalize(text) if normal is None else normal
+        return self.head.probability(self.semantic.embed(text), normal)
 
     def is_complete_answer(self, text: str, expected: Sequence[str]) -> bool:
         """Whether a running transcript already answers the state (rules only: it runs on partials)."""
@@ -100,7 +136,9 @@ def build_nlu(
     encoder_path: str | Path | None = None,
     semantic: bool = True,
 ) -> NluPipeline:
-    """Rules (prompts/<locale>/nlu.yaml) then the semantic layer (nlu_exemplars.yaml)."""
+    """Rules (prompts/<locale>/nlu.yaml), the semantic layer (nlu_exemplars.yaml), the opt-out head."""
     rules = RuleNlu.from_file(Path(prompts_dir) / locale / "nlu.yaml")
     layer = build_semantic(locale, prompts_dir, rules, encoder_path=encoder_path) if semantic else None
-    return NluPipeline(rules, layer)
+    head_file = Path(prompts_dir) / locale / HEAD_FILE
+    head = OptOutHead.load(head_file) if layer is not None and head_file.exists() else None
+    return NluPipeline(rules, layer, head=head)

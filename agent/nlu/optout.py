@@ -198,6 +198,11 @@ class OptOutDetector:
                 doubt = hit
         return doubt
 
+    def scope(self, sentences: Sequence[Sentence]) -> str:
+        """The scope an opt-out found by another layer gets: `voice` when another medium is named."""
+        whole = " | ".join(s.text for s in sentences)
+        return "voice" if any(v.search(whole) for v in self._voice) else "all"
+
     def _match(self, rule: _Rule, text: str, whole: str) -> str | None:
         if any(u.search(text) for u in rule.unless):
             return None

@@ -268,6 +268,10 @@ class RuleNlu:
             return None
         return self.optout.detect(self.sentences(text))
 
+    def opt_out_scope(self, text: str) -> str:
+        """The suppression scope of an opt-out another layer found in raw text ('all' or 'voice')."""
+        return "all" if self.optout is None else self.optout.scope(self.sentences(text))
+
     def _opt_out_result(self, hit: OptOutHit, found: Sequence[str]) -> NluResult | None:
         """An opt-out result, carrying its scope and a complaint said with it; None when doubt gives way."""
         also = (Intent.COMPLAINT.value,) if hit.complaint or Intent.COMPLAINT in found else ()

@@ -201,13 +201,23 @@ class SemanticNlu:
         self._labels = np.array([intent for intent, _ in texts])
         self._names = tuple(exemplars.intents)
         self._matrix = encoder.encode([prepare(t) for _, t in texts])
+        self._embed = lru_cache(maxsize=64)(self._encode_one)
+
+    def _encode_one(self, prepared: str) -> np.ndarray:
+        vector: np.ndarray = np.asarray(self._encoder.encode([prepared])[0])
+        vector.setflags(write=False)
+        return vector
+
+    def embed(self, text: str) -> np.ndarray:
+        """The encoder vector of one utterance (cached: the opt-out head reuses the scores' vector)."""
+        return self._embed(self._prepare(text))
 
     def scores(self, text: str) -> Scores:
         """Raw nearest-exemplar similarity per intent (for calibration and the pipeline)."""
         prepared = self._prepare(text)
         if not prepared.strip():
             return Scores(UNKNOWN, 0.0, {})
-        sims = self._matrix @ self._encoder.encode([prepared])[0]
+        sims = self._matrix @ self._embed(prepared)
         by_intent = {name: float(sims[self._labels == name].max()) for name in self._names}
         best = max(by_intent, key=by_intent.__getitem__)
         return Scores(best, by_intent[best], by_intent)
