@@ -159,15 +159,8 @@ class KokoroSynthesizer:
             return np.zeros(0, dtype=np.float32)
         parts = [self._run(tokens[i : i + MAX_TOKENS]) for i in range(0, len(tokens), MAX_TOKENS)]
         audio = np.concatenate(parts)
-        loud = np.flatnonzero(np.abs(audio) > SILENCE)
-        if len(loud) == 0:
-            return np.zeros(0, dtype=np.float32)
-        lead = NATIVE_RATE * LEAD_MS // 1000
-        tail = NATIVE_RATE * TAIL_MS // 1000
         pause_ms = next((ms for p, ms in PAUSE_MS.items() if clause.rstrip().endswith(p)), END_MS)
-        voiced = audio[max(0, loud[0] - lead) : loud[-1] + 1 + tail]
-        pad = np.zeros(NATIVE_RATE * max(0, pause_ms - TAIL_MS) // 1000, dtype=np.float32)
-        return np.concatenate((voiced, pad))
+        return trim(audio, pause_ms)
 
     def _to_speech(self, audio: np.ndarray, text: str, started: float) -> Speech:
         if not len(audio):
@@ -197,6 +190,18 @@ class KokoroSynthesizer:
         pieces = [s.pcm16k for s in self.synthesize_clauses(text)]
         pcm = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
         return Speech(pcm, text, RATE, _ms_since(started))
+
+
+def trim(audio: np.ndarray, pause_ms: int, rate: int = NATIVE_RATE) -> np.ndarray:
+    """The model's output without its leading and trailing silence, LEAD_MS of onset kept before the
+    first sample above SILENCE and TAIL_MS after the last, then silence to make a pause of pause_ms."""
+    loud = np.flatnonzero(np.abs(audio) > SILENCE)
+    if len(loud) == 0:
+        return np.zeros(0, dtype=np.float32)
+    lead, tail = rate * LEAD_MS // 1000, rate * TAIL_MS // 1000
+    voiced = audio[max(0, loud[0] - lead) : loud[-1] + 1 + tail]
+    pad = np.zeros(rate * max(0, pause_ms - TAIL_MS) // 1000, dtype=np.float32)
+    return np.concatenate((voiced.astype(np.float32), pad))
 
 
 def _ms_since(started: float) -> int:
