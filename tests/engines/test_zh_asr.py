@@ -63,4 +63,4 @@ def test_homophone_cer_folds_only_the_same_syllable_and_tone() -> None:
     assert homophone_cer("客服", "克服", read) == (0, 2)  # kè fú either way
     assert cer("客服", "克服") == (1, 2)  # the plain CER still counts it
     assert homophone_cer("还款", "缓款", read) == (1, 2)  # huán heard as huǎn: a tone error
-    assert homophone_cer("客服", "客", lambda t: ["?"]) == (1, 2)  # a reader with a wrong count is not trusted
+    assert homophone_cer("客服", "客", lambda t: ["?"]) == (1, 2)  # a reader miscounting: plain CER
