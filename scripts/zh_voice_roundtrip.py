@@ -129,7 +129,8 @@ def main() -> None:
         import json
 
         body = json.loads(args.rescore.read_text(encoding="utf-8"))
-        scored = [summarise(v["voice"], v["sentences"], read) for v in body["voices"]]
+        step = max(1, args.sample)  # --sample N: every N-th sentence, to compare with a sampled run
+        scored = [summarise(v["voice"], v["sentences"][::step], read) for v in body["voices"]]
         report(scored, body["line"] == "wideband")
         return
     cfg = settings(None)
