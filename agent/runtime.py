@@ -196,7 +196,8 @@ class Runtime:
             raise Refused(f"{what} refused: the server's warm-up failed (see its log)", CLOSE_TRY_AGAIN)
 
     def warm_up(self) -> int:
-        """Synthesise every slot-free sentence of every loaded script, one at a time, at low priority.
+        """Synthesise every sentence of every loaded script that is the same on every call (slot-free,
+        or completed by dialogue.constant_slots), one at a time, at low priority.
 
         Call from the event loop (once; later calls do nothing). One job at a time, so the
         pool's queue never fills with it, and low jobs never run ahead of a live call's need
@@ -205,11 +206,11 @@ class Runtime:
         if self.warmed or self.cache is None:
             return 0
         self.warmed = True
+        constants = self.settings.dialogue.constant_slots
         sentences = [
             (locale, sentence)
             for (_, locale), script in sorted(self.scripts.items()) if locale in self.nlu
-            for _say_id, text in presynth.all_says(script, {})
-            for sentence in split_sentences(text) or [text]
+            for sentence in presynth.fixed_sentences(script, constants.get(locale, {}))  # type: ignore[call-overload]
         ]
         self.housekeeping = [asyncio.ensure_future(self._purge_hourly()),
                              asyncio.ensure_future(self._warm(sentences))]

@@ -14,7 +14,7 @@ from agent.dialogue.script import Script
 from agent.nlu.intents import OPT_OUT_CERTAIN
 from agent.tts.base import split_clauses, split_sentences
 
-__all__ = ["all_says", "likely_next_says", "opening_units", "slot_free_sentences"]
+__all__ = ["all_says", "fixed_sentences", "likely_next_says", "opening_units", "slot_free_sentences"]
 
 
 def _probe_events(script: Script, state: DialogueState) -> Iterable[Event]:
@@ -112,4 +112,24 @@ def opening_units(script: Script, constants: Mapping[str, str]) -> list[str]:
             whole = rendered(sentence)
             pieces = [whole] if whole is not None else [rendered(c) for c in split_clauses(sentence)]
             out.update(dict.fromkeys(p for p in pieces if p))
+    return list(out)
+
+
+def fixed_sentences(script: Script, constants: Mapping[str, str]) -> list[str]:
+    """Every sentence the script can say that is the same on every call, in script order.
+
+    A sentence with no slot, or whose slots are all deployment constants
+    (dialogue.constant_slots: "You can check this call is really from {company_name} ...");
+    sentences that need a per-call value are left out.
+    """
+    types, locale = script.slot_types, script.meta.locale
+    templates = [t for state in script.states.values() for _, _, t in state.templates()]
+    templates += [t for name in type(script.globals).model_fields for t in getattr(script.globals, name).say]
+    out: dict[str, None] = {}
+    for template in templates:
+        for sentence in split_sentences(template) or [template]:
+            try:
+                out[render(sentence, constants, types, locale)] = None
+            except (RenderError, NormalizeError):
+                continue
     return list(out)

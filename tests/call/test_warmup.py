@@ -16,7 +16,7 @@ from starlette.websockets import WebSocketDisconnect
 from agent.config import Settings
 from agent.demo.runner import daytime_zone
 from agent.demo.scenarios import SLOTS
-from agent.dialogue.presynth import opening_units
+from agent.dialogue.presynth import fixed_sentences, opening_units
 from agent.testing.fakes import FakeEngines
 from agent.testing.harness import CallHarness, script_for
 from agent.transports.base import CallStart
@@ -62,6 +62,16 @@ def test_the_openings_fixed_pieces() -> None:
     assert opening_units(en, {}) == ["Hello,", "using a computer-generated voice.", EN_OPT_OUT]
     assert opening_units(zh, {"company_name": "安心金融"})[0] == ZH_FIRST
     assert opening_units(zh, {})[0] == "本次通话使用的是合成语音。"  # 您好，我是{company_name}: per call
+
+
+def test_the_background_warm_covers_sentences_completed_by_the_constants() -> None:
+    en = script_for("repayment_reminder", "en-US")
+    fixed = fixed_sentences(en, {"company_name": "Acme Finance"})
+    check = "You can check this call is really from Acme Finance by calling the number in our official app."
+    assert check in fixed
+    assert EN_FIRST in fixed and "Will you be able to make that payment by then?" in fixed
+    assert not any("{" in s or "John" in s for s in fixed)  # nothing that needs the call's own values
+    assert not any("Acme" in s for s in fixed_sentences(en, {}))
 
 
 @pytest.mark.looptime(noop_cycles=0)
