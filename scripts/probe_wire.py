@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import statistics
@@ -115,7 +116,7 @@ class LiveCall:
 
     def worst_gap_ms(self, t0: float, t1: float) -> float:
         times = [t for t in self.audio_at if t0 - 0.5 <= t <= t1]
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False) if b >= t0]
+        gaps = [b - a for a, b in itertools.pairwise(times) if b >= t0]
         return round(max(gaps) * 1000, 1) if gaps else float("nan")
 
     async def close(self) -> None:

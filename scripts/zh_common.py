@@ -69,3 +69,29 @@ def every_slot(script: Any, today: Any) -> dict[str, str]:
         if name not in values and spec.type == "date":
             values[name] = (today + dt.timedelta(days=2)).isoformat()
     return values
+
+
+def syllable_reader() -> Callable[[str], list[str]]:
+    """Text → one token per character: the toned syllable of each Chinese character as the voice's
+    own G2P reads it in context (lexicon first), any other character as itself. For
+    `agent.asr.zh_text.homophone_cer`."""
+    import re
+
+    from agent.tts.zh_g2p import MandarinG2P
+    from agent.tts.zh_lexicon import PronunciationLexicon
+
+    g2p = MandarinG2P(PronunciationLexicon.load())
+    han = re.compile(r"[\u4e00-\u9fff]+|[^\u4e00-\u9fff]")
+
+    def read(text: str) -> list[str]:
+        out: list[str] = []
+        for m in han.finditer(text):
+            piece = m.group()
+            if "\u4e00" <= piece[0] <= "\u9fff":
+                syllables = [s for r in g2p.readings(piece) for s in r.syllables]
+                out += syllables if len(syllables) == len(piece) else list(piece)
+            else:
+                out.append(piece)
+        return out
+
+    return read

@@ -4,10 +4,13 @@ Each sentence is rendered as `voice-agent preview` renders it (sample slot value
 configured voice through Engines.synthesize), carried over an 8 kHz μ-law line, and
 recognised by an independent whisper base (the multilingual base model we ship, plain
 faster-whisper, beam 5, no hint, no domain prompt). CER is scored after Simplified
-conversion and spoken-number normalisation (agent/asr/zh_text.py says how).
+conversion and spoken-number normalisation (agent/asr/zh_text.py says how). A second figure,
+the homophone-folded CER (`hCER`: characters with the same syllable and tone count as equal,
+客服/克服), is printed beside it; the target is on CER.
 
 Usage: python scripts/zh_voice_roundtrip.py [--voice zf_xiaobei --voice zm_yunxi | --voice all]
        [--espeak] [--clean] [--json out/zh_roundtrip.json]
+       python scripts/zh_voice_roundtrip.py --rescore out/zh_roundtrip.json   (score a run again, no audio)
 """
 
 from __future__ import annotations
@@ -19,9 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zh_common import every_slot, independent_whisper, phone_line, print_table, write_json
+from zh_common import every_slot, independent_whisper, phone_line, print_table, syllable_reader, write_json
 
-from agent.asr.zh_text import cer
+from agent.asr.zh_text import cer, homophone_cer
 from agent.cli.common import settings
 from agent.cli.preview import _engines
 from agent.dialogue.loader import load_script
@@ -43,8 +46,31 @@ def sentences(scripts: list[str]) -> list[tuple[str, str, str]]:
     return out
 
 
+def summarise(voice: str, rows: list[dict[str, Any]], read: Any) -> dict[str, Any]:
+    """Score every row (CER and homophone-folded CER) and sum them per script and overall."""
+    for r in rows:
+        r["edits"], r["chars"] = cer(r["text"], r["heard"])
+        r["h_edits"], _ = homophone_cer(r["text"], r["heard"], read)
+
+    def rate(mine: list[dict[str, Any]], key: str) -> float:
+        return sum(r[key] for r in mine) / max(1, sum(r["chars"] for r in mine))
+
+    scripts = list(dict.fromkeys(r["script"] for r in rows))
+    uniq = {r["text"]: r for r in rows if "tts_cpu_s" in r}.values()
+    return {
+        "voice": voice,
+        "cer": rate(rows, "edits"),
+        "hcer": rate(rows, "h_edits"),
+        "cer_by_script": {s: rate([r for r in rows if r["script"] == s], "edits") for s in scripts},
+        "hcer_by_script": {s: rate([r for r in rows if r["script"] == s], "h_edits") for s in scripts},
+        "worst": sorted(rows, key=lambda r: -r["edits"] / max(1, r["chars"]))[:5],
+        "cpu_s_per_audio_s": sum(u["tts_cpu_s"] for u in uniq) / max(1e-9, sum(u["audio_s"] for u in uniq)),
+        "sentences": rows,
+    }
+
+
 def run_voice(voice: str, says: list[tuple[str, str, str]], hear: Any, clean: bool,
-              cache: Path | None = None) -> dict[str, Any]:
+              cache: Path | None = None, read: Any = None) -> dict[str, Any]:
     cfg = settings(None)
     if voice == "espeak-ng":
         cfg.models.paths = {}
@@ -81,19 +107,7 @@ def run_voice(voice: str, says: list[tuple[str, str, str]], hear: Any, clean: bo
             print(f"{voice} {say_id:<28} CER {r['edits'] / max(1, r['chars']):.3f}  {r['heard']}", flush=True)
     finally:
         engines.pool.shutdown(wait=True, cancel_pending=True)
-    per_script = {}
-    for sid in dict.fromkeys(r["script"] for r in rows):
-        mine = [r for r in rows if r["script"] == sid]
-        per_script[sid] = sum(r["edits"] for r in mine) / max(1, sum(r["chars"] for r in mine))
-    uniq = list(done.values())
-    return {
-        "voice": voice,
-        "cer": sum(r["edits"] for r in rows) / max(1, sum(r["chars"] for r in rows)),
-        "cer_by_script": per_script,
-        "worst": sorted(rows, key=lambda r: -r["edits"] / max(1, r["chars"]))[:5],
-        "cpu_s_per_audio_s": sum(u["tts_cpu_s"] for u in uniq) / max(1e-9, sum(u["audio_s"] for u in uniq)),
-        "sentences": rows,
-    }
+    return summarise(voice, rows, read)
 
 
 def main() -> None:
@@ -107,7 +121,18 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=0,
                     help="for every voice but the first, only every N-th sentence (0 = all)")
     ap.add_argument("--sample-all", action="store_true", help="sample the first voice too")
+    ap.add_argument("--rescore", type=Path, default=None,
+                    help="score the sentences of an earlier --json again")
     args = ap.parse_args()
+    read = syllable_reader()
+    if args.rescore is not None:
+        import json
+
+        body = json.loads(args.rescore.read_text(encoding="utf-8"))
+        step = max(1, args.sample)  # --sample N: every N-th sentence, to compare with a sampled run
+        scored = [summarise(v["voice"], v["sentences"][::step], read) for v in body["voices"]]
+        report(scored, body["line"] == "wideband")
+        return
     cfg = settings(None)
     voices = args.voice or [cfg.engines.zh_voice]
     if voices == ["all"]:
@@ -121,20 +146,28 @@ def main() -> None:
     for i, v in enumerate(voices):  # the JSON is rewritten after each voice, to be read as it goes
         full = i == 0 and not args.sample_all
         subset = says if full or args.sample <= 1 else says[:: args.sample]
-        results.append(run_voice(v, subset, hear, args.clean, args.cache))
+        results.append(run_voice(v, subset, hear, args.clean, args.cache, read))
         write_json(args.json, {"line": "wideband" if args.clean else "ulaw8k", "today": str(TODAY),
                                "voices": results})
+    report(results, args.clean)
+
+
+def report(results: list[dict[str, Any]], clean: bool) -> None:
     for res in results:
-        print_table(f"{res['voice']}: per sentence", ["script", "say", "CER", "heard"],
-                    [[r["script"].split(".")[0], r["say_id"], r["edits"] / max(1, r["chars"]), r["heard"]]
+        print_table(f"{res['voice']}: per sentence", ["script", "say", "CER", "hCER", "heard"],
+                    [[r["script"].split(".")[0], r["say_id"], r["edits"] / max(1, r["chars"]),
+                      r["h_edits"] / max(1, r["chars"]), r["heard"]]
                      for r in res["sentences"]])
     scripts = list(results[0]["cer_by_script"])
     for r in results:
         r["sentences_scored"] = len(r["sentences"])
-    line = "wideband" if args.clean else "8 kHz μ-law"
-    print_table(f"round-trip CER by voice ({line}, whisper base, {len(says)} sentences)",
-                ["voice", "CER", *scripts, "sentences", "CER>5%", "TTS CPU-s/audio-s"],
+    line = "wideband" if clean else "8 kHz μ-law"
+    short = [s.split(".")[0] for s in scripts]
+    print_table(f"round-trip CER by voice ({line}, whisper base; hCER = homophones folded)",
+                ["voice", "CER", *short, "hCER", *[f"h {s}" for s in short], "sentences", "CER>5%",
+                 "TTS CPU-s/audio-s"],
                 [[r["voice"], r["cer"], *[r["cer_by_script"].get(s, float("nan")) for s in scripts],
+                  r["hcer"], *[r["hcer_by_script"].get(s, float("nan")) for s in scripts],
                   len(r["sentences"]),
                   sum(1 for s in r["sentences"] if s["edits"] > 0.05 * max(1, s["chars"])),
                   r["cpu_s_per_audio_s"]] for r in results])

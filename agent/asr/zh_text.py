@@ -8,13 +8,21 @@ Scoring (`cer`): both texts are converted to Simplified, punctuation and spaces 
 the variants 帐/账 and 幺/一, 两/二 folded, digit groups joined (400-800-1234 → 4008001234),
 and each Arabic number in either text is read out in Chinese, as a cardinal
 (1234.5 → 一千二百三十四点五, 1234.5元 also as 一千二百三十四元五角) or digit by digit
-(400 → 四零零), whichever is closer to the other text.
+(400 → 四零零), whichever is closer to the other text. Latin letters are compared without
+case (App and APP are the same speech).
+
+`homophone_cer` is a second, looser figure for judging a voice, never a replacement for
+`cer`: characters that are read with the same syllable and tone count as equal (客服 and
+克服 are both kè fú, 核实 and 何时 both hé shí). Whisper picks the commoner homophone from
+its language model; no voice can say 客服 so that it is not heard as 克服. A tone or a
+syllable heard differently (还 huán → 缓 huǎn, 已为 yǐ wèi → 以为 yǐ wéi) still counts.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 import cn2an
@@ -52,8 +60,8 @@ def _readings(number: str) -> list[str]:
     return [cardinal, digit_by_digit]
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance between two strings (insertions, deletions, substitutions)."""
+def edit_distance(a: Sequence[str], b: Sequence[str]) -> int:
+    """Levenshtein distance between two strings or two token lists (insertions, deletions, substitutions)."""
     if len(a) < len(b):
         a, b = b, a
     prev = list(range(len(b) + 1))
@@ -66,7 +74,7 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def _strip(text: str) -> str:
-    return _PUNCT.sub("", text).translate(_FOLD)
+    return _PUNCT.sub("", text).translate(_FOLD).lower()
 
 
 def _spell_numbers(text: str, against: str) -> str:
@@ -100,3 +108,17 @@ def cer(reference: str, hypothesis: str) -> tuple[int, int]:
     """(character edits, reference characters) after `normalise_pair`."""
     ref, hyp = normalise_pair(reference, hypothesis)
     return edit_distance(ref, hyp), len(ref)
+
+
+def homophone_cer(reference: str, hypothesis: str, read: Callable[[str], Sequence[str]]) -> tuple[int, int]:
+    """(edits, reference characters) after `normalise_pair`, characters compared by their reading.
+
+    `read` gives one token per character of a normalised text (the toned syllable of a Chinese
+    character in its context, the character itself otherwise); a reader that returns another
+    count is not trusted and the characters are compared as they are.
+    """
+    ref, hyp = normalise_pair(reference, hypothesis)
+    ref_tokens, hyp_tokens = read(ref), read(hyp)
+    if len(ref_tokens) != len(ref) or len(hyp_tokens) != len(hyp):
+        return edit_distance(ref, hyp), len(ref)
+    return edit_distance(ref_tokens, hyp_tokens), len(ref)

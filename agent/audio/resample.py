@@ -32,7 +32,8 @@ def _to_int16(pcm: np.ndarray) -> np.ndarray:
     if pcm.dtype == np.int16:
         return np.ascontiguousarray(pcm).reshape(-1)
     if np.issubdtype(pcm.dtype, np.floating):
-        return (np.clip(pcm.reshape(-1), -1.0, 1.0) * 32767.0).astype(np.int16)
+        scaled: np.ndarray = (np.clip(pcm.reshape(-1), -1.0, 1.0) * 32767.0).astype(np.int16)
+        return scaled
     raise TypeError(f"expected int16 or float samples, got {pcm.dtype}")
 
 
@@ -89,4 +90,4 @@ def resample(pcm: np.ndarray, in_rate: int, out_rate: int) -> np.ndarray:
     samples = _to_int16(pcm)
     if in_rate == out_rate:
         return samples.copy()
-    return soxr.resample(samples, in_rate, out_rate, quality=_QUALITY)
+    return np.asarray(soxr.resample(samples, in_rate, out_rate, quality=_QUALITY), dtype=np.int16)

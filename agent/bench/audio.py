@@ -36,12 +36,14 @@ def turn_gaps_ms(spans: Sequence[tuple[float, float]], boundaries_ms: Iterable[f
     """The longest silence inside each agent turn; turns are split at `boundaries_ms`.
 
     Boundaries are the moments an agent turn may rightly pause: the customer spoke or
-    pressed a key, audio was cleared, or the server said the turn had played out.
+    pressed a key, audio was cleared, or the server said the turn had played out. A
+    boundary while the earlier stretch still plays counts too: on a loaded client the
+    buffer runs late, so the server's "played" can arrive before the tail has played.
     """
     cuts = sorted(boundaries_ms)
     gaps: dict[int, int] = {}
-    for (_, end), (start, _) in itertools.pairwise(spans):
-        if any(end <= cut <= start for cut in cuts):
+    for (before, end), (start, _) in itertools.pairwise(spans):
+        if any(before < cut <= start for cut in cuts):
             continue  # a turn ended between these two stretches
         turn = sum(1 for cut in cuts if cut < start)
         gaps[turn] = max(gaps.get(turn, 0), int(start - end))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import tempfile
 import time
@@ -55,6 +56,7 @@ class BenchOptions:
     config: Path | None = None
     server_env: dict[str, str] = field(default_factory=dict)  # e.g. VOICE_AGENT_ENGINES__POOL_WORKERS=3
     max_call_s: float = 120.0
+    fresh_tts_cache: bool = False  # the server gets an empty TTS disk cache: a first-ever start
 
 
 class BenchCustomer(SimulatedCustomer):
@@ -171,6 +173,7 @@ async def play_call(
         late_ms=round(customer.late_ms, 1),
         agent_chunks=customer.chunks,
         first_audio_ms=first_audio_ms(heard),  # client: call connected -> first agent audio heard
+        server_first_audio_ms=timings.get("first_audio_ms"),  # server: session start -> first frame sent
         turn_gap_ms=turn_gaps_ms(heard, moments),  # client: longest silence inside each agent turn
         server_turn_gap_ms=[int(e["longest_gap_ms"]) for e in played],
         dtmf_stop_ms=[stopped_after_ms(heard, float(a["ms"])) for a in log.said if "dtmf" in a],
@@ -197,6 +200,7 @@ def level_summary(concurrency: int, records: list[dict[str, Any]], server: Windo
                                 if turns else None),
         "barge_in_ms": summary(v for r in records for v in r.get("barge_in_ms", [])),
         "first_audio_ms": summary(r.get("first_audio_ms") for r in records),
+        "server_first_audio_ms": summary(r.get("server_first_audio_ms") for r in records),
         "turn_gap_ms": summary(v for r in records for v in r.get("turn_gap_ms", [])),
         "server_turn_gap_ms": summary(v for r in records for v in r.get("server_turn_gap_ms", [])),
         "dtmf_stop_ms": summary(v for r in records for v in r.get("dtmf_stop_ms", [])),
@@ -212,6 +216,16 @@ def level_summary(concurrency: int, records: list[dict[str, Any]], server: Windo
         "client_cpu_avg_pct": round(client.avg_cpu_pct, 1),
         "call_records": records,
     }
+
+
+def server_env(opts: BenchOptions, cfg: Any, tmp: Path) -> dict[str, str]:
+    """The server's environment: the calls' locale loaded, and an empty TTS disk cache if asked."""
+    env = dict(opts.server_env)
+    if opts.locale not in cfg.engines.locales:
+        env.setdefault("VOICE_AGENT_ENGINES__LOCALES", json.dumps([*cfg.engines.locales, opts.locale]))
+    if opts.fresh_tts_cache:
+        env["VOICE_AGENT_ENGINES__TTS_CACHE_DIR"] = str(tmp / "tts-cache")
+    return env
 
 
 def _client_voice(opts: BenchOptions, cfg: Any) -> Any:
@@ -253,14 +267,15 @@ async def run_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
     levels: list[dict[str, Any]] = []
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="voice-agent-bench-") as tmp:
-        server = ServerProcess(Path(tmp), config=opts.config, env=opts.server_env)
-        say("starting the server (loading models)…")
+        server = ServerProcess(Path(tmp), config=opts.config, env=server_env(opts, cfg, Path(tmp)))
+        say("starting the server (loading models, warming up)…")
         await server.start()
         try:
             idle_rss = rss_mb(server.pid)[0]
-            say(f"server ready in {server.load_s:.1f}s, RSS {idle_rss:.0f} MiB")
             async with httpx.AsyncClient(base_url=server.base, headers={"X-API-Key": api_key},
                                          timeout=10) as http:
+                warm_up_s = (await http.get("/readyz")).json().get("warm_up_s")
+                say(f"server ready in {server.load_s:.1f}s (warm-up {warm_up_s}s), RSS {idle_rss:.0f} MiB")
                 cold: list[dict[str, Any]] = []  # the first call(s) after the server started
                 for i in range(opts.warmup):
                     scen = chosen[i % len(chosen)]
@@ -291,7 +306,8 @@ async def run_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
             "cpu_count": os.cpu_count(),
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-            "server_load_s": round(server.load_s, 1),
+            "server_load_s": round(server.load_s, 1),  # start to /readyz 200: models loaded and warmed
+            "server_warm_up_s": warm_up_s,
             "client_tts_s": round(client_tts_s, 1),
             "total_s": round(time.monotonic() - t0, 1),
         },
@@ -304,8 +320,15 @@ async def run_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
         "cold_start": {  # the warm-up calls: the first after a cold start comes first
             "first_audio_ms": [r.get("first_audio_ms") for r in cold],
             "turn_gap_ms": [max(r.get("turn_gap_ms") or [0]) for r in cold],
+            "turn_gaps_ms": [r.get("turn_gap_ms") for r in cold],  # each agent turn's longest gap
+            "server_turn_gap_ms": [r.get("server_turn_gap_ms") for r in cold],
+            "server_first_audio_ms": [r.get("server_first_audio_ms") for r in cold],
             "outcomes": [r.get("outcome") for r in cold],
+            "ready_s": round(server.load_s, 1),
         },
+        "later_first_audio_ms": summary(  # every call but the first after the start
+            [r.get("first_audio_ms") for r in cold[1:]]
+            + [r.get("first_audio_ms") for lv in levels for r in lv["call_records"]]),
         "levels": levels,
     }
 

@@ -12,6 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from agent.call.ports import CallOutput, Nlu
+from agent.nlu.intents import Intent
 
 if TYPE_CHECKING:
     from agent.dialogue.script import Script
@@ -20,7 +21,8 @@ __all__ = [
     "OPT_OUT_INTENTS", "SAFE_CLOSE", "STORE_DOWN_CLOSE", "CallOutput", "CallResult", "CallSetup", "Nlu",
 ]
 
-OPT_OUT_INTENTS = frozenset({"opt_out", "complaint"})
+# a turn with one of these is never dropped as overlap: an opt-out (or a complaint) said over the agent acts
+OPT_OUT_INTENTS: frozenset[str] = frozenset({Intent.OPT_OUT, Intent.COMPLAINT})
 STORE_DOWN_CLOSE = {  # said when the store fails mid-call; promises nothing it cannot record
     "en-US": "I'm sorry, I have to end this call now because of a technical problem. Goodbye.",
     "zh-CN": "抱歉，由于技术问题，本次通话需要结束了，再见。",
@@ -41,11 +43,13 @@ class CallSetup:
     slots: Mapping[str, str]
     today: date
     protocol: str = "native"
+    script_hash: str = ""  # sha256 of the approved script text the call runs (agent/dialogue/approval.py)
 
     def describe(self) -> dict[str, str]:
-        """What the audit records when the call starts."""
+        """What the audit records when the call starts (with the script's content hash, SPEC 13)."""
         meta = self.script.meta
-        return {"script": meta.id, "version": meta.version, "locale": self.locale, "protocol": self.protocol}
+        return {"script": meta.id, "version": meta.version, "script_hash": self.script_hash,
+                "locale": self.locale, "protocol": self.protocol}
 
 
 @dataclass(slots=True)
@@ -60,6 +64,7 @@ class CallResult:
     underruns: int = 0
     opt_out_persist_ms: list[int] = field(default_factory=list)
     turn_gaps_ms: list[int] = field(default_factory=list)  # longest silence inside each agent turn
+    first_audio_ms: int | None = None  # session start -> its first agent audio frame sent
 
     def add_turn(self, speaker: str, text: str, intent: str | None, start_ms: int, **extra: str) -> None:
         """Keep one turn of the transcript (agent turns also carry say_id and state)."""
@@ -72,5 +77,6 @@ class CallResult:
             "barge_ins": self.barge_ins,
             "underruns": self.underruns,
             "longest_turn_gap_ms": max(self.turn_gaps_ms, default=0),
+            "first_audio_ms": self.first_audio_ms,
             "duration_ms": duration_ms,
         }

@@ -95,6 +95,12 @@ class CallSession:
         """The customer or gateway ended the call."""
         self._queue.put_nowait(PeerHungUp())
 
+    def end_by_operator(self) -> None:
+        """An operator ended the call from the console: it stops now, recorded as ended_by_operator."""
+        if not self._ended.is_set():
+            self.result.outcome = "ended_by_operator"
+            self._queue.put_nowait(PeerHungUp())
+
     @property
     def ended(self) -> asyncio.Event:
         """Set once the call is over."""
@@ -129,7 +135,7 @@ class CallSession:
             self._voice.playout.stop()
             await self._listener.close()
             await self._tasks.close()
-            self.result.underruns = self._voice.playout.underruns
+            self._voice.report(self.result)
             await self._finish()
         return self.result
 

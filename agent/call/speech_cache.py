@@ -18,6 +18,8 @@ from typing import Protocol
 
 import numpy as np
 
+from agent.tts.base import split_clauses
+
 
 class Synthesize(Protocol):
     """(locale, text, priority, due) -> 16 kHz PCM; `due` is the loop time it will be heard."""
@@ -40,6 +42,24 @@ class SpeechCache:
     def cached(self, locale: str, text: str) -> bool:
         """True when the sentence is ready to play without waiting."""
         return (locale, text) in self._done
+
+    def pending(self, locale: str, text: str) -> bool:
+        """True while the sentence is being synthesised (or waits in the pool's queue)."""
+        return (locale, text) in self._pending
+
+    def units(self, locale: str, sentence: str) -> list[str]:
+        """The pieces to request for one sentence: whole when ready or in flight, else its clauses.
+
+        A sentence nobody has rendered yet (one with this customer's name, say) is requested
+        clause by clause: its first clause, short, or already cached when it has no slot, is
+        played while the next clauses render (issue 11.2). Clause audio played back to back
+        is the sentence: the Mandarin voice renders by clause anyway (same samples), Piper
+        ends each clause at its comma.
+        """
+        if self.cached(locale, sentence) or self.pending(locale, sentence):
+            return [sentence]
+        clauses = split_clauses(sentence)
+        return clauses if len(clauses) > 1 else [sentence]
 
     async def get(
         self, locale: str, text: str, *, priority: str = "high", due: float | None = None

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from agent.call.commands import Reply, Speak
+from agent.call.contracts import CallResult
 from agent.call.playout import Playout, Utterance
 from agent.call.ports import CallOutput
 from agent.call.progress import AgentTurnPlayed, TurnTimed
@@ -57,12 +58,16 @@ class AgentVoice:
         self.queued = 0  # utterances given to the playout so far
         self._marks: dict[str, asyncio.Event] = {}
         self._free_at = 0.0  # loop time the speech queued so far should have finished playing
+        self._born = asyncio.get_running_loop().time()
+        self._first_sent: float | None = None  # loop time of the call's first agent frame
         self.playout = Playout(
             self._send, send_ahead_ms=config.send_ahead_ms, max_talk_s=config.max_agent_talk_s,
             on_idle=self._idle,
         )
 
     async def _send(self, frame: np.ndarray) -> None:
+        if self._first_sent is None:
+            self._first_sent = asyncio.get_running_loop().time()
         if self._tap is not None:
             self._tap(frame)
         await self._out.audio(frame)
@@ -73,6 +78,12 @@ class AgentVoice:
         played = AgentTurnPlayed(tuple(p.turn_say_ids), p.turn_gap_ms, p.underruns)
         self._on_quiet(self.queued, played if p.turn_say_ids else None)
 
+    def report(self, result: CallResult) -> None:
+        """The call's playout figures: underruns, and how soon after the start its first audio went out."""
+        result.underruns = self.playout.underruns
+        if self._first_sent is not None:
+            result.first_audio_ms = int((self._first_sent - self._born) * 1000)
+
     def speaking(self) -> tuple[bool, bool]:
         """(agent audio is playing or queued, the current utterance may be interrupted)."""
         current = self.playout.current
@@ -82,10 +93,9 @@ class AgentVoice:
         """Queue an utterance; its sentences are synthesised (or taken from the cache) as needed."""
         say = cmd.say
         utt = Utterance(say.say_id, interruptible=say.interruptible)
-        jobs = [
-            self._cache.request(self._locale, text, due=due)
-            for text, due in self._schedule(split_sentences(say.text) or [say.text])
-        ]
+        units = [unit for sentence in split_sentences(say.text) or [say.text]
+                 for unit in self._cache.units(self._locale, sentence)]
+        jobs = [self._cache.request(self._locale, text, due=due) for text, due in self._schedule(units)]
         self.playout.play(utt)
         self.queued += 1
         if cmd.reply is not None:
@@ -94,7 +104,7 @@ class AgentVoice:
         return utt
 
     def _schedule(self, sentences: list[str]) -> list[tuple[str, float]]:
-        """Each sentence with the loop time it should start playing: synthesis goes by need.
+        """Each sentence (or clause) with the loop time it should start playing: synthesis goes by need.
 
         The pool runs the soonest-needed job first, so the sentence a customer is about to
         hear (of this call or any other) is never queued behind one heard seconds later.

@@ -23,7 +23,8 @@ app.command("demo", help=demo.__doc__)(demo.demo)
 app.add_typer(models.app, name="models")
 app.add_typer(keys.app, name="keys")
 
-for _name in ("audit", "suppression", "lint", "nlu", "chat", "preview", "talk", "bench", "campaign"):
+for _name in ("audit", "suppression", "lint", "nlu", "chat", "preview", "talk", "bench", "campaign",
+              "console", "script"):
     try:
         _module = __import__(f"agent.cli.{_name}", fromlist=["app"])
     except ModuleNotFoundError as _exc:  # a sub-command not built yet

@@ -18,6 +18,10 @@ console = Console(highlight=False)
 wide = Console(highlight=False, width=max(console.width, 170))  # the table has many columns
 
 
+def _progress(msg: str) -> None:
+    console.print(f"[dim]{msg}[/dim]")
+
+
 def _ints(text: str) -> list[int]:
     try:
         values = [int(x) for x in text.split(",") if x.strip()]
@@ -35,7 +39,9 @@ def bench(
     ),
     scenario: str = typer.Option("happy_path,barge_in,opt_out,dtmf_opt_out",
                                  help="Scenarios, comma-separated; calls cycle through them."),
-    locale: str = typer.Option("en-US", help="Locale of the calls."),
+    locale: str = typer.Option("en-US", help="Locale(s) of the calls, comma-separated: a fresh server each."),
+    fresh_tts_cache: bool = typer.Option(
+        False, help="Give the server an empty TTS disk cache (a first-ever start, not a restart)."),
     stagger_ms: int = typer.Option(300, help="Delay between call starts within a level."),
     warmup: int = typer.Option(1, help="Calls played and discarded before measuring."),
     pool_workers: int | None = typer.Option(None, help="Override engines.pool_workers in the server."),
@@ -49,7 +55,7 @@ def bench(
     config: Path | None = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
 ) -> None:
     settings(config)  # fail early, with one line, on a bad config
-    from agent.bench.report import table
+    from agent.bench.report import cold_start_row, cold_start_table, table
     from agent.bench.runner import BenchOptions, run_bench
 
     env: dict[str, str] = {}
@@ -58,26 +64,38 @@ def bench(
         if not sep:
             raise typer.BadParameter(f"--server-env wants KEY=VALUE, got {item!r}")
         env[key] = value
-    for key, value in (("ENGINES__POOL_WORKERS", pool_workers), ("ENGINES__ASR_THREADS", asr_threads),
-                       ("CALL__PARTIAL_EVERY_MS", partial_every_ms)):
-        if value is not None:
-            env[f"VOICE_AGENT_{key}"] = str(value)
-    opts = BenchOptions(
-        concurrency=_ints(concurrency), calls=calls,
-        scenarios=[s.strip() for s in scenario.split(",") if s.strip()],
-        locale=locale, stagger_ms=stagger_ms, warmup=warmup, config=config, server_env=env,
-    )
-    try:
-        result = asyncio.run(run_bench(opts, progress=lambda msg: console.print(f"[dim]{msg}[/dim]")))
-    except (ValueError, KeyError, RuntimeError) as exc:
-        raise fail(str(exc)) from exc
-    wide.print(table(result))
-    if json_path:
+    for key, number in (("ENGINES__POOL_WORKERS", pool_workers), ("ENGINES__ASR_THREADS", asr_threads),
+                        ("CALL__PARTIAL_EVERY_MS", partial_every_ms)):
+        if number is not None:
+            env[f"VOICE_AGENT_{key}"] = str(number)
+    results = []
+    for loc in [x.strip() for x in locale.split(",") if x.strip()]:
+        opts = BenchOptions(
+            concurrency=_ints(concurrency), calls=calls,
+            scenarios=[s.strip() for s in scenario.split(",") if s.strip()],
+            locale=loc, stagger_ms=stagger_ms, warmup=warmup, config=config, server_env=env,
+            fresh_tts_cache=fresh_tts_cache,
+        )
+        console.print(f"[bold]{loc}[/bold]")
+        try:
+            results.append(asyncio.run(run_bench(opts, progress=_progress)))
+        except (ValueError, KeyError, RuntimeError) as exc:
+            raise fail(str(exc)) from exc
+        wide.print(table(results[-1]))
+    wide.print(cold_start_table(results))
+    if json_path:  # one locale: its result; several: {"locales": {locale: result}, "cold_start": [rows]}
+        body = results[0] if len(results) == 1 else {
+            "locales": {r["meta"]["options"]["locale"]: r for r in results},
+            "cold_start": [cold_start_row(r) for r in results],
+        }
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        json_path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         console.print(f"wrote {json_path}")
     if plot:
         from agent.bench.plot import draw
 
-        draw(result, plot)
-        console.print(f"wrote {plot}")
+        for result in results:
+            loc = result["meta"]["options"]["locale"]
+            path = plot if len(results) == 1 else plot.with_stem(f"{plot.stem}.{loc}")
+            draw(result, path)
+            console.print(f"wrote {path}")

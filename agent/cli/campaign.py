@@ -71,6 +71,11 @@ def _client(server: str | None, api_key: str | None) -> httpx.Client:
 
 
 def _call(server: str | None, api_key: str | None, method: str, path: str, **kw: Any) -> Any:
+    """One REST call's JSON; a one-line error and exit 2 on failure."""
+    return _request(server, api_key, method, path, **kw).json()
+
+
+def _request(server: str | None, api_key: str | None, method: str, path: str, **kw: Any) -> httpx.Response:
     """One REST call; a one-line error and exit 2 on failure."""
     try:
         with _client(server, api_key) as http:
@@ -84,4 +89,103 @@ def _call(server: str | None, api_key: str | None, method: str, path: str, **kw:
         except ValueError:
             detail = reply.text
         raise fail(f"{method} {path} answered {reply.status_code}: {detail}")
-    return reply.json()
+    return reply
+
+
+@app.command()
+def create(
+    spec: Path = typer.Argument(..., exists=True, dir_okay=False, help="the campaign as YAML or JSON"),
+    server: str | None = SERVER, api_key: str | None = API_KEY,
+) -> None:
+    """Create a campaign (status draft) from its spec; prints its id.
+
+    The spec names use_case, locale, purpose, jurisdiction, caller_ids, window, pace, retry,
+    daily_cap and gateway (see docs/campaigns.md).
+    """
+    import yaml
+
+    try:
+        body = yaml.safe_load(spec.read_text(encoding="utf-8"))  # JSON is YAML too
+    except yaml.YAMLError as exc:
+        raise fail(f"{spec}: not YAML or JSON: {exc}") from exc
+    typer.echo(_call(server, api_key, "POST", "/v1/campaigns", json=body)["campaign_id"])
+
+
+@app.command("import")
+def import_members(
+    campaign_id: str,
+    csv_file: Path = typer.Argument(..., exists=True, dir_okay=False,
+                                    help="CSV with a header: phone,name,timezone[,debt_id,slot columns...]"),
+    server: str | None = SERVER, api_key: str | None = API_KEY,
+) -> None:
+    """Add members from a CSV file, all or nothing."""
+    body = csv_file.read_bytes()
+    got = _call(server, api_key, "POST", f"/v1/campaigns/{campaign_id}/members", content=body,
+                headers={"content-type": "text/csv"})
+    typer.echo(f"imported {got['imported']} members")
+
+
+def _control(action: str, campaign_id: str, server: str | None, api_key: str | None) -> None:
+    got = _call(server, api_key, "POST", f"/v1/campaigns/{campaign_id}/{action}")
+    typer.echo(f"{got['campaign_id']}: {got['status']}")
+
+
+@app.command()
+def start(campaign_id: str, server: str | None = SERVER, api_key: str | None = API_KEY) -> None:
+    """Start (or resume) a campaign: every member not yet planned gets a first attempt."""
+    _control("start", campaign_id, server, api_key)
+
+
+@app.command()
+def pause(campaign_id: str, server: str | None = SERVER, api_key: str | None = API_KEY) -> None:
+    """Pause a campaign: nothing more is claimed; calls in flight finish."""
+    _control("pause", campaign_id, server, api_key)
+
+
+@app.command()
+def stop(campaign_id: str, server: str | None = SERVER, api_key: str | None = API_KEY) -> None:
+    """Stop a campaign for good: its planned attempts are cancelled."""
+    _control("stop", campaign_id, server, api_key)
+
+
+@app.command()
+def status(
+    campaign_id: str | None = typer.Argument(None, help="one campaign (default: list them all)"),
+    as_json: bool = typer.Option(False, "--json", help="print the REST JSON"),
+    server: str | None = SERVER, api_key: str | None = API_KEY,
+) -> None:
+    """Campaigns and their status, or one campaign's progress as a table."""
+    from rich.table import Table
+
+    path = "/v1/campaigns" if campaign_id is None else f"/v1/campaigns/{campaign_id}/progress"
+    got = _call(server, api_key, "GET", path)
+    if as_json:
+        typer.echo(json.dumps(got, indent=2))
+        return
+    table = Table(title=None if campaign_id is None else f"{got['name']} ({got['status']})")
+    if campaign_id is None:
+        for col in ("campaign_id", "name", "status"):
+            table.add_column(col)
+        for row in got:
+            table.add_row(row["campaign_id"], row["name"], row["status"])
+    else:
+        table.add_column("figure")
+        table.add_column("value", justify="right")
+        for key, value in got.items():
+            if key not in ("campaign_id", "name", "status"):
+                shown = ", ".join(f"{k}: {v}" for k, v in value.items()) if isinstance(value, dict) else value
+                table.add_row(key, str(shown) if shown != "" else "-")
+    Console().print(table)
+
+
+@app.command()
+def report(
+    campaign_id: str,
+    png: Path = typer.Option(..., "--png", help="write the report chart here"),
+    server: str | None = SERVER, api_key: str | None = API_KEY,
+) -> None:
+    """Write a campaign's report chart (attempts, contacts, results, refusals) as a PNG."""
+    reply = _request(server, api_key, "GET", f"/v1/campaigns/{campaign_id}/report.png")
+    png.parent.mkdir(parents=True, exist_ok=True)
+    png.write_bytes(reply.content)
+    typer.echo(f"wrote {png}")

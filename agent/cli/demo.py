@@ -6,6 +6,7 @@ Example: voice-agent demo --scenario barge_in --wav out/call.wav --json out/call
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import statistics
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,18 @@ def _print_local(stamp: str, message: dict[str, Any]) -> None:
         console.print(f"{stamp} [bold]call ended: {message.get('reason')}[/bold]")
 
 
+def _announce_console(base: str, store: Any) -> None:
+    """Print the console's URL and the demo's sign-ins (fresh accounts on the demo's own store)."""
+    from agent.console.demo_access import DEMO_ACCOUNTS, make_demo_accounts
+
+    password = make_demo_accounts(store)
+    console.rule("console")
+    console.print(f"[bold]Console: {base}/console/[/bold]  (watch the calls live under Live calls)")
+    for name, roles in DEMO_ACCOUNTS.items():
+        who = f"[bold]{name}[/bold] ({', '.join(roles)})"
+        console.print(f"  sign in as {who} with password [bold]{password}[/bold]")
+
+
 def _path_for(path: Path, name: str, many: bool) -> Path:
     return path.with_name(f"{path.stem}-{name}{path.suffix}") if many else path
 
@@ -85,6 +98,12 @@ def demo(
         None, help="Store URL for the demo's calls (default: a fresh SQLite file out/demo-store.db)."
     ),
     config: Path | None = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
+    with_console: bool = typer.Option(
+        False, "--console",
+        help="Serve the browser console on --port, print its URL and demo sign-ins, also play the "
+        "happy path in the other language, and keep serving after the calls (Ctrl-C stops).",
+    ),
+    port: int = typer.Option(8080, help="Port of the console with --console (127.0.0.1 only)."),
 ) -> None:
     cfg = settings(config)
     from agent.demo.runner import fresh_demo_store
@@ -101,18 +120,22 @@ def demo(
     if line not in LINES:
         raise fail(f"unknown line {line!r}; choose from {', '.join(LINES)}")
     try:
-        chosen = scenarios_for(locale, scenario)
+        chosen = [(locale, s) for s in scenarios_for(locale, scenario)]
     except (ValueError, KeyError) as exc:
         raise fail(str(exc) if isinstance(exc, ValueError) else f"unknown locale {locale!r}") from exc
-    if locale not in cfg.engines.locales:
-        cfg.engines.locales = [*cfg.engines.locales, locale]  # type: ignore[list-item]
-    ok = asyncio.run(_run(cfg, chosen, locale, transport, wav, json_path, line))
+    if with_console:  # the console shows calls in both languages
+        other = "zh-CN" if locale == "en-US" else "en-US"
+        chosen += [(other, s) for s in scenarios_for(other, ["happy_path"])]
+    for loc in dict.fromkeys(loc for loc, _ in chosen):
+        if loc not in cfg.engines.locales:
+            cfg.engines.locales = [*cfg.engines.locales, loc]  # type: ignore[list-item]
+    ok = asyncio.run(_run(cfg, chosen, transport, wav, json_path, line, port if with_console else None))
     if not ok:
         raise typer.Exit(EXIT_FAILED)
 
 
-async def _run(cfg: Any, chosen: list[Any], locale: str, transport: str,
-               wav: Path | None, json_path: Path | None, line: str = "continuous") -> bool:
+async def _run(cfg: Any, chosen: list[tuple[str, Any]], transport: str, wav: Path | None,
+               json_path: Path | None, line: str = "continuous", console_port: int | None = None) -> bool:
     from agent.demo.runner import LoopbackServer, run_scenario, write_json, write_wav
     from agent.runtime import Runtime
     from agent.server.app import create_app
@@ -122,9 +145,12 @@ async def _run(cfg: Any, chosen: list[Any], locale: str, transport: str,
     console.print(f"[dim]models loaded in {runtime.load_seconds:.1f}s[/dim]")
     reports = []
     all_ok = True
-    async with LoopbackServer(create_app(runtime)) as server:
-        for scen in chosen:
-            console.rule(f"{scen.name}: {scen.description}")
+    cfg.server.console_secret_file = None  # the demo's console sessions end with the process
+    async with LoopbackServer(create_app(runtime), port=console_port or 0) as server:
+        if console_port is not None:
+            _announce_console(server.base, runtime.store)
+        for locale, scen in chosen:
+            console.rule(f"{scen.name} ({locale}): {scen.description}")
             result = await run_scenario(runtime, server, scen, locale=locale, printer=_printer,
                                         transport=transport, line=line)
             report = result.report
@@ -139,7 +165,14 @@ async def _run(cfg: Any, chosen: list[Any], locale: str, transport: str,
                 f"worst={v2v[-1] if v2v else None} ms; barge-ins={report['barge_ins']}"
             )
             if wav:
-                write_wav(_path_for(wav, scen.name, len(chosen) > 1), result.log)
+                name = scen.name if locale == chosen[0][0] else f"{scen.name}-{locale}"
+                write_wav(_path_for(wav, name, len(chosen) > 1), result.log)
+        if console_port is not None:
+            if json_path:
+                write_json(json_path, reports)
+            console.print(f"[bold]The calls are in the console: {server.base}/console/ (Ctrl-C stops)[/bold]")
+            with contextlib.suppress(asyncio.CancelledError):  # Ctrl-C: close the server, then exit
+                await server.until_stopped()
     runtime.engines.close()
     if json_path:
         write_json(json_path, reports)

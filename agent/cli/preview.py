@@ -34,7 +34,7 @@ def _engines(locale: str, cfg: Any) -> Any:
     if cfg.engines.tts_cache_dir is not None and isinstance(tts, ClauseSynthesizer):
         tts = CachedSynthesizer(tts, DiskCache(cfg.engines.tts_cache_dir, cfg.engines.tts_cache_mb << 20))
     return Engines(
-        vad=None,
+        vad=None,  # type: ignore[arg-type]  # preview speaks only: no VAD, no ASR
         locales={locale: LocaleEngines(asr=None, tts=tts)},  # type: ignore[arg-type]
         pool=WorkerPool(cfg.engines.pool_workers, 256),
         models={model.name: model},
@@ -72,6 +72,9 @@ def preview(
     script: Path = typer.Argument(..., help="A script file (prompts/<locale>/<name>.yaml)."),
     out: Path = typer.Option(Path("out/preview"), "--out", "-o", help="Folder for the WAVs and index.html."),
     prompts: Path = typer.Option(Path("prompts"), help="The prompts folder (for sample slot values)."),
+    only: list[str] = typer.Option(
+        None, "--only", help="Render only utterances whose id starts with this (repeatable), e.g. opening."
+    ),
     config: Path = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
 ) -> None:
     from agent.dialogue.loader import ScriptError, load_script
@@ -85,7 +88,9 @@ def preview(
     cfg = settings(config)
     today = dt.date.today()
     values = sample_slots(loaded, prompts, today)
-    says = all_says(loaded, values, today=today)
+    says = [(i, t) for i, t in all_says(loaded, values, today=today) if not only or i.startswith(tuple(only))]
+    if not says:
+        raise fail(f"no utterance id starts with {', '.join(only)}")
     locale = loaded.meta.locale
     try:
         engines = _engines(locale, cfg)

@@ -128,7 +128,7 @@ def decide(
         raise ValueError("now_utc must be timezone-aware")
     if request.purpose not in PURPOSES:
         return _refuse("unknown_purpose", f"purpose {request.purpose!r} is not one of {PURPOSES}")
-    purpose: Purpose = request.purpose  # type: ignore[assignment]
+    purpose: Purpose = request.purpose
     profile = request.profile or get_profile(request.jurisdiction)
     if profile is None:
         return _refuse("unknown_jurisdiction", f"no profile for jurisdiction {request.jurisdiction!r}")

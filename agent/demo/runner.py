@@ -76,9 +76,10 @@ class DemoResult:
 class LoopbackServer:
     """The real FastAPI app served by uvicorn on 127.0.0.1 inside this event loop."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, port: int = 0) -> None:
+        self._app = app
         self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", ws_max_size=1 << 20)
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=1 << 20)
         )
         self._task: asyncio.Task[None] | None = None
         self.port = 0
@@ -90,12 +91,20 @@ class LoopbackServer:
                 self._task.result()
             await asyncio.sleep(0.02)
         self.port = self._server.servers[0].sockets[0].getsockname()[1]
+        runtime = getattr(self._app.state, "runtime", None)
+        if runtime is not None and runtime.warm_task is not None:  # ready = warmed up (agent.warmup)
+            await asyncio.shield(runtime.warm_task)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         self._server.should_exit = True
         if self._task is not None:
             await self._task
+
+    async def until_stopped(self) -> None:
+        """Wait until the server stops (uvicorn ends it on Ctrl-C / SIGTERM)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
 
     @property
     def base(self) -> str:

@@ -78,6 +78,17 @@ Q850: dict[int, Result] = {
     41: Result.failed,  # temporary failure
     42: Result.failed,  # switching equipment congestion
 }
+# SIP final responses a carrier gives a call that never connects (Twilio `SipResponseCode`, jambonz
+# `sip_status`); a code not listed keeps the gateway's own status.
+SIP_FINAL: dict[int, Result] = {
+    404: Result.not_in_service,  # not found: unallocated number
+    410: Result.not_in_service,  # gone: the number was disconnected
+    484: Result.not_in_service,  # address incomplete
+    604: Result.not_in_service,  # does not exist anywhere
+    480: Result.no_answer,  # temporarily unavailable (switched off, out of coverage)
+    486: Result.busy,  # busy here
+    600: Result.busy,  # busy everywhere
+}
 FREESWITCH_CAUSES: dict[str, Result] = {
     "UNALLOCATED_NUMBER": Result.not_in_service,
     "USER_BUSY": Result.busy,

@@ -7,6 +7,12 @@ through the pre-call gate (`Store.request_call`, with the member's caller ID) an
 granted, to the campaign's gateway control plane; progress comes back from the gateway
 (callbacks or event stream), and the attempt ends with the gateway's result or the call's
 own outcome. Voicemail under a hang-up policy is hung up at once.
+
+No path leaks a call slot: an attempt stays in `live` until its end is stored (a store
+error keeps it there and the next tick retries), an error while placing one attempt ends
+that attempt and not the loop, and each tick ends this node's `dialing` attempts that no
+live entry holds (left by a crash or restart of the node), so the slot count the node
+claims against is always its real one.
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from agent.campaign.model import Result
 from agent.dialer.base import ControlPlane, OriginateFailed, Origination, Progress
@@ -45,6 +50,8 @@ class _Live:
     answered: bool = False
     machine: bool = False
     started: float = 0.0
+    ending: bool = False  # an end is being stored
+    pending: Progress | None = None  # an end whose storing failed: the next tick retries it
 
 
 @dataclass
@@ -84,7 +91,10 @@ class Dialer:
         readers = [asyncio.create_task(self._follow(p)) for p in self.planes.values()]
         try:
             while True:
-                await self.tick()
+                try:
+                    await self.tick()
+                except Exception:  # one bad tick (a store outage mid-way) must not stop the node dialling
+                    log.exception("dialer: tick failed")
                 await asyncio.sleep(self.tick_s)
         finally:
             for task in readers:
@@ -101,12 +111,38 @@ class Dialer:
             log.warning("dialer: store unavailable, not dialling: %s", exc)
             return
         for item in due:
-            await self._place(item)
+            try:
+                await self._place(item)
+            except Exception:  # this attempt fails; the others are still placed
+                log.exception("dialer: placing attempt %d failed", item.attempt_id)
+                if item.attempt_id not in self.live:
+                    with contextlib.suppress(Exception):
+                        await asyncio.to_thread(self.campaigns.finish, item.attempt_id, Result.failed, now)
         loop_now = asyncio.get_running_loop().time()
         for attempt_id, live in list(self.live.items()):
-            if loop_now - live.started > self.ring_timeout_s + self.max_call_s + 60:
+            if live.pending is not None:
+                await self._end(live.pending)
+            elif loop_now - live.started > self.ring_timeout_s + self.max_call_s + 60:
                 lost = Progress(attempt_id, "ended", Result.failed, detail="no end from the gateway")
                 await self._end(lost)
+        await self._end_orphans(now)
+
+    async def _end_orphans(self, now: datetime) -> None:
+        """End this node's `dialing` attempts that no live entry holds: their slots are free again."""
+        try:
+            dialing = await asyncio.to_thread(self.campaigns.dialing_on, self.node_id)
+        except StoreError:
+            return
+        for attempt_id, call_id in dialing:
+            if attempt_id in self.live:
+                continue
+            log.warning("dialer: attempt %d was dialing here with no call followed; ended", attempt_id)
+            with contextlib.suppress(Exception):
+                if call_id:
+                    await asyncio.to_thread(self.store.finish_call, call_id, "failed",
+                                            {"error": "orphaned by a node restart"}, now, False)
+            with contextlib.suppress(StoreError):
+                await asyncio.to_thread(self.campaigns.finish, attempt_id, Result.failed, now)
 
     def callback_url(self, gateway: str, attempt_id: int, kind: str = "callbacks") -> str:
         sig = sign(self.callback_secret, gateway, attempt_id)
@@ -142,12 +178,25 @@ class Dialer:
         )
         try:
             live.ref = await plane.originate(origination)
-        except OriginateFailed as exc:
+        except Exception as exc:  # refused, unreachable, or a bug: the call is taken as not placed
             self.live.pop(due.attempt_id, None)
-            await self._fail(due, grant.call_id, str(exc))
+            if not isinstance(exc, OriginateFailed):
+                log.exception("dialer: originate of attempt %d raised", due.attempt_id)
+            await self._fail(due, grant.call_id, str(exc) or type(exc).__name__)
             return
         self.placed += 1
-        await asyncio.to_thread(self.campaigns.placed, due.attempt_id, grant.call_id, live.ref)
+        if live.machine:  # the gateway's AMD answered before its reference came back
+            await self._hangup(live)
+        try:
+            await asyncio.to_thread(self.campaigns.placed, due.attempt_id, grant.call_id, live.ref)
+        except StoreError as exc:  # the call is up all the same; it is followed and ended as any other
+            log.warning("dialer: could not record the placing of attempt %d: %s", due.attempt_id, exc)
+
+    async def _hangup(self, live: _Live) -> None:
+        try:
+            await live.plane.hangup(live.ref)
+        except Exception:
+            log.warning("dialer: hang-up of attempt %d failed", live.due.attempt_id, exc_info=True)
 
     async def _fail(self, due: DueAttempt, call_id: str, why: str) -> None:
         log.warning("dialer: attempt %d failed: %s", due.attempt_id, why)
@@ -176,19 +225,35 @@ class Dialer:
                 self.abandoned += 0 if ok else 1
             if event.machine and not live.machine:
                 live.machine = True  # hang-up policy: no message is left (see docs/campaigns.md)
-                with contextlib.suppress(Exception):
-                    await live.plane.hangup(live.ref)
+                if live.ref:  # else `_place` hangs up once the gateway has named the call
+                    await self._hangup(live)
         elif event.kind == "ended":
             await self._end(event)
 
     async def _end(self, event: Progress) -> None:
-        live = self.live.pop(event.attempt_id, None)
-        if live is None:
+        live = self.live.get(event.attempt_id)
+        if live is None or live.ending:
             return
+        live.ending, live.pending = True, None
+        try:
+            await self._store_end(live, event)
+        except Exception:
+            log.warning("dialer: storing the end of attempt %d failed (retried)", event.attempt_id,
+                        exc_info=True)
+            live.ending, live.pending = False, event
+            return
+        self.live.pop(event.attempt_id, None)
+
+    async def _store_end(self, live: _Live, event: Progress) -> None:
         gateway_result = Result.voicemail if live.machine else event.result
         outcome = None
         if gateway_result is None:
             outcome = await self._call_outcome(live.call_id)
+        elif live.machine and live.answered:
+            # the media may have reached a session, which closes the record as it saw it (e.g.
+            # `hangup`, a conversation); let it, then ours below says what it was: a machine,
+            # no conversation, so no rest period starts (Reg F's 7 days) for a voicemail
+            await self._call_outcome(live.call_id)
         result = result_of(gateway_result, outcome)
         now = self.clock()
         if outcome is None:  # no session closed this call record: close it for the gate's history
@@ -202,12 +267,12 @@ class Dialer:
         deadline = asyncio.get_running_loop().time() + wait_s
         while True:
             try:
-                record: dict[str, Any] = await asyncio.to_thread(self.store.get_call, call_id)
+                record = await asyncio.to_thread(self.store.get_call, call_id, decrypt=False)
             except StoreError:
                 return None
-            if record.get("status") == "finished" and record.get("outcome"):
-                return str(record["outcome"])
-            unclaimed = record.get("status") == "granted"
+            if record.status == "finished" and record.outcome:
+                return record.outcome
+            unclaimed = record.status == "granted"
             if unclaimed and asyncio.get_running_loop().time() > deadline - wait_s / 2:
                 return None  # never claimed by a media connection
             if asyncio.get_running_loop().time() > deadline:

@@ -3,7 +3,8 @@
 The TwiML carries the call id and token as `<Parameter>`s (Twilio drops query strings from
 the Stream URL), so the media arrives on /ws/twilio like any Twilio call. Progress comes
 back as status callbacks (initiated, ringing, answered, completed) to a URL signed per
-attempt; `MachineDetection=Enable` adds Twilio's `AnsweredBy` when configured.
+attempt; `MachineDetection=Enable` adds Twilio's `AnsweredBy` when configured. A `failed`
+call's `SipResponseCode` tells a number not in service (404) from a network failure.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from xml.sax.saxutils import quoteattr
 import httpx
 
 from agent.campaign.model import Result
-from agent.dialer.base import OriginateFailed, Origination, Progress
+from agent.dialer.base import SIP_FINAL, OriginateFailed, Origination, Progress
 
 STATUS = {
     "busy": Result.busy, "no-answer": Result.no_answer, "failed": Result.failed, "canceled": Result.failed,
@@ -38,6 +39,10 @@ def progress(attempt_id: int, form: Mapping[str, str]) -> Progress | None:
         return Progress(attempt_id, "answered", machine=machine, detail=form.get("AnsweredBy", ""))
     if status == "completed":
         return Progress(attempt_id, "ended", Result.voicemail if machine else None, machine, status)
+    if status == "failed":  # the carrier's SIP answer says why: e.g. 404 for a number not in service
+        code = form.get("SipResponseCode", "")
+        result = SIP_FINAL.get(int(code), Result.failed) if code.isdigit() else Result.failed
+        return Progress(attempt_id, "ended", result, detail=f"failed {code}".strip())
     if status in STATUS:
         return Progress(attempt_id, "ended", STATUS[status], detail=status)
     return None

@@ -86,9 +86,9 @@ def leave_one_family_out(nlu: NluPipeline, rows: Sequence[Row]) -> dict[str, Any
     ruled = {r.text: nlu.rules.classify(r.text) for r in rows}  # the rules do not depend on thresholds
     normal = {r.text: nlu.rules.normalize(r.text) for r in rows}
     original = nlu.semantic.scores
-    nlu.semantic.scores = cache.__getitem__  # type: ignore[method-assign]
+    nlu.semantic.scores = cache.__getitem__  # type: ignore[method-assign,assignment]
     nlu.rules.classify = lambda text, expected=None, *, today=None: ruled[text]  # type: ignore[method-assign]
-    nlu.rules.normalize = normal.__getitem__  # type: ignore[method-assign]
+    nlu.rules.normalize = normal.__getitem__  # type: ignore[method-assign,assignment]
     families: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
         families[r.family].append(r)

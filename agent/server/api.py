@@ -4,7 +4,8 @@ Every route needs an API key whose roles hold the route's permission (agent/serv
 Store calls run in a worker thread. Answers: 201 created/granted; 403 `{"refused": true,
 "reason": code}` when the gate refuses a call; errors carry a stable `error` code and one
 sentence (agent/server/errors.py): 400, 401, 403 `forbidden`, 404, 409, 413, 422, and 503
-`store_unavailable` only when the store cannot be reached or written (fail closed).
+`store_unavailable` only when the store cannot be reached or written (fail closed), or 503
+`not_ready` from POST /v1/calls while the server is still warming up (agent.warmup).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from agent.server.schemas import (
 )
 from agent.store import CallGrant, CallRequest, Conflict, InvalidData, NotFound, Store, StoreUnavailable
 from agent.store.errors import WrongState
+from agent.transports.closes import Refused
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -128,6 +130,13 @@ async def request_call(body: CallIn, request: Request, who: CallsKey) -> Any:
     """The pre-call gate: a call id and a short-lived transport token, or a refusal with its reason."""
     if not body.customer_id and not body.phone:
         raise ApiError(422, "invalid_request", "give customer_id or phone")
+    runtime: Any = getattr(request.app.state, "runtime", None)  # a Runtime, or None for a store-only app
+    if hasattr(runtime, "until_warm"):  # no grant for a call a cold server would answer late
+        try:
+            await runtime.until_warm("the call request")
+        except Refused as exc:
+            raise ApiError(503, "not_ready", str(exc), headers={"Retry-After": "5"},
+                           extra={"refused": True, "reason": "not_ready"}) from None
     settings = getattr(request.app.state, "settings", None)
     use_case = body.use_case or (settings.dialogue.default_script if settings else "repayment_reminder")
     req = CallRequest(
@@ -145,7 +154,7 @@ async def request_call(body: CallIn, request: Request, who: CallsKey) -> Any:
     )
     result = await _run(_store(request).request_call, req)  # the time is read inside the subject lock
     if isinstance(result, CallGrant):
-        if runtime := getattr(request.app.state, "runtime", None):  # render the greeting before it rings
+        if runtime is not None:  # render the greeting before it rings
             runtime.prepare_call(body.use_case, body.locale, dict(body.slots))
         return CallGrantOut(call_id=result.call_id, token=result.token, expires_at=result.expires_at)
     metrics = getattr(request.app.state, "metrics", None)

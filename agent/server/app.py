@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
+from agent.console import install as install_console
 from agent.server.api import router
 from agent.server.auth import OpsGuard
 from agent.server.campaigns_api import router as campaigns_router
@@ -45,6 +46,7 @@ def create_app(runtime: Any, *, checkpoints: CheckpointWriter | None = None) -> 
 
     app.include_router(router)
     app.include_router(campaigns_router)
+    install_console(app, runtime)  # /console: sign-in with roles (agent/console)
 
     def _make_ws_route(name: str, adapter_cls: type) -> None:
         async def route(ws: WebSocket) -> None:
@@ -68,12 +70,13 @@ def create_app(runtime: Any, *, checkpoints: CheckpointWriter | None = None) -> 
 
     @app.get("/readyz", tags=["ops"])
     async def readyz() -> JSONResponse:
-        """Ready only when models are loaded and the store answers."""
+        """Ready only when models are loaded and warmed up (agent.warmup) and the store answers."""
         store_ok = await run_in_threadpool(runtime.store.healthy)
-        models_ok = runtime.engines is not None
+        models_ok = runtime.ready
         ready = store_ok and models_ok
         return JSONResponse(
-            {"ready": ready, "store": store_ok, "models": models_ok},
+            {"ready": ready, "store": store_ok, "models": models_ok, "warm_up": runtime.warmth,
+             "warm_up_s": round(runtime.warm_report.seconds, 2) if runtime.warm_report else None},
             status_code=200 if ready else 503,
         )
 

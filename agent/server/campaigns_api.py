@@ -1,6 +1,7 @@
 """REST for outbound campaigns (SPEC 12) and the gateways' callbacks for campaign calls.
 
-Management routes need X-API-Key, as the rest of /v1: create, list, members (JSON or CSV),
+Management routes need an X-API-Key whose role has the `campaigns` permission (operator,
+admin): create, list, members (JSON or CSV),
 start/pause/stop, progress (JSON) and a PNG report. Gateway routes (status callbacks,
 the jambonz call hook) carry no API key: each URL is signed per attempt by the dialer
 (`sig`), and an unsigned or wrongly signed request changes nothing (403).
@@ -22,8 +23,9 @@ from pydantic import ValidationError
 
 from agent.campaign.model import Campaign
 from agent.server.api import _run, _store
-from agent.server.auth import require_api_key
+from agent.server.auth import require
 from agent.server.errors import ApiError
+from agent.server.roles import Permission
 from agent.store.campaigns import CampaignStore
 
 
@@ -56,7 +58,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(lifespan=_lifespan)
-manage = APIRouter(prefix="/v1/campaigns", dependencies=[Depends(require_api_key)], tags=["campaigns"])
+manage = APIRouter(prefix="/v1/campaigns", dependencies=[Depends(require(Permission.CAMPAIGNS))],
+                   tags=["campaigns"])
 gateway = APIRouter(prefix="/v1/campaigns", tags=["campaigns: gateway callbacks"])
 
 

@@ -60,6 +60,24 @@ SECRETS: list[Secret] = [
         lambda: secrets.token_urlsafe(32),
     ),
     Secret("store.data_key", frozenset({SHIPPED_DATA_KEY}), lambda s: [s.store.data_key], generate_key),
+    Secret(
+        "campaigns.number_key",
+        frozenset({"change-me-campaign-number-key"}),
+        lambda s: [s.campaigns.number_key],
+        lambda: secrets.token_urlsafe(32),
+    ),
+    Secret(
+        "campaigns.caller_id_secret",
+        frozenset({"change-me-caller-id-secret"}),
+        lambda s: [s.campaigns.caller_id_secret],
+        lambda: secrets.token_urlsafe(32),
+    ),
+    Secret(
+        "campaigns.callback_secret",
+        frozenset({"change-me-callback-secret"}),
+        lambda s: [s.campaigns.callback_secret],
+        lambda: secrets.token_urlsafe(32),
+    ),
 ]
 
 

@@ -1,4 +1,12 @@
-"""Server lifespan: close stale call records at start-up and every store.sweep_every_s (issue 12, #6)."""
+"""Server lifespan: warm the models up, close stale call records at start-up and every
+store.sweep_every_s (issue 12, #6).
+
+The warm-up (agent.warmup, issue 11.2) starts as the server starts and runs in the
+background: /healthz answers at once, /readyz answers 503 until it has ended, and a grant
+request (POST /v1/calls) or a gateway's call that arrives meanwhile is held until it ends
+(at most runtime.WARM_WAIT_S, then refused: HTTP 503 not_ready, or the gateway's
+try-again close), so no call is ever served by a cold model.
+"""
 
 from __future__ import annotations
 
@@ -30,14 +38,20 @@ async def sweep_once(store: Any, claimed_for: timedelta) -> int:
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Sign audit checkpoints (when configured) and sweep stale records, until shutdown."""
+    """Warm up, sign audit checkpoints (when configured) and sweep stale records, until shutdown."""
     checkpoints = getattr(app.state, "checkpoints", None)
+    runtime: Any = getattr(app.state, "runtime", None)  # a Runtime, or None for a store-only app
+    warms = runtime is not None and runtime.engines is not None and runtime.cache is not None
+    if warms:
+        runtime.start_warm_up()
     if checkpoints is not None:
         checkpoints.start()
     try:
         async with _sweeping(app):
             yield
     finally:
+        if warms:
+            runtime.stop_warm_up()
         if checkpoints is not None:
             await checkpoints.stop()
 

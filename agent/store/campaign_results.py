@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from agent.campaign.learning import AnswerCounts
 from agent.campaign.model import ANSWERED_BY_PERSON, RIGHT_PARTY, Result
+from agent.store import audit_log, gate_flow
 from agent.store.campaign_models import CampaignAttemptRow, CampaignMemberRow, CampaignNodeRow, CampaignRow
 from agent.store.campaign_plans import plan_member
 from agent.store.errors import NotFound
@@ -45,7 +46,7 @@ class ResultsMixin:
 
     def attempt_info(self, attempt_id: int) -> dict[str, Any]:
         """Status, result, call id and provider reference of one attempt."""
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             a = self._attempt(s, attempt_id)
             return {"attempt_id": a.id, "campaign_id": a.campaign_id, "status": a.status, "result": a.result,
                     "refusal": a.refusal, "call_id": a.call_id, "caller_id": a.caller_id,
@@ -53,13 +54,20 @@ class ResultsMixin:
 
     def placed(self, attempt_id: int, call_id: str, provider_ref: str | None) -> None:
         """The gate granted it (call_id) and the gateway accepted it (provider_ref)."""
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             att = self._attempt(s, attempt_id)
             att.call_id, att.provider_ref = call_id, provider_ref
 
+    def dialing_on(self, node_id: str) -> list[tuple[int, str | None]]:
+        """This node's attempts still `dialing` (each holds one of its call slots): (attempt id, call id)."""
+        with self.store.transaction() as s:
+            rows = s.execute(select(CampaignAttemptRow.id, CampaignAttemptRow.call_id).where(
+                CampaignAttemptRow.node_id == node_id, CampaignAttemptRow.status == "dialing")).all()
+            return [(int(r[0]), r[1]) for r in rows]
+
     def answered(self, attempt_id: int) -> bool:
         """The call was answered: check it still holds a reserved slot; False (abandoned) if not."""
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             att = self._attempt(s, attempt_id)
             node = s.get(CampaignNodeRow, att.node_id) if att.node_id else None
             ok = att.status == "dialing" and node is not None
@@ -76,7 +84,7 @@ class ResultsMixin:
         self._end(attempt_id, result, now)
 
     def _end(self, attempt_id: int, result: Result, now: datetime, refusal: str | None = None) -> None:
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             att = self._attempt(s, attempt_id)
             if att.status != "dialing":
                 return  # already ended (a repeated callback): nothing changes
@@ -98,24 +106,24 @@ class ResultsMixin:
                 camp.population = _add_pairs(camp.population, how, person)
             s.flush()
             if camp.status in ("running", "paused"):
-                plan_member(s, camp, member, self.store._history, now)
+                plan_member(s, camp, member, gate_flow.history, now)
             else:
                 member.state = "done"
                 member.stop_reason = member.stop_reason or f"campaign_{camp.status}"
-            self.store._append(s, "campaign_attempt_ended", {"campaign_id": camp.id, "attempt_id": att.id,
+            audit_log.append(s, "campaign_attempt_ended", {"campaign_id": camp.id, "attempt_id": att.id,
                                                              "result": result.value, "refusal": refusal}, now,
                                att.call_id)
 
     def by_call(self, call_id: str) -> int | None:
         """The attempt that placed a call (by the gate's call id)."""
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             row = s.execute(select(CampaignAttemptRow.id).where(CampaignAttemptRow.call_id == call_id))
             found = row.scalar_one_or_none()
             return int(found) if found is not None else None
 
     def report(self, cid: str) -> dict[str, Any]:
         """Progress and results: attempts, contacts, promises, opt-outs, refusals by reason, abandoned."""
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             camp = s.get(CampaignRow, cid)
             if camp is None:
                 raise NotFound(f"no campaign {cid}")

@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 
 from agent.campaign.callerid import choose_caller_id
 from agent.campaign.model import Campaign
-from agent.compliance.phone import InvalidPhone
+from agent.compliance.phone import InvalidPhone, normalize_e164
+from agent.store import audit_log, customers, gate_flow
 from agent.store.campaign_models import CampaignAttemptRow, CampaignMemberRow, CampaignNodeRow, CampaignRow
 from agent.store.campaign_numbers import NumberBox
 from agent.store.campaign_plans import plan_member
@@ -69,10 +70,10 @@ class CampaignStore(ResultsMixin):
     def create(self, spec: Campaign, now: datetime) -> str:
         """Store a new campaign (status draft); returns its id."""
         cid = uuid.uuid4().hex
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             s.add(CampaignRow(id=cid, name=spec.name, spec=spec.model_dump_json(), status="draft",
                               population="[]", created_at=now, updated_at=now))
-            self.store._append(s, "campaign_created", {"campaign_id": cid, "name": spec.name}, now)
+            audit_log.append(s, "campaign_created", {"campaign_id": cid, "name": spec.name}, now)
         return cid
 
     def _campaign(self, s: Session, cid: str, lock: bool = False) -> CampaignRow:
@@ -84,14 +85,14 @@ class CampaignStore(ResultsMixin):
 
     def get(self, cid: str) -> dict[str, Any]:
         """The campaign's spec and status."""
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             row = self._campaign(s, cid)
             return {"campaign_id": row.id, "name": row.name, "status": row.status,
                     "spec": json.loads(row.spec), "created_at": row.created_at.isoformat()}
 
     def all(self) -> list[dict[str, Any]]:
         """Every campaign, newest first."""
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             rows = s.execute(select(CampaignRow).order_by(CampaignRow.created_at.desc())).scalars()
             return [{"campaign_id": r.id, "name": r.name, "status": r.status} for r in rows]
 
@@ -100,7 +101,7 @@ class CampaignStore(ResultsMixin):
         if action not in TRANSITIONS:
             raise ValueError(f"action must be one of {sorted(TRANSITIONS)}")
         allowed, target = TRANSITIONS[action]
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             row = self._campaign(s, cid, lock=True)
             if row.status not in allowed:
                 raise Conflict(f"cannot {action} a {row.status} campaign")
@@ -109,13 +110,13 @@ class CampaignStore(ResultsMixin):
                 news = s.execute(select(CampaignMemberRow).where(
                     CampaignMemberRow.campaign_id == cid, CampaignMemberRow.state == "new")).scalars()
                 for member in list(news):
-                    plan_member(s, row, member, self.store._history, now)
+                    plan_member(s, row, member, gate_flow.history, now)
             if target == "stopped":
                 planned = select(CampaignAttemptRow).where(
                     CampaignAttemptRow.campaign_id == cid, CampaignAttemptRow.status == "planned")
                 for att in s.execute(planned).scalars():
                     att.status = "cancelled"
-            self.store._append(s, f"campaign_{action}", {"campaign_id": cid, "status": target}, now)
+            audit_log.append(s, f"campaign_{action}", {"campaign_id": cid, "status": target}, now)
             return target
 
     # -- members ----------------------------------------------------------------------------
@@ -125,7 +126,7 @@ class CampaignStore(ResultsMixin):
 
         Each member becomes (or is matched to) a registered customer, so the gate can check them.
         """
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             camp = self._campaign(s, cid, lock=True)
             spec = Campaign.model_validate_json(camp.spec)
             count = 0
@@ -136,8 +137,8 @@ class CampaignStore(ResultsMixin):
             if camp.status == "running":
                 for member in list(s.execute(select(CampaignMemberRow).where(
                         CampaignMemberRow.campaign_id == cid, CampaignMemberRow.state == "new")).scalars()):
-                    plan_member(s, camp, member, self.store._history, now)
-            self.store._append(s, "campaign_members_added", {"campaign_id": cid, "count": count}, now)
+                    plan_member(s, camp, member, gate_flow.history, now)
+            audit_log.append(s, "campaign_members_added", {"campaign_id": cid, "count": count}, now)
             return count
 
     def _add_member(self, s: Session, camp: CampaignRow, spec: Campaign, raw: Mapping[str, Any], n: int,
@@ -145,32 +146,33 @@ class CampaignStore(ResultsMixin):
         phone, timezone = str(raw.get("phone") or ""), str(raw.get("timezone") or "")
         if not phone or not timezone:
             raise ValueError(f"member {n}: phone and timezone are required")
+        ctx = self.store.context
         try:
-            phone_hash, masked = self.store._phone(phone, spec.jurisdiction)
-            e164 = _e164(phone, spec.jurisdiction)
+            phone_hash, masked = ctx.phone(phone, spec.jurisdiction)
+            e164 = normalize_e164(phone, "CN" if spec.jurisdiction == "CN" else "US")
         except InvalidPhone as exc:
             raise ValueError(f"member {n}: {exc}") from exc
         cust = s.execute(select(CustomerRow).where(CustomerRow.phone_hash == phone_hash)).scalar_one_or_none()
         if cust is None:
-            cust = CustomerRow(
-                id=uuid.uuid4().hex, external_ref=raw.get("external_ref") or None,
-                name=str(raw.get("name") or ""), phone_hash=phone_hash, phone_masked=masked,
-                timezone=timezone,
-                locale=str(raw.get("locale") or spec.locale), jurisdiction=spec.jurisdiction, registered=True,
-                lawful_basis=json.dumps({"servicing": "contract"}), created_at=now)
-            s.add(cust)
-            s.flush()
-            self.store._append(s, "customer_registered", {"customer_id": cust.id, "phone": masked,
-                                                          "jurisdiction": spec.jurisdiction,
-                                                          "source": f"campaign:{camp.id}"}, now)
+            name = str(raw.get("name") or "")
+            cid = customers.register(
+                s, ctx, phone=phone, name=name, timezone=timezone, now=now,
+                locale=str(raw.get("locale") or spec.locale), jurisdiction=spec.jurisdiction,
+                external_ref=raw.get("external_ref") or None)
+            cust = s.get(CustomerRow, cid)
+            assert cust is not None
+        else:
+            name = ctx.cipher.open(cust.name, f"customers.name:{cust.id}")
         slots = {str(k): str(v) for k, v in dict(raw.get("slots") or {}).items()}
         slots.update({k: str(v) for k, v in raw.items() if k not in MEMBER_FIELDS and k != "slots" and v})
-        slots.setdefault("customer_name", cust.name)
+        slots.setdefault("customer_name", name)
         debt = str(raw.get("debt_id")) if raw.get("debt_id") else None
         s.add(CampaignMemberRow(
             campaign_id=camp.id, customer_id=cust.id, phone_hash=phone_hash, phone_masked=masked,
             phone_enc=self._box.seal(e164, phone_hash), timezone=timezone, debt_id=debt,
-            slots=json.dumps(slots, sort_keys=True, ensure_ascii=False), state="new", answers="[]",
+            slots=ctx.cipher.seal(json.dumps(slots, sort_keys=True, ensure_ascii=False),
+                                  _slots_where(camp.id, phone_hash)),
+            state="new", answers="[]",
             attempts=0, created_at=now, updated_at=now))
 
     def import_csv(self, cid: str, text: str, now: datetime) -> int:
@@ -183,7 +185,7 @@ class CampaignStore(ResultsMixin):
 
     def members(self, cid: str, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Members with masked phones and where each stands."""
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             self._campaign(s, cid)
             rows = s.execute(select(CampaignMemberRow).where(CampaignMemberRow.campaign_id == cid)
                              .order_by(CampaignMemberRow.id).limit(limit).offset(offset)).scalars()
@@ -195,7 +197,7 @@ class CampaignStore(ResultsMixin):
 
     def report_node(self, node_id: str, slots: int, now: datetime) -> None:
         """A runtime node reports how many calls it can take."""
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             node = s.get(CampaignNodeRow, node_id)
             if node is None:
                 s.add(CampaignNodeRow(node_id=node_id, slots=max(slots, 0), heartbeat_at=now))
@@ -204,7 +206,7 @@ class CampaignStore(ResultsMixin):
 
     def claim_due(self, node_id: str, now: datetime, limit: int = 100) -> list[DueAttempt]:
         """Claim due attempts for this node: at most its free slots, each attempt once (SKIP LOCKED)."""
-        with self.store._tx() as s:
+        with self.store.transaction() as s:
             node = s.execute(select(CampaignNodeRow).where(CampaignNodeRow.node_id == node_id)
                              .with_for_update()).scalar_one_or_none()
             if node is None:
@@ -253,11 +255,11 @@ class CampaignStore(ResultsMixin):
             member.state, member.updated_at = "dialing", now
             out.append(DueAttempt(att.id, cid, spec, member.customer_id,
                                   self._box.open(member.phone_enc, member.phone_hash), att.caller_id,
-                                  member.debt_id, dict(json.loads(member.slots))))
+                                  member.debt_id, dict(json.loads(self.store.context.cipher.open(
+                                      member.slots, _slots_where(cid, member.phone_hash))))))
         return out
 
 
-def _e164(phone: str, jurisdiction: str) -> str:
-    from agent.compliance.phone import normalize_e164
-
-    return normalize_e164(phone, "CN" if jurisdiction == "CN" else "US")
+def _slots_where(campaign_id: str, phone_hash: str) -> str:
+    """The associated data that binds a member's sealed slots to its campaign and number."""
+    return f"campaign_members.slots:{campaign_id}:{phone_hash}"

@@ -10,7 +10,7 @@ worker thread, never from the event loop.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -168,6 +168,15 @@ class Store:
             raise StoreUnavailable(f"store write failed: {type(exc).__name__}: {exc.orig}") from exc
         except (SQLAlchemyError, OSError) as exc:
             raise StoreUnavailable(f"store write failed: {type(exc).__name__}") from exc
+
+    @property
+    def context(self) -> StoreContext:
+        """The phone-hash key, cipher and gate defaults, for table groups built on this store."""
+        return self._ctx
+
+    def transaction(self) -> AbstractContextManager[Session]:
+        """One transaction, as every method here uses, for table groups built on this store (campaigns)."""
+        return self._tx()
 
     def masked(self, phone: str, jurisdiction: str | None = None) -> str:
         """The masked form of a number ('+1******4567'); InvalidPhone when it is not one."""

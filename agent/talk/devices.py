@@ -17,12 +17,13 @@ class AudioUnavailable(RuntimeError):
 def portaudio() -> ModuleType:
     """The sounddevice module, or AudioUnavailable when PortAudio cannot be loaded."""
     try:
-        import sounddevice  # type: ignore[import-untyped]
+        import sounddevice
     except ImportError as exc:
         raise AudioUnavailable(f"PortAudio is not available ({exc}); {SETUP_HINT}") from exc
     except OSError as exc:
         raise AudioUnavailable(f"PortAudio library not found; {SETUP_HINT}") from exc
-    return sounddevice
+    module: ModuleType = sounddevice
+    return module
 
 
 @dataclass(frozen=True, slots=True)

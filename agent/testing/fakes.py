@@ -41,8 +41,10 @@ class FakeVadStream:
         self.enter = enter
         self.leave = leave
         self._speech = False
+        self.pushed = 0  # frames seen
 
     def push(self, frame: np.ndarray) -> VadFrame:
+        self.pushed += 1
         prob = SpeechBook.prob(frame)
         self._speech = prob >= (self.leave if self._speech else self.enter)
         return VadFrame(prob, self._speech)

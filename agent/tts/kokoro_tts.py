@@ -39,11 +39,17 @@ GAIN = 1.0
 per-clause normalisation would make the clauses of one sentence unequally loud."""
 PEAK = 0.95
 """A clause whose peak would exceed this is turned down (rare; μ-law/A-law clip only above 1.0)."""
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 """Bumped whenever the audio for the same text changes (gain, trimming, pauses): part of the fingerprint."""
-SILENCE = 0.01
-"""Float level under which the model's output counts as silence when trimming."""
-LEAD_MS = 20
+SILENCE = 0.003
+"""Float level under which the model's output counts as silence when trimming. The model's
+output is exactly 0.000 outside speech; the onset of an aspirated or fricative initial
+(请 q, 是 sh, 听 t) rises from 0.001 to 0.01 over 30-40 ms, and a trim at 0.01 took it off:
+the judge heard 请 as 进/星 and 听 as 请 (docs/models.md, round trip)."""
+LEAD_MS = 60
+"""Audio kept before the first sample above SILENCE (a weak onset, then silence)."""
+TAIL_MS = 40
+"""Audio kept after the last sample above SILENCE (a final's decay); part of the clause's pause."""
 PAUSE_MS = {"，": 200, ",": 200, "、": 120, "；": 260, ";": 260, "：": 220, ":": 220}
 """Silence kept after a clause by its final punctuation; sentence ends keep END_MS."""
 END_MS = 120
@@ -153,14 +159,8 @@ class KokoroSynthesizer:
             return np.zeros(0, dtype=np.float32)
         parts = [self._run(tokens[i : i + MAX_TOKENS]) for i in range(0, len(tokens), MAX_TOKENS)]
         audio = np.concatenate(parts)
-        loud = np.flatnonzero(np.abs(audio) > SILENCE)
-        if len(loud) == 0:
-            return np.zeros(0, dtype=np.float32)
-        lead = NATIVE_RATE * LEAD_MS // 1000
-        tail_ms = next((ms for p, ms in PAUSE_MS.items() if clause.rstrip().endswith(p)), END_MS)
-        voiced = audio[max(0, loud[0] - lead) : loud[-1] + 1]
-        pad = np.zeros(NATIVE_RATE * tail_ms // 1000, dtype=np.float32)
-        return np.concatenate((voiced, pad))
+        pause_ms = next((ms for p, ms in PAUSE_MS.items() if clause.rstrip().endswith(p)), END_MS)
+        return trim(audio, pause_ms)
 
     def _to_speech(self, audio: np.ndarray, text: str, started: float) -> Speech:
         if not len(audio):
@@ -190,6 +190,18 @@ class KokoroSynthesizer:
         pieces = [s.pcm16k for s in self.synthesize_clauses(text)]
         pcm = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
         return Speech(pcm, text, RATE, _ms_since(started))
+
+
+def trim(audio: np.ndarray, pause_ms: int, rate: int = NATIVE_RATE) -> np.ndarray:
+    """The model's output without its leading and trailing silence, LEAD_MS of onset kept before the
+    first sample above SILENCE and TAIL_MS after the last, then silence to make a pause of pause_ms."""
+    loud = np.flatnonzero(np.abs(audio) > SILENCE)
+    if len(loud) == 0:
+        return np.zeros(0, dtype=np.float32)
+    lead, tail = rate * LEAD_MS // 1000, rate * TAIL_MS // 1000
+    voiced = audio[max(0, loud[0] - lead) : loud[-1] + 1 + tail]
+    pad = np.zeros(rate * max(0, pause_ms - TAIL_MS) // 1000, dtype=np.float32)
+    return np.concatenate((voiced.astype(np.float32), pad))
 
 
 def _ms_since(started: float) -> int:

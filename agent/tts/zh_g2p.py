@@ -34,6 +34,17 @@ jieba.setLogLevel(logging.WARNING)
 Source = Literal["lexicon", "character", "phrase-dict", "default"]
 
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
+_HAN_OR_LATIN = re.compile(r"[\u4e00-\u9fff]+|[A-Za-z]+")
+LETTER_NAMES: dict[str, tuple[str, ...]] = {
+    "a": ("ei1",), "b": ("bi1",), "c": ("xi1",), "d": ("di1",), "e": ("yi1",), "f": ("ai2", "fu5"),
+    "g": ("ji1",), "h": ("ai1", "qi1"), "i": ("ai1",), "j": ("zhei1",), "k": ("kei1",), "l": ("ai2", "lou5"),
+    "m": ("ai2", "mu5"), "n": ("en1",), "o": ("ou1",), "p": ("pi1",), "q": ("kou1",), "r": ("a1", "er5"),
+    "s": ("ai2", "si5"), "t": ("ti1",), "u": ("you1",), "v": ("wei1",), "w": ("da2", "bu5", "liu5"),
+    "x": ("ai2", "ke5", "si5"), "y": ("wai1",), "z": ("zei1",),
+}
+"""Latin letters inside Mandarin text (App, ID, VIP) are spelled out with the letter names a
+Mandarin speaker says (A ēi, P pī …). Given to the model raw, 'App' became the phonemes A p p
+and the judge heard 也; spelled, it heard APP."""
 _MAX_PHRASE_WORDS = 4
 _INIT_LOCK = threading.Lock()
 
@@ -90,7 +101,7 @@ class MandarinG2P:
 
     def __init__(self, lexicon: PronunciationLexicon) -> None:
         self.lexicon = lexicon
-        self.fingerprint = f"zh-g2p-1:{lexicon.fingerprint}"
+        self.fingerprint = f"zh-g2p-2:{lexicon.fingerprint}"
 
     @staticmethod
     def warm_up() -> None:
@@ -178,12 +189,16 @@ class MandarinG2P:
         spoken = ZHG2P.map_punctuation(cn2an.transform(text, "an2cn"))
         out: list[str] = []
         pos = 0
-        for m in _HAN.finditer(spoken):
+        for m in _HAN_OR_LATIN.finditer(spoken):
             out.append(spoken[pos : m.start()])
-            out.append(" ".join("".join(_ipa(r.syllables) for r in g) for g in self.groups(m.group())))
+            if m.group()[0].isascii():
+                out.append(" " + " ".join(_ipa(LETTER_NAMES[c]) for c in m.group().lower()) + " ")
+            else:
+                out.append(" ".join("".join(_ipa(r.syllables) for r in g) for g in self.groups(m.group())))
             pos = m.end()
         out.append(spoken[pos:])
-        return "".join(out).replace(chr(815), "").strip()
+        joined = "".join(out).replace(chr(815), "")
+        return re.sub(r" +(?=[,.!?:;])", "", re.sub(r" {2,}", " ", joined)).strip()
 
 
 def _ipa(syllables: tuple[str, ...]) -> str:

@@ -24,6 +24,13 @@ def test_a_gap_inside_a_turn_counts_but_a_pause_at_a_turn_boundary_does_not() ->
     assert turn_gaps_ms(spans, [6000]) == [3300, 100]
 
 
+def test_a_turn_end_heard_before_the_tail_played_still_ends_the_turn() -> None:
+    spans = stretches([run(0, 1000), run(1050, 1000), run(8100, 500)])
+    # "played" reached the client at 1900 ms, while its buffer still held the tail: the 6 s
+    # before the reprompt is between turns; the 50 ms inside the first turn still counts
+    assert turn_gaps_ms(spans, [1900]) == [50]
+
+
 def test_key_to_silence() -> None:
     spans = stretches([run(0, 3000)])
     assert stopped_after_ms(spans, 2500) == 500

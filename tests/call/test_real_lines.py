@@ -82,7 +82,7 @@ async def test_a_final_key_stops_the_agent_at_once(key: str, interrupts: bool) -
         assert not clears  # "1" (yes) is an answer, not an end: the agent goes on
         return
     assert clears and clears[0].t - pressed < 0.03  # the gateway is told at once
-    greeting = [t for t, what in call.out.heard() if isinstance(what, str) and "automated AI" in what]
+    greeting = call.out.heard_of(first["text"])  # its clauses: nothing was rendered before this call
     assert max(greeting) - pressed < 0.1  # nothing of the greeting is heard after the key
     if key == "9":
         (persisted_at, _), = recorder.of("opt_out")

@@ -17,11 +17,12 @@ async def test_prepare_call_renders_the_opening_first_and_warms_the_rest_low(fak
     assert isinstance(fake_runtime, Runtime) and isinstance(fake_runtime.engines, FakeEngines)
     engines = fake_runtime.engines
     queued = fake_runtime.prepare_call("repayment_reminder", "en-US", SLOTS["en-US"])
-    assert queued == 3  # two disclosure sentences and the question
+    assert queued == 6  # nothing warmed yet: both disclosure sentences by clause (3 + 2), the question
     await asyncio.sleep(30)
     done = engines.synthesized
     high = [r.text for r in done if r.priority == "high"]
-    assert high[0].startswith("Hello, this is an automated AI assistant")
+    assert high[:3] == ["Hello,", "this is an automated AI assistant calling on behalf of Acme Finance,",
+                        "using a computer-generated voice."]  # in the order they are heard
     assert "Am I speaking with John Smith?" in high
     assert any(r.priority == "low" for r in done)  # slot-free sentences warmed at low priority
     assert fake_runtime.cache is not None and fake_runtime.cache.cached("en-US", high[0])

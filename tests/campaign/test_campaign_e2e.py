@@ -6,7 +6,9 @@ with `<Connect><Stream>`) or Asterisk ARI (`POST /ari/channels`); the fakes ring
 fail, reach voicemail or answer by script, and an answered call's media comes to
 /ws/twilio or /ws/asterisk where a customer presses keys (1 = yes, 2 = wrong person, 9 =
 stop calling). Retries fall due on the dialer's clock, which the test moves to the next
-planned attempt. Every member must reach a final outcome; nothing is abandoned.
+planned attempt whenever no call is in flight. Every member must reach a final outcome;
+nothing is abandoned; no slot is left held. There is no time limit on the run, only a
+stall guard (see `_drive`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from agent.campaign.model import Campaign
 from agent.demo.runner import LoopbackServer, daytime_zone
@@ -33,8 +35,13 @@ from agent.transports.fakes.control_twilio import FakeTwilioApi
 
 pytestmark = [pytest.mark.slow, pytest.mark.models]
 
-SLOTS = {"customer_name": "John Smith", "company_name": "Acme Finance", "amount_due": "1234.50",
-         "due_date": "2031-03-05", "callback_number": "800-555-0123"}
+SLOTS = {
+    "customer_name": "John Smith",
+    "company_name": "Acme Finance",
+    "amount_due": "1234.50",
+    "due_date": "2031-03-05",
+    "callback_number": "800-555-0123",
+}
 # number suffix -> what happens on each successive attempt, and the member's final stop reason
 PLAN: dict[int, tuple[tuple[str, ...], str]] = {
     0: (("promise",), "promise"),
@@ -49,6 +56,7 @@ PLAN: dict[int, tuple[tuple[str, ...], str]] = {
     9: (("promise",), "promise"),
 }
 KEYS = {"promise": ("1", "1"), "opt_out": ("9",), "wrong": ("2",)}
+STALL_S = 300  # the safety net: no attempt changed state for this long (a call here takes under a minute)
 
 
 def _script(prefix: str) -> tuple[Any, Counter[str]]:
@@ -66,6 +74,49 @@ def _script(prefix: str) -> tuple[Any, Counter[str]]:
     return behave, tries
 
 
+def _attempts(store: Any, ids: list[str]) -> list[tuple[int, str, datetime]]:
+    with store.transaction() as s:
+        a = CampaignAttemptRow
+        rows = s.execute(select(a.id, a.status, a.planned_at).where(a.campaign_id.in_(ids)).order_by(a.id))
+        return [(int(i), str(st), at) for i, st, at in rows.all()]
+
+
+async def _drive(store: Any, dialer: Dialer, task: asyncio.Task[None], ids: list[str],
+                 shift: list[timedelta]) -> str | None:
+    """Run the campaigns to their end, moving the dialer's clock over the waits; why not, if stuck.
+
+    Answered calls are real conversations at the speed of speech (15 to 45 s each, slower on
+    a loaded machine), and the clock only moves while no call is in flight, so how long this
+    takes depends on the machine; nothing here is timed. The one limit is a safety net: no
+    attempt changing state for STALL_S (far longer than any call here) means something holds a
+    slot or a plan that will never move, and the state of every attempt is returned to say what;
+    more attempts than the plan has steps means members are retried past their script.
+    """
+    most = 2 * sum(len(steps) for steps, _final in PLAN.values())  # both campaigns' scripted attempts
+    loop = asyncio.get_running_loop()
+    seen, moved = _attempts(store, ids), loop.time()
+    while True:
+        await asyncio.sleep(0.5)
+        if task.done():
+            return f"the dialer stopped: {task.exception()!r}"
+        rows = _attempts(store, ids)
+        if rows and not dialer.live and all(status not in ("planned", "dialing") for _i, status, _p in rows):
+            return None  # every member at a final outcome and no call slot held
+        dialled = sum(1 for _i, status, _p in rows if status in ("done", "dialing"))
+        if dialled > most or len(rows) > 2 * most:
+            return f"{dialled} dialled of {len(rows)} attempts; the script has {most}: {rows}"
+        if rows != seen:
+            seen, moved = rows, loop.time()
+        elif loop.time() - moved > STALL_S:
+            live = {a: (x.ref, x.answered, x.machine, x.ending) for a, x in dialer.live.items()}
+            return f"no attempt moved for {STALL_S} s at {dialer.clock()}: live {live}, attempts {rows}"
+        if not dialer.live:  # nothing in flight: jump the clock to the next planned attempt
+            planned = [p for _i, status, p in rows if status == "planned"]
+            nxt = min(planned, default=None)
+            if nxt is not None and nxt > datetime.now(UTC) + shift[0]:
+                shift[0] = nxt - datetime.now(UTC) + timedelta(seconds=1)
+
+
 async def _run_campaign(runtime: Any) -> None:
     settings = runtime.settings
     zone = daytime_zone("en-US")
@@ -77,53 +128,74 @@ async def _run_campaign(runtime: Any) -> None:
         fake_tw = FakeTwilioApi(tw_script)
         fake_ari = FakeAri(as_script, f"{ws_base}/asterisk")
         async with LoopbackServer(fake_tw.app) as tw_srv, LoopbackServer(fake_ari.app) as ari_srv:
-            twilio = TwilioControl(fake_tw.account_sid, fake_tw.auth_token, f"{ws_base}/twilio",
-                                   api_base=tw_srv.base, machine_detection=True)
+            twilio = TwilioControl(
+                fake_tw.account_sid,
+                fake_tw.auth_token,
+                f"{ws_base}/twilio",
+                api_base=tw_srv.base,
+                machine_detection=True,
+            )
             ari = AriControl(ari_srv.base, fake_ari.user, fake_ari.password)
-            cs = CampaignStore(runtime.store, settings.campaigns.number_key, settings.campaigns.caller_id_secret)
+            cs = CampaignStore(
+                runtime.store, settings.campaigns.number_key, settings.campaigns.caller_id_secret
+            )
             now = datetime.now(UTC)
             ids = {}
             for gateway, area in (("twilio", "202"), ("asterisk", "303")):
-                spec = Campaign.model_validate({
-                    "name": f"e2e-{gateway}", "use_case": "repayment_reminder", "jurisdiction": "US",
-                    "gateway": gateway, "caller_ids": [f"+1{area}5550100", f"+1{area}5550101"],
-                    "window": {"start": "08:00", "end": "21:00"},
-                    "pace": {"max_concurrent": 3, "calls_per_second": 5},
-                })
+                spec = Campaign.model_validate(
+                    {
+                        "name": f"e2e-{gateway}",
+                        "use_case": "repayment_reminder",
+                        "jurisdiction": "US",
+                        "gateway": gateway,
+                        "caller_ids": [f"+1{area}5550100", f"+1{area}5550101"],
+                        "window": {"start": "08:00", "end": "21:00"},
+                        "pace": {"max_concurrent": 3, "calls_per_second": 5},
+                    }
+                )
                 cid = cs.create(spec, now)
                 run_tag = now.strftime("%H%M%S")[-2:]
-                cs.add_members(cid, [{"phone": f"+1{area}555{run_tag}{i:02d}", "timezone": zone,
-                                      "name": "John Smith", "debt_id": f"e2e-{gateway}-{run_tag}-{i}", **SLOTS}
-                                     for i in range(10)], now)
+                cs.add_members(
+                    cid,
+                    [
+                        {
+                            "phone": f"+1{area}555{run_tag}{i:02d}",
+                            "timezone": zone,
+                            "name": "John Smith",
+                            "debt_id": f"e2e-{gateway}-{run_tag}-{i}",
+                            **SLOTS,
+                        }
+                        for i in range(10)
+                    ],
+                    now,
+                )
                 cs.control(cid, "start", now)
                 ids[gateway] = cid
-            shift = timedelta(0)
-            dialer = Dialer(cs, runtime.store, {"twilio": twilio, "asterisk": ari}, node_id="e2e-node", slots=4,
-                            public_url=server.base, callback_secret=settings.campaigns.callback_secret,
-                            tick_s=0.2, clock=lambda: datetime.now(UTC) + shift)
+            shift = [timedelta(0)]  # how far the dialer's clock runs ahead of the wall clock
+            dialer = Dialer(
+                cs,
+                runtime.store,
+                {"twilio": twilio, "asterisk": ari},
+                node_id="e2e-node",
+                slots=4,
+                public_url=server.base,
+                callback_secret=settings.campaigns.callback_secret,
+                tick_s=0.2,
+                clock=lambda: datetime.now(UTC) + shift[0],
+            )
             app.state.dialer = dialer  # the status-callback route finds the dialer here
             task = asyncio.create_task(dialer.serve())
             try:
-                deadline = asyncio.get_running_loop().time() + 400
-                while asyncio.get_running_loop().time() < deadline:
-                    await asyncio.sleep(0.5)
-                    reports = [cs.report(c) for c in ids.values()]
-                    if all(r["planned"] == 0 and r["dialing"] == 0 for r in reports):
-                        break
-                    if not dialer.live:  # nothing in flight: jump the clock to the next planned attempt
-                        with runtime.store._tx() as s:
-                            nxt = s.execute(select(func.min(CampaignAttemptRow.planned_at)).where(
-                                CampaignAttemptRow.status == "planned",
-                                CampaignAttemptRow.campaign_id.in_(list(ids.values())))).scalar()
-                        if nxt is not None and nxt > datetime.now(UTC) + shift:
-                            shift = nxt - datetime.now(UTC) + timedelta(seconds=1)
+                stuck = await _drive(runtime.store, dialer, task, list(ids.values()), shift)
             finally:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+            assert stuck is None, stuck
             for gateway, fake, tries in (("twilio", fake_tw, tw_tries), ("asterisk", fake_ari, as_tries)):
                 report = cs.report(ids[gateway])
                 assert report["planned"] == 0 and report["dialing"] == 0, report
                 assert report["abandoned"] == 0
+                assert report["refusals"] == {}, report  # the scheduler plans only what the gate grants
                 assert report["members_by_state"] == {"done": 10}, report
                 expected = Counter(final for _steps, final in PLAN.values())
                 assert report["stops"] == dict(expected), report

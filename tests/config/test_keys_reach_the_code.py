@@ -121,6 +121,26 @@ def probe_engines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert runtime.registry is not None and {loc for _, loc in runtime.scripts} == {"en-US", "zh-CN"}
 
 
+def probe_constant_slots(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from agent.runtime import Runtime
+    from agent.testing.fakes import FakeEngines
+
+    settings = Settings(
+        store={"url": f"sqlite:///{tmp_path / 's.db'}"},  # type: ignore[arg-type]
+        dialogue={"prompts_dir": ROOT / "prompts",  # type: ignore[arg-type]
+                  "constant_slots": {"en-US": {"company_name": "Probe Bank"}}},
+    )
+    runtime = Runtime.load(settings, engines=FakeEngines(), semantic_nlu=False)
+
+    async def warm() -> None:
+        await runtime.start_warm_up()
+
+    asyncio.run(warm())
+    assert runtime.cache is not None and runtime.cache.cached(
+        "en-US", "Hello, this is an automated AI assistant calling on behalf of Probe Bank, "
+        "using a computer-generated voice.")
+
+
 PROBES: dict[str, Callable[..., None]] = {
     "call.vad_enter": probe_vad,
     "call.vad_exit": probe_vad,
@@ -146,6 +166,7 @@ PROBES: dict[str, Callable[..., None]] = {
     "engines.tts_cache_mb": probe_engines,
     "engines.zh_asr_beam_size": probe_engines,
     "dialogue.prompts_dir": probe_engines,
+    "dialogue.constant_slots": probe_constant_slots,
     # compliance.record_audio, retention_days, recordings_dir: tests/call/test_recording.py
 }
 
@@ -162,7 +183,7 @@ def test_every_key_is_read(key: str) -> None:
 @pytest.mark.parametrize("key", sorted(PROBES))
 def test_the_key_reaches_the_code(key: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     probe = PROBES[key]
-    if probe is probe_engines:
+    if probe in (probe_engines, probe_constant_slots):
         probe(monkeypatch, tmp_path)
     else:
         probe()

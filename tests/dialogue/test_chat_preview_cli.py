@@ -58,7 +58,26 @@ def test_chat_unknown_script_is_a_one_line_error() -> None:
 
 
 @pytest.mark.models
-@pytest.mark.parametrize("name", ["zh-CN/credit_limit_notice.yaml", "en-US/credit_limit_notice.yaml"])
+def test_preview_renders_the_chosen_utterances_in_mandarin(tmp_path: Path) -> None:
+    """Every zh-CN sentence is rendered by scripts/zh_voice_roundtrip.py; here two groups, through the CLI."""
+    args = ["preview", str(PROMPTS / "zh-CN/credit_limit_notice.yaml"), "--out", str(tmp_path)]
+    result = CliRunner().invoke(
+        app, [*args, "--prompts", str(PROMPTS), "--only", "opening", "--only", "global.opt_out"]
+    )
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in tmp_path.glob("*.wav")}
+    assert "opening.disclosure.0.wav" in names and "global.opt_out.0.wav" in names
+    assert all(n.startswith(("opening", "global.opt_out")) for n in names)
+    page = (tmp_path / "index.html").read_text(encoding="utf-8")
+    assert page.count("<audio") == len(names) and "人工智能" in page  # the AI disclosure is in the opening
+    with wave.open(str(tmp_path / "opening.disclosure.0.wav")) as wav:
+        assert wav.getframerate() == 16000 and wav.getnframes() > 16000
+    nothing = CliRunner().invoke(app, [*args, "--only", "no_such_state"])
+    assert nothing.exit_code != 0 and "no utterance id starts with no_such_state" in nothing.output
+
+
+@pytest.mark.models
+@pytest.mark.parametrize("name", ["en-US/credit_limit_notice.yaml"])
 def test_preview_renders_every_utterance(tmp_path: Path, name: str) -> None:
     result = CliRunner().invoke(
         app, ["preview", str(PROMPTS / name), "--out", str(tmp_path), "--prompts", str(PROMPTS)]

@@ -44,7 +44,7 @@ def _in(state: str) -> DialogueState:
 
 
 def _asking(state: str = "reminder") -> DialogueState:
-    st, actions = step(SCRIPT, _in(state), DOUBT)
+    st, _ = step(SCRIPT, _in(state), DOUBT)
     assert st.confirming == "all"
     return st
 
@@ -115,7 +115,7 @@ def test_barge_in_on_the_question_keeps_waiting_for_the_answer() -> None:
     st = _asking()
     st2, actions = step(SCRIPT, st, SayInterrupted("global.confirm_opt_out.0", 300, 2000))
     assert actions == [] and st2.confirming == "all"
-    st3, actions = step(SCRIPT, st2, CustomerTurn("affirm", 0.9))
+    _, actions = step(SCRIPT, st2, CustomerTurn("affirm", 0.9))
     assert isinstance(actions[0], RecordOptOut)
 
 

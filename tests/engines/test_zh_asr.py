@@ -46,3 +46,21 @@ def test_cer_normalises_script_and_numbers() -> None:
     assert hyp == ref
     edits, n = cer("请问您是张伟本人吗", "请问您是张维本人吗")
     assert (edits, n) == (1, 9)
+
+
+def test_cer_ignores_the_case_of_latin_letters() -> None:
+    assert cer("官方App上的客服电话", "官方APP上的客服电话") == (0, 11)
+
+
+def test_homophone_cer_folds_only_the_same_syllable_and_tone() -> None:
+    from agent.asr.zh_text import homophone_cer
+
+    table = {"客": "ke4", "克": "ke4", "服": "fu2", "还": "huan2", "缓": "huan3", "款": "kuan3"}
+
+    def read(text: str) -> list[str]:
+        return [table.get(ch, ch) for ch in text]
+
+    assert homophone_cer("客服", "克服", read) == (0, 2)  # kè fú either way
+    assert cer("客服", "克服") == (1, 2)  # the plain CER still counts it
+    assert homophone_cer("还款", "缓款", read) == (1, 2)  # huán heard as huǎn: a tone error
+    assert homophone_cer("客服", "客", lambda t: ["?"]) == (1, 2)  # a reader miscounting: plain CER

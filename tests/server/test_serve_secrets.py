@@ -14,7 +14,10 @@ from agent.cli.serve import check_port
 from agent.config import Settings
 from agent.server.default_secrets import SECRETS, is_loopback, shipped_in_use
 
-SHIPPED = ("server.api_keys", "store.phone_hash_key", "store.data_key")
+SHIPPED = (
+    "server.api_keys", "store.phone_hash_key", "store.data_key",
+    "campaigns.number_key", "campaigns.caller_id_secret", "campaigns.callback_secret",
+)
 
 
 @pytest.fixture(autouse=True)

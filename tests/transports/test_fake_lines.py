@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -68,7 +69,7 @@ def test_lines_by_name() -> None:
 def _bursts(arrived: list[float], within: float = 0.002) -> list[int]:
     """Sizes of runs of messages that arrived (nearly) together, runs of 3 or more."""
     runs, size = [], 1
-    for a, b in zip(arrived, arrived[1:], strict=False):
+    for a, b in itertools.pairwise(arrived):
         if b - a <= within:
             size += 1
         else:

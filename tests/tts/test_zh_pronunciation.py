@@ -116,3 +116,13 @@ def test_shipped_lexicon_is_valid_and_covers_the_lending_words() -> None:
     lex = PronunciationLexicon.load()
     for word in ("还款", "还清", "欠款", "银行", "行长", "利率", "额度", "分期", "逾期", "调整", "重新"):
         assert word in lex.words, word
+
+
+def test_latin_letters_are_spelled_with_mandarin_letter_names(g2p: MandarinG2P) -> None:
+    from agent.tts.zh_g2p import LETTER_NAMES, _ipa
+
+    spelled = " ".join(_ipa(LETTER_NAMES[c]) for c in "app").replace(chr(815), "")
+    assert spelled in g2p.phonemes("官方App上的客服") and spelled in g2p.phonemes("官方APP上的客服")
+    assert "A" not in g2p.phonemes("官方App上的客服")  # never the raw letters
+    assert g2p.phonemes("请用App，好的。").count(" ,") == 0  # no space before the pause mark
+    assert set(LETTER_NAMES) == set("abcdefghijklmnopqrstuvwxyz")

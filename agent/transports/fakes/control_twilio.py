@@ -25,7 +25,9 @@ from agent.server.auth import twilio_signature
 from agent.transports.fakes.control_base import Behaviour, PlacedCall, Script, run_media
 from agent.transports.fakes.twilio import FakeTwilio
 
-ENDS = {"busy": "busy", "failed": "failed", "no_answer": "no-answer", "not_in_service": "failed"}
+# behaviour -> (CallStatus, SipResponseCode) as Twilio reports a call that never connected
+ENDS = {"busy": ("busy", "486"), "failed": ("failed", "503"), "no_answer": ("no-answer", "487"),
+        "not_in_service": ("failed", "404")}
 
 
 def parse_twiml(text: str) -> tuple[str, dict[str, str]]:
@@ -109,7 +111,8 @@ class FakeTwilioApi:
         await self._callback(fields, call, "ringing")
         await asyncio.sleep(b.ring_s)
         if b.kind in ("busy", "failed", "no_answer", "not_in_service"):
-            await self._callback(fields, call, ENDS[b.kind])
+            status, sip = ENDS[b.kind]
+            await self._callback(fields, call, status, SipResponseCode=sip)
             return
         amd = fields.get("MachineDetection") in ("Enable", "DetectMessageEnd")
         answered_by = ("machine_start" if b.kind == "voicemail" else "human") if amd else None
