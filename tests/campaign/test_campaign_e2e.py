@@ -118,15 +118,28 @@ def _attempts(store: Any, ids: list[str]) -> list[Row]:
         return [(int(i), str(st), at, str(c)) for i, st, at, c in rows.all()]
 
 
+def _results(store: Any, ids: list[str]) -> list[tuple[int, int, str, str | None, str | None]]:
+    """Every attempt's (id, member, status, result, refusal): what a failure message shows."""
+    with store.transaction() as s:
+        a = CampaignAttemptRow
+        rows = s.execute(select(a.id, a.member_id, a.status, a.result, a.refusal)
+                         .where(a.campaign_id.in_(ids)).order_by(a.member_id, a.id))
+        return [(int(i), int(m), str(st), r, f) for i, m, st, r, f in rows.all()]
+
+
 def _next_due(rows: list[Row], dialer: Dialer, room: dict[str, int], now: datetime) -> datetime | None:
     """When the clock should move to: the next planned attempt the dialer could claim now; else None.
 
     An attempt can be claimed when the node has a free slot and its campaign is under its
     `max_concurrent` (`room`). If one such attempt is already due, the dialer is about to
     claim it and the clock stays. Moving the clock while calls are in flight is sound: what
-    a call in flight times by (ring timeout, longest call, the wait for the session's
-    outcome) is the event loop's clock, and the dialer's clock is only read at grants,
-    claims and ends, so it only ever moves forward through them, as a real day's would.
+    a call in flight times by (the gateway's ring timeout, the dialer's longest-call guard,
+    its wait for the session's outcome) runs on the event loop's clock; the dialer's clock is
+    read only for heartbeats, claims, the gate's grant (the attempt's stamp in the gate's
+    history, and the token's expiry, which only grows) and the attempt's end (its
+    rest and next plan), and it only moves forward, so a call in flight is stamped, ended
+    and replanned in order, as on a real day. The session stamps its own record on the wall
+    clock, which the gate's caps do not read.
     """
     if len(dialer.live) >= dialer.slots:
         return None
@@ -160,12 +173,13 @@ async def _drive(store: Any, dialer: Dialer, task: asyncio.Task[None], room: dic
             return None  # every member at a final outcome and no call slot held
         dialled = sum(1 for _i, status, *_ in rows if status in ("done", "dialing"))
         if dialled > most or len(rows) > 2 * most:
-            return f"{dialled} dialled of {len(rows)} attempts; the script has {most}: {rows}"
+            return f"{dialled} dialled of {len(rows)} attempts; the script has {most}: {_results(store, ids)}"
         if rows != seen:
             seen, moved = rows, loop.time()
         elif loop.time() - moved > STALL_S:
             live = {a: (x.ref, x.answered, x.machine, x.ending) for a, x in dialer.live.items()}
-            return f"no attempt moved for {STALL_S} s at {dialer.clock()}: live {live}, attempts {rows}"
+            return (f"no attempt moved for {STALL_S} s at {dialer.clock()}: live {live}, "
+                    f"attempts {_results(store, ids)}")
         nxt = _next_due(rows, dialer, room, datetime.now(UTC) + shift[0])
         if nxt is not None:  # a slot is free and nothing it could take is due: jump to the next
             shift[0] = nxt - datetime.now(UTC) + timedelta(seconds=1)
