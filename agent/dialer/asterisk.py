@@ -22,7 +22,7 @@ import httpx
 import websockets
 
 from agent.campaign.model import Result
-from agent.dialer.base import Q850, OriginateFailed, Origination, Progress
+from agent.dialer.base import HTTP_LIMITS, Q850, OriginateFailed, Origination, Progress
 
 log = logging.getLogger(__name__)
 AMD_MACHINE = ("AMDSTATUS", "MACHINE")  # set by the dialplan's AMD() on an answering machine
@@ -47,7 +47,8 @@ class AriControl:
         if not user or not password:
             raise ValueError("campaigns.asterisk.ari_user and ari_password must be set to dial through ARI")
         self._base = ari_url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self._base, auth=(user, password), timeout=10)
+        self._http = httpx.AsyncClient(base_url=self._base, auth=(user, password), timeout=10,
+                                       limits=HTTP_LIMITS)
         self._key = f"{user}:{password}"
         self._app, self._context, self._ext, self._endpoint = app, context, extension, endpoint
         self.events: asyncio.Queue[Progress] = asyncio.Queue()
@@ -102,7 +103,7 @@ class AriControl:
         try:
             reply = await self._http.post("/ari/channels", params=params, json=body)
         except httpx.HTTPError as exc:
-            raise OriginateFailed(f"ARI unreachable: {exc}") from exc
+            raise OriginateFailed(f"ARI unreachable: {type(exc).__name__} {exc}".rstrip()) from exc
         if reply.status_code >= 300:
             raise OriginateFailed(f"ARI refused the originate ({reply.status_code}): {reply.text[:200]}")
         return channel_id

@@ -12,7 +12,15 @@ import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
+import httpx
+
 from agent.campaign.model import Result
+
+# The control-plane HTTP clients' connection pool. An originate is not idempotent, so a request
+# that fails on a reused connection is not retried; instead an idle connection is dropped well
+# before the shortest common server keep-alive (5 s: uvicorn, Apache), so a request never races
+# the server closing the connection it reuses (httpx's own default expiry is also 5 s).
+HTTP_LIMITS = httpx.Limits(keepalive_expiry=2.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from xml.sax.saxutils import quoteattr
 import httpx
 
 from agent.campaign.model import Result
-from agent.dialer.base import SIP_FINAL, OriginateFailed, Origination, Progress
+from agent.dialer.base import HTTP_LIMITS, SIP_FINAL, OriginateFailed, Origination, Progress
 
 STATUS = {
     "busy": Result.busy, "no-answer": Result.no_answer, "failed": Result.failed, "canceled": Result.failed,
@@ -58,7 +58,8 @@ class TwilioControl:
         if not account_sid or not auth_token:
             raise ValueError("campaigns.twilio.account_sid and auth_token must be set to dial through Twilio")
         self._sid = account_sid
-        self._http = httpx.AsyncClient(base_url=api_base, auth=(account_sid, auth_token), timeout=10)
+        self._http = httpx.AsyncClient(base_url=api_base, auth=(account_sid, auth_token), timeout=10,
+                                       limits=HTTP_LIMITS)
         self._media = media_url
         self._amd = machine_detection
         self.events: asyncio.Queue[Progress] = asyncio.Queue()
@@ -75,7 +76,7 @@ class TwilioControl:
         try:
             reply = await self._http.post(f"/2010-04-01/Accounts/{self._sid}/Calls.json", data=form)
         except httpx.HTTPError as exc:
-            raise OriginateFailed(f"Twilio unreachable: {exc}") from exc
+            raise OriginateFailed(f"Twilio unreachable: {type(exc).__name__} {exc}".rstrip()) from exc
         if reply.status_code >= 300:
             raise OriginateFailed(f"Twilio refused the call ({reply.status_code}): {reply.text[:200]}")
         return str(reply.json()["sid"])

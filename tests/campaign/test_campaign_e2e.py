@@ -6,7 +6,8 @@ with `<Connect><Stream>`) or Asterisk ARI (`POST /ari/channels`); the fakes ring
 fail, reach voicemail or answer by script, and an answered call's media comes to
 /ws/twilio or /ws/asterisk where a customer presses keys (1 = yes, 2 = wrong person, 9 =
 stop calling). Retries fall due on the dialer's clock, which the test moves to the next
-planned attempt whenever no call is in flight. Every member must reach a final outcome;
+planned attempt that the dialer has room for (see `_next_due`), in flight or not, so the
+calls overlap as they would on a real day. Every member must reach a final outcome;
 nothing is abandoned; no slot is left held. There is no time limit on the run, only a
 stall guard (see `_drive`).
 """
@@ -29,8 +30,9 @@ from agent.dialer.twilio import TwilioControl
 from agent.server.app import create_app
 from agent.store.campaign_models import CampaignAttemptRow
 from agent.store.campaigns import CampaignStore
+from agent.transports.fakes.base import FakeGateway
 from agent.transports.fakes.control_asterisk import FakeAri
-from agent.transports.fakes.control_base import Behaviour, keys_customer
+from agent.transports.fakes.control_base import Behaviour, Customer, keys_customer, wait_for_quiet
 from agent.transports.fakes.control_twilio import FakeTwilioApi
 
 pytestmark = [pytest.mark.slow, pytest.mark.models]
@@ -55,8 +57,39 @@ PLAN: dict[int, tuple[tuple[str, ...], str]] = {
     8: (("busy", "no_answer", "promise"), "promise"),
     9: (("promise",), "promise"),
 }
-KEYS = {"promise": ("1", "1"), "opt_out": ("9",), "wrong": ("2",)}
+KEYS = {"promise": ("1", "1"), "opt_out": ("9",), "wrong": ("2",)}  # the last key of each ends the call
 STALL_S = 300  # the safety net: no attempt changed state for this long (a call here takes under a minute)
+
+
+async def _agent_speaks(gw: FakeGateway, heard: int, timeout_s: float = 30.0) -> None:
+    """Wait until the agent plays audio beyond the first `heard` frames (or the call closes)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while len(gw.played) <= heard and not gw.closed.is_set():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("the agent did not speak")
+        await asyncio.sleep(0.05)
+
+
+def _eager_customer(*digits: str) -> Customer:
+    """A customer who acts as early as the script lets them.
+
+    A key that answers a question (1 = yes, it's me) waits for the agent's pause after it; the
+    last key ends the call (9 = stop calling, 2 = wrong person, 1 = I'll pay), and a key that
+    ends the call interrupts the agent, so it is pressed as soon as the agent speaks again.
+    """
+
+    async def run(gw: FakeGateway) -> None:
+        for n, digit in enumerate(digits):
+            if n < len(digits) - 1:
+                await wait_for_quiet(gw)
+            else:
+                await _agent_speaks(gw, len(gw.played))
+            if gw.closed.is_set():
+                return
+            await gw.dtmf(digit)
+        await gw.wait_closed(timeout=60)
+
+    return run
 
 
 def _script(prefix: str) -> tuple[Any, Counter[str]]:
@@ -68,30 +101,66 @@ def _script(prefix: str) -> tuple[Any, Counter[str]]:
         step = steps[min(tries[number], len(steps) - 1)]
         tries[number] += 1
         if step in KEYS:
-            return Behaviour("answer", 0.1, keys_customer(*KEYS[step]))
+            return Behaviour("answer", 0.1, _eager_customer(*KEYS[step]))
         return Behaviour(step, 0.1, keys_customer() if step == "voicemail" else None)
 
     return behave, tries
 
 
-def _attempts(store: Any, ids: list[str]) -> list[tuple[int, str, datetime]]:
+Row = tuple[int, str, datetime, str]  # attempt id, status, planned at, campaign id
+
+
+def _attempts(store: Any, ids: list[str]) -> list[Row]:
     with store.transaction() as s:
         a = CampaignAttemptRow
-        rows = s.execute(select(a.id, a.status, a.planned_at).where(a.campaign_id.in_(ids)).order_by(a.id))
-        return [(int(i), str(st), at) for i, st, at in rows.all()]
+        rows = s.execute(select(a.id, a.status, a.planned_at, a.campaign_id)
+                         .where(a.campaign_id.in_(ids)).order_by(a.id))
+        return [(int(i), str(st), at, str(c)) for i, st, at, c in rows.all()]
 
 
-async def _drive(store: Any, dialer: Dialer, task: asyncio.Task[None], ids: list[str],
+def _results(store: Any, ids: list[str]) -> list[tuple[int, int, str, str | None, str | None]]:
+    """Every attempt's (id, member, status, result, refusal): what a failure message shows."""
+    with store.transaction() as s:
+        a = CampaignAttemptRow
+        rows = s.execute(select(a.id, a.member_id, a.status, a.result, a.refusal)
+                         .where(a.campaign_id.in_(ids)).order_by(a.member_id, a.id))
+        return [(int(i), int(m), str(st), r, f) for i, m, st, r, f in rows.all()]
+
+
+def _next_due(rows: list[Row], dialer: Dialer, room: dict[str, int], now: datetime) -> datetime | None:
+    """When the clock should move to: the next planned attempt the dialer could claim now; else None.
+
+    An attempt can be claimed when the node has a free slot and its campaign is under its
+    `max_concurrent` (`room`). If one such attempt is already due, the dialer is about to
+    claim it and the clock stays. Moving the clock while calls are in flight is sound: what
+    a call in flight times by (the gateway's ring timeout, the dialer's longest-call guard,
+    its wait for the session's outcome) runs on the event loop's clock; the dialer's clock is
+    read only for heartbeats, claims, the gate's grant (the attempt's stamp in the gate's
+    history, and the token's expiry, which only grows) and the attempt's end (its
+    rest and next plan), and it only moves forward, so a call in flight is stamped, ended
+    and replanned in order, as on a real day. The session stamps its own record on the wall
+    clock, which the gate's caps do not read.
+    """
+    if len(dialer.live) >= dialer.slots:
+        return None
+    flying = Counter(c for _i, status, _p, c in rows if status == "dialing")
+    open_ = [p for _i, status, p, c in rows if status == "planned" and flying[c] < room[c]]
+    nxt = min(open_, default=None)
+    return None if nxt is None or nxt <= now else nxt
+
+
+async def _drive(store: Any, dialer: Dialer, task: asyncio.Task[None], room: dict[str, int],
                  shift: list[timedelta]) -> str | None:
     """Run the campaigns to their end, moving the dialer's clock over the waits; why not, if stuck.
 
     Answered calls are real conversations at the speed of speech (15 to 45 s each, slower on
-    a loaded machine), and the clock only moves while no call is in flight, so how long this
-    takes depends on the machine; nothing here is timed. The one limit is a safety net: no
+    a loaded machine), up to the dialer's slots at once, so how long this takes depends on
+    the machine; nothing here is timed. The one limit is a safety net: no
     attempt changing state for STALL_S (far longer than any call here) means something holds a
     slot or a plan that will never move, and the state of every attempt is returned to say what;
     more attempts than the plan has steps means members are retried past their script.
     """
+    ids = list(room)
     most = 2 * sum(len(steps) for steps, _final in PLAN.values())  # both campaigns' scripted attempts
     loop = asyncio.get_running_loop()
     seen, moved = _attempts(store, ids), loop.time()
@@ -100,21 +169,20 @@ async def _drive(store: Any, dialer: Dialer, task: asyncio.Task[None], ids: list
         if task.done():
             return f"the dialer stopped: {task.exception()!r}"
         rows = _attempts(store, ids)
-        if rows and not dialer.live and all(status not in ("planned", "dialing") for _i, status, _p in rows):
+        if rows and not dialer.live and all(status not in ("planned", "dialing") for _i, status, *_ in rows):
             return None  # every member at a final outcome and no call slot held
-        dialled = sum(1 for _i, status, _p in rows if status in ("done", "dialing"))
+        dialled = sum(1 for _i, status, *_ in rows if status in ("done", "dialing"))
         if dialled > most or len(rows) > 2 * most:
-            return f"{dialled} dialled of {len(rows)} attempts; the script has {most}: {rows}"
+            return f"{dialled} dialled of {len(rows)} attempts; the script has {most}: {_results(store, ids)}"
         if rows != seen:
             seen, moved = rows, loop.time()
         elif loop.time() - moved > STALL_S:
             live = {a: (x.ref, x.answered, x.machine, x.ending) for a, x in dialer.live.items()}
-            return f"no attempt moved for {STALL_S} s at {dialer.clock()}: live {live}, attempts {rows}"
-        if not dialer.live:  # nothing in flight: jump the clock to the next planned attempt
-            planned = [p for _i, status, p in rows if status == "planned"]
-            nxt = min(planned, default=None)
-            if nxt is not None and nxt > datetime.now(UTC) + shift[0]:
-                shift[0] = nxt - datetime.now(UTC) + timedelta(seconds=1)
+            return (f"no attempt moved for {STALL_S} s at {dialer.clock()}: live {live}, "
+                    f"attempts {_results(store, ids)}")
+        nxt = _next_due(rows, dialer, room, datetime.now(UTC) + shift[0])
+        if nxt is not None:  # a slot is free and nothing it could take is due: jump to the next
+            shift[0] = nxt - datetime.now(UTC) + timedelta(seconds=1)
 
 
 async def _run_campaign(runtime: Any) -> None:
@@ -186,7 +254,9 @@ async def _run_campaign(runtime: Any) -> None:
             app.state.dialer = dialer  # the status-callback route finds the dialer here
             task = asyncio.create_task(dialer.serve())
             try:
-                stuck = await _drive(runtime.store, dialer, task, list(ids.values()), shift)
+                room = {cid: Campaign.model_validate(cs.get(cid)["spec"]).pace.max_concurrent
+                        for cid in ids.values()}
+                stuck = await _drive(runtime.store, dialer, task, room, shift)
             finally:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
