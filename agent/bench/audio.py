@@ -56,3 +56,13 @@ def stopped_after_ms(spans: Sequence[tuple[float, float]], at_ms: float) -> int:
         if start <= at_ms < end:
             return int(end - at_ms)
     return 0
+
+
+def key_stop_ms(spans: Sequence[tuple[float, float]], clears_ms: Sequence[int], press_ms: float) -> int:
+    """Key press → agent audio taken back: the first clear after the press, else the audio's stop.
+
+    A clear ends what was playing even when the confirmation follows without a pause (its audio
+    cached), which would otherwise join the two into one stretch of sound.
+    """
+    after = [c for c in clears_ms if c >= press_ms]
+    return int(after[0] - press_ms) if after else stopped_after_ms(spans, press_ms)

@@ -76,6 +76,7 @@ class CustomerLog:
     transport: str = "native"
     record: dict[str, Any] | None = None  # GET /v1/calls/{call_id} after the call (gateways)
     gateway_errors: list[str] = field(default_factory=list)  # protocol violations the fake saw
+    clears_ms: list[int] = field(default_factory=list)  # when the runtime took back agent audio
 
 
 class SimulatedCustomer:
@@ -141,6 +142,7 @@ class SimulatedCustomer:
 
     def on_clear(self, t: float) -> None:
         """The runtime took back the agent audio not yet played (clear/killAudio/FLUSH_MEDIA)."""
+        self.log.clears_ms.append(self._ms(t))
         if self._speech_onset_at is not None and self._barging:
             self.log.barge_in_ms.append(int((t - self._speech_onset_at) * 1000))
             self._barging = False
