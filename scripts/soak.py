@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agent.bench.proc import ServerProcess, rss_mb
-from agent.bench.runner import BenchOptions, _client_voice, play_call
+from agent.bench.runner import BenchOptions, client_voice, play_call
 from agent.bench.stats import slope
 from agent.config import load_settings
 from agent.demo.runner import synthesize_lines
@@ -40,7 +40,7 @@ async def soak(minutes: float, concurrency: int, locale: str, sample_s: float) -
     api_key = cfg.server.api_keys[0]
     opts = BenchOptions(concurrency=[concurrency], locale=locale)
     chosen = [SCENARIOS[locale][n] for n in opts.scenarios]
-    voice = _client_voice(opts, cfg)
+    voice = client_voice(opts, cfg)
     speech = {s.name: await synthesize_lines(voice, locale, s) for s in chosen}
     numbers = itertools.count(5000)
     samples: list[tuple[float, float]] = []

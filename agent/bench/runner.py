@@ -228,7 +228,7 @@ def server_env(opts: BenchOptions, cfg: Any, tmp: Path) -> dict[str, str]:
     return env
 
 
-def _client_voice(opts: BenchOptions, cfg: Any) -> Any:
+def client_voice(opts: BenchOptions, cfg: Any) -> Any:
     """Piper loaded in the bench process only to render the customers' lines once."""
     from agent.engines import _load_tts
     from agent.models.resolver import resolve
@@ -257,7 +257,7 @@ async def run_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
     chosen = [table[n] for n in opts.scenarios]
 
     t0 = time.monotonic()
-    voice = _client_voice(opts, cfg)
+    voice = client_voice(opts, cfg)
     speech: dict[str, dict[str, np.ndarray]] = {s.name: await synthesize_lines(voice, opts.locale, s)
                                                 for s in chosen}
     client_tts_s = time.monotonic() - t0
