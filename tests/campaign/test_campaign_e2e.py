@@ -32,7 +32,13 @@ from agent.store.campaign_models import CampaignAttemptRow
 from agent.store.campaigns import CampaignStore
 from agent.transports.fakes.base import FakeGateway
 from agent.transports.fakes.control_asterisk import FakeAri
-from agent.transports.fakes.control_base import Behaviour, Customer, keys_customer, wait_for_quiet
+from agent.transports.fakes.control_base import (
+    PATIENCE_S,
+    Behaviour,
+    Customer,
+    keys_customer,
+    wait_for_quiet,
+)
 from agent.transports.fakes.control_twilio import FakeTwilioApi
 
 pytestmark = [pytest.mark.slow, pytest.mark.models]
@@ -61,7 +67,7 @@ KEYS = {"promise": ("1", "1"), "opt_out": ("9",), "wrong": ("2",)}  # the last k
 STALL_S = 300  # the safety net: no attempt changed state for this long (a call here takes under a minute)
 
 
-async def _agent_speaks(gw: FakeGateway, heard: int, timeout_s: float = 30.0) -> None:
+async def _agent_speaks(gw: FakeGateway, heard: int, timeout_s: float = PATIENCE_S) -> None:
     """Wait until the agent plays audio beyond the first `heard` frames (or the call closes)."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while len(gw.played) <= heard and not gw.closed.is_set():
@@ -87,7 +93,7 @@ def _eager_customer(*digits: str) -> Customer:
             if gw.closed.is_set():
                 return
             await gw.dtmf(digit)
-        await gw.wait_closed(timeout=60)
+        await gw.wait_closed(timeout=PATIENCE_S)
 
     return run
 
@@ -125,6 +131,25 @@ def _results(store: Any, ids: list[str]) -> list[tuple[int, int, str, str | None
         rows = s.execute(select(a.id, a.member_id, a.status, a.result, a.refusal)
                          .where(a.campaign_id.in_(ids)).order_by(a.member_id, a.id))
         return [(int(i), int(m), str(st), r, f) for i, m, st, r, f in rows.all()]
+
+
+def _bare_contacts(store: Any, ids: list[str]) -> list[str]:
+    """What was said on answered calls that reached no final word (a customer here always ends
+    the call with a key): the call's outcome and its turns, to tell a slow agent from a lost key."""
+    with store.transaction() as s:
+        a = CampaignAttemptRow
+        rows = s.execute(select(a.id, a.call_id).where(
+            a.campaign_id.in_(ids), a.result.in_(("contact", "no_answer")), a.call_id.is_not(None)))
+        found = [(int(i), str(c)) for i, c in rows.all()]
+    out = []
+    for attempt, call_id in found:
+        try:
+            rec = store.get_call(call_id)
+        except LookupError:
+            continue  # rang out: no session
+        turns = " | ".join(f"{t.start_ms}ms {t.speaker}: {t.text} [{t.intent}]" for t in rec.transcript)
+        out.append(f"attempt {attempt}: outcome {rec.outcome}, {turns}")
+    return out
 
 
 def _next_due(rows: list[Row], dialer: Dialer, room: dict[str, int], now: datetime) -> datetime | None:
@@ -173,7 +198,8 @@ async def _drive(store: Any, dialer: Dialer, task: asyncio.Task[None], room: dic
             return None  # every member at a final outcome and no call slot held
         dialled = sum(1 for _i, status, *_ in rows if status in ("done", "dialing"))
         if dialled > most or len(rows) > 2 * most:
-            return f"{dialled} dialled of {len(rows)} attempts; the script has {most}: {_results(store, ids)}"
+            return (f"{dialled} dialled of {len(rows)} attempts; the script has {most}: "
+                    f"{_results(store, ids)}; no final word: {_bare_contacts(store, ids)}")
         if rows != seen:
             seen, moved = rows, loop.time()
         elif loop.time() - moved > STALL_S:
@@ -260,6 +286,9 @@ async def _run_campaign(runtime: Any) -> None:
             finally:
                 task.cancel()
                 await asyncio.gather(task, return_exceptions=True)
+            gave_up = [f"{c.to}: {c.customer_error}" for fake in (fake_tw, fake_ari)
+                       for c in fake.calls.values() if c.customer_error]
+            assert not gave_up, f"scripted customers gave up (their call ended as a bare contact): {gave_up}"
             assert stuck is None, stuck
             for gateway, fake, tries in (("twilio", fake_tw, tw_tries), ("asterisk", fake_ari, as_tries)):
                 report = cs.report(ids[gateway])

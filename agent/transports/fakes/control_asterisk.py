@@ -110,5 +110,5 @@ class FakeAri:
             await self._emit(call, "ChannelVarset", "Up", variable="AMDSTATUS", value="MACHINE")
         gw = FakeAsterisk(self.media_url, format=self.format, extra=call.params)
         call.gateway = gw
-        await run_media(gw, self._hangups[call.ref], b.customer)
+        await run_media(gw, self._hangups[call.ref], b.customer, call)
         await self._emit(call, "ChannelDestroyed", "Up", cause=16, cause_txt="Normal Clearing")

@@ -46,10 +46,22 @@ class PlacedCall:
     params: dict[str, str] = field(default_factory=dict)
     gateway: FakeGateway | None = None
     events: list[str] = field(default_factory=list)
+    customer_error: str = ""  # why the scripted customer gave up (its exception), if it did
 
 
-async def run_media(gw: FakeGateway, hangup: asyncio.Event, customer: Customer | None) -> None:
-    """Keep the media up until the runtime or the control API hangs up, or the customer is done."""
+# How long a scripted customer waits for the agent before giving up. A safety net, not a timing
+# check: on a loaded machine the agent's turn can take many seconds to start, and a customer
+# who gave up hangs up, which turns a scripted promise into a bare contact.
+PATIENCE_S = 120.0
+
+
+async def run_media(gw: FakeGateway, hangup: asyncio.Event, customer: Customer | None,
+                    call: PlacedCall | None = None) -> None:
+    """Keep the media up until the runtime or the control API hangs up, or the customer is done.
+
+    A customer that raised (gave up waiting, or a broken script) is recorded on `call`, so a
+    test can say so instead of seeing only the call's unexpected outcome.
+    """
     async with gw:
         tasks: list[asyncio.Task[object]] = [
             asyncio.create_task(_waited(hangup)), asyncio.create_task(_waited(gw.closed))
@@ -57,6 +69,10 @@ async def run_media(gw: FakeGateway, hangup: asyncio.Event, customer: Customer |
         if customer is not None:
             tasks.append(asyncio.create_task(_run(customer, gw)))
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED, timeout=300)
+        if customer is not None and call is not None and tasks[-1].done() and not tasks[-1].cancelled():
+            error = tasks[-1].exception()
+            if error is not None:
+                call.customer_error = f"{type(error).__name__}: {error}"
         for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -72,7 +88,7 @@ async def _waited(event: asyncio.Event) -> object:
     return await event.wait()
 
 
-async def wait_for_quiet(gw: FakeGateway, quiet_s: float = 0.6, timeout_s: float = 30.0) -> None:
+async def wait_for_quiet(gw: FakeGateway, quiet_s: float = 0.6, timeout_s: float = PATIENCE_S) -> None:
     """Wait until the agent has spoken and then been silent for `quiet_s` (its turn is over)."""
     deadline = time.monotonic() + timeout_s
     await gw.wait_for("media", timeout=timeout_s)
@@ -95,6 +111,6 @@ def keys_customer(*digits: str) -> Customer:
             if gw.closed.is_set():
                 return
             await gw.dtmf(digit)
-        await gw.wait_closed(timeout=60)
+        await gw.wait_closed(timeout=PATIENCE_S)
 
     return run

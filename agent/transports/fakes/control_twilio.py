@@ -120,5 +120,5 @@ class FakeTwilioApi:
         await self._callback(fields, call, "in-progress", **extra)
         gw = FakeTwilio(url, extra=call.params)
         call.gateway = gw
-        await run_media(gw, self._hangups[call.ref], b.customer)
+        await run_media(gw, self._hangups[call.ref], b.customer, call)
         await self._callback(fields, call, "completed", CallDuration=str(int(gw.now())), **extra)
