@@ -170,6 +170,7 @@ class JambonzDialConfig(Section):
     account_sid: str = ""  # the jambonz account that places campaign calls
     api_key: str = ""  # an API key of that account (REST Bearer auth)
     sample_rate: Literal[8000, 16000, 24000, 32000, 48000, 64000] = 8000  # `listen` audio rate, both ways
+    machine_detection: bool = False  # ask jambonz's amd to report answering machines
 
 
 class CampaignsConfig(Section):

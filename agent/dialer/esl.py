@@ -49,7 +49,9 @@ class Message:
     @property
     def reply(self) -> str:
         """What a command got back: `Reply-Text` of a command/reply, or the api/response body."""
-        return self.headers.get("Reply-Text", "") if self.content_type == "command/reply" else self.body.strip()
+        if self.content_type == "command/reply":
+            return self.headers.get("Reply-Text", "")
+        return self.body.strip()
 
     @property
     def ok(self) -> bool:
@@ -123,7 +125,8 @@ class EslConnection:
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
         except (OSError, TimeoutError) as exc:
-            raise EslError(f"cannot reach the Event Socket at {host}:{port}: {type(exc).__name__} {exc}") from exc
+            why = f"{type(exc).__name__} {exc}".strip()
+            raise EslError(f"cannot reach the Event Socket at {host}:{port}: {why}") from exc
         conn = cls(reader, writer, on_event)
         try:
             await asyncio.wait_for(conn._login(password, events), timeout_s)

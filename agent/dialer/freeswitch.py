@@ -6,10 +6,12 @@ Each attempt is originated with its own channel UUID and job UUID:
 and parks). On CHANNEL_ANSWER (or the job's `+OK`, whichever comes first) the plane runs
 `uuid_audio_fork U start <ws-url> mono 8k voice-agent {"call_id":..,"token":..,"sampleRate":..}
 true true <rate>`, so the media comes to /ws/freeswitch with the call's credentials in its
-metadata. CHANNEL_HANGUP_COMPLETE (or a job's `-ERR <CAUSE>`) ends the attempt: a call never
-answered ends with its Hangup-Cause mapped by FREESWITCH_CAUSES (then its SIP status by
-SIP_FINAL); an answered one with the session's own outcome. `amd` finishing with
-`amd_result=MACHINE` (CHANNEL_EXECUTE_COMPLETE) marks an answering machine.
+metadata; when the fork closes (`mod_audio_fork::disconnect`: our side hung up) or cannot
+connect, the channel, which the module leaves parked, is killed. CHANNEL_HANGUP_COMPLETE (or
+a job's `-ERR <CAUSE>`) ends the attempt: a call never answered ends with its Hangup-Cause
+mapped by FREESWITCH_CAUSES (then its SIP status by SIP_FINAL); an answered one with the
+session's own outcome. `amd` finishing with `amd_result=MACHINE` (CHANNEL_EXECUTE_COMPLETE)
+marks an answering machine.
 
 The socket may drop. A command in flight then fails (an originate whose command may have
 gone out is killed once the socket is back); calls in flight are kept while the socket is
@@ -27,15 +29,19 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from agent.campaign.model import Result
 from agent.dialer.base import FREESWITCH_CAUSES, SIP_FINAL, OriginateFailed, Origination, Progress
 from agent.dialer.esl import EslAuthError, EslConnection, EslError, Message
 
 log = logging.getLogger(__name__)
+FORK_CLOSED = "mod_audio_fork::disconnect"  # our side closed the fork; the module leaves the channel parked
+FORK_FAILED = "mod_audio_fork::connect_failed"
 EVENTS = ["BACKGROUND_JOB", "CHANNEL_PROGRESS", "CHANNEL_PROGRESS_MEDIA", "CHANNEL_ANSWER",
-          "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP_COMPLETE"]
+          "CHANNEL_EXECUTE_COMPLETE", "CHANNEL_HANGUP_COMPLETE", "CUSTOM", FORK_CLOSED, FORK_FAILED]
 NUMBER = re.compile(r"^\+?[0-9]{3,20}$")  # what may go into an originate line (no spaces, braces, commas)
 RATES = {8000: "8k", 16000: "16k"}
 
@@ -73,7 +79,8 @@ class FreeswitchControl:
                  endpoint: str = "sofia/gateway/trunk/{number}", target: str = "&park()",
                  sample_rate: int = 8000, reconnect_s: float = 2.0, lost_after_s: float = 60.0) -> None:
         if not host or not password:
-            raise ValueError("campaigns.freeswitch.esl_host and esl_password must be set to dial through FreeSWITCH")
+            raise ValueError("campaigns.freeswitch.esl_host and esl_password must be set to dial through "
+                             "FreeSWITCH")
         if sample_rate not in RATES:
             raise ValueError(f"campaigns.freeswitch.sample_rate must be one of {sorted(RATES)}")
         self._host, self._port, self._password = host, port, password
@@ -142,18 +149,16 @@ class FreeswitchControl:
             except EslError:
                 return  # dropped again: the supervisor takes over
             if not exists:
-                self._finish(call, None if call.answered else Result.failed, "ended while the Event Socket was down")
+                why = "ended while the Event Socket was down"
+                self._finish(call, None if call.answered else Result.failed, why)
             elif not call.answered:
-                self._doomed.add(call.uuid)
-                self._finish(call, Result.failed, "its answer may have been missed while the Event Socket was down")
-                with contextlib.suppress(EslError):
-                    await self._api(f"uuid_kill {call.uuid}")
-                    self._doomed.discard(call.uuid)
+                self._finish(call, Result.failed, "its answer may have been missed while the socket was down")
+                await self._kill(call.uuid)
 
     async def _api(self, line: str) -> Message:
         conn = self._conn
         if conn is None:
-            raise EslError(f"the FreeSWITCH Event Socket is not connected ({self.last_error or 'connecting'})")
+            raise EslError(f"the Event Socket is not connected ({self.last_error or 'connecting'})")
         return await conn.command(f"api {line}")
 
     def originate_line(self, o: Origination, channel: str) -> str:
@@ -215,6 +220,11 @@ class FreeswitchControl:
         elif name == "CHANNEL_EXECUTE_COMPLETE" and h.get("Application") == "amd":
             if h.get("variable_amd_result", "").upper() == "MACHINE":
                 self.events.put_nowait(Progress(call.o.attempt_id, "answered", machine=True, detail="amd"))
+        elif name == "CUSTOM" and h.get("Event-Subclass") in (FORK_CLOSED, FORK_FAILED):
+            if h.get("Event-Subclass") == FORK_FAILED:
+                self._doomed.add(call.uuid)
+                self._finish(call, Result.failed, "the audio fork could not connect")
+            self._spawn(self._kill(call.uuid))
         elif name == "CHANNEL_HANGUP_COMPLETE":
             cause = h.get("Hangup-Cause", "")
             answered = call.answered or was_answered(h)
@@ -235,9 +245,19 @@ class FreeswitchControl:
             return
         call.answered = True
         self.events.put_nowait(Progress(call.o.attempt_id, "answered"))
-        task = asyncio.create_task(self._fork(call))
+        self._spawn(self._fork(call))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _kill(self, channel: str) -> None:
+        """Hang a channel up; if the socket is down, once it is back."""
+        self._doomed.add(channel)
+        with contextlib.suppress(EslError):
+            await self._api(f"uuid_kill {channel}")
+            self._doomed.discard(channel)
 
     def fork_line(self, call: _Call) -> str:
         """The `uuid_audio_fork` that sends the answered call's media to our WebSocket."""
@@ -256,18 +276,11 @@ class FreeswitchControl:
             call.forked = True
             return
         log.warning("FreeSWITCH audio fork of attempt %d failed: %s", call.o.attempt_id, why)
-        self._doomed.add(call.uuid)
         self._finish(call, Result.failed, f"uuid_audio_fork failed: {why}")
-        with contextlib.suppress(EslError):
-            await self._api(f"uuid_kill {call.uuid}")
-            self._doomed.discard(call.uuid)
+        await self._kill(call.uuid)
 
     async def hangup(self, ref: str) -> None:
-        try:
-            await self._api(f"uuid_kill {ref}")
-        except EslError:
-            self._doomed.add(ref)  # killed once the socket is back
-            raise
+        await self._kill(ref)  # with the socket down, once it is back
 
     async def close(self) -> None:
         if self._supervisor is not None:

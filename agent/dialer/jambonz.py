@@ -7,8 +7,9 @@ answer is a `listen` verb streaming both ways to /ws/jambonz with the call id an
 its `metadata`, then `hangup` (so the call ends when our side disconnects). Status callbacks
 carry `call_status` (trying, ringing, early-media, in-progress, completed, failed, busy,
 no-answer) and `sip_status`; a call that never connected ends with its SIP status mapped by
-SIP_FINAL, else with what its status says. `PUT .../Calls/{sid}` `{"call_status":
-"completed"}` hangs up.
+SIP_FINAL, else with what its status says. With machine detection on, the create-call asks
+for jambonz's `amd`, whose events (`amd_machine_detected`, ...) come to the status URL too.
+`PUT .../Calls/{sid}` `{"call_status": "completed"}` hangs up.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ def _sip(value: str) -> int | None:
 def progress(attempt_id: int, form: Mapping[str, str]) -> Progress | None:
     """A call_status_hook's fields as progress; None for what the dialer does not need."""
     status = form.get("call_status", "")
+    amd = form.get("type", "")
+    if amd.startswith("amd_"):  # an `amd` actionHook event (the same signed status URL)
+        machine = amd.startswith(("amd_machine", "amd_tone"))
+        return Progress(attempt_id, "answered", machine=machine, detail=amd) if machine else None
     if status in ("trying", "ringing", "early-media"):
         return Progress(attempt_id, "ringing", detail=status)
     if status == "in-progress":
@@ -53,7 +58,8 @@ def listen(media_url: str, call_id: str, token: str, sample_rate: int) -> list[d
     """The application for an answered call: stream both ways to our WebSocket, then hang up."""
     return [
         {
-            "verb": "listen", "url": media_url, "mixType": "mono", "sampleRate": sample_rate, "passDtmf": True,
+            "verb": "listen", "url": media_url, "mixType": "mono", "sampleRate": sample_rate,
+            "passDtmf": True,
             "metadata": {"call_id": call_id, "token": token, "out_sample_rate": sample_rate},
             "bidirectionalAudio": {"enabled": True, "streaming": True, "sampleRate": sample_rate},
         },
@@ -67,27 +73,30 @@ class JambonzControl:
     name = "jambonz"
 
     def __init__(self, api_base: str, account_sid: str, api_key: str, media_url: str, *,
-                 sample_rate: int = 8000) -> None:
+                 sample_rate: int = 8000, machine_detection: bool = False) -> None:
         if not api_base or not account_sid or not api_key:
-            raise ValueError("campaigns.jambonz.api_base, account_sid and api_key must be set to dial through jambonz")
+            raise ValueError("campaigns.jambonz.api_base, account_sid and api_key must be set to dial "
+                             "through jambonz")
         if sample_rate not in RATES:
             raise ValueError(f"campaigns.jambonz.sample_rate must be one of {RATES}")
         self._sid = account_sid
         self._http = httpx.AsyncClient(base_url=api_base.rstrip("/"), timeout=10, limits=HTTP_LIMITS,
                                        headers={"Authorization": f"Bearer {api_key}"})
-        self._media, self._rate = media_url, sample_rate
+        self._media, self._rate, self._amd = media_url, sample_rate, machine_detection
         self._calls: dict[int, Origination] = {}  # attempt id -> its origination, until it ends
         self.events: asyncio.Queue[Progress] = asyncio.Queue()
 
     async def originate(self, o: Origination) -> str:
         if not o.hook_url or not o.status_url:
             raise OriginateFailed("a jambonz call needs the node's hook and status URLs")
-        body = {
+        body: dict[str, Any] = {
             "from": o.caller_id, "to": {"type": "phone", "number": o.to}, "timeout": o.ring_timeout_s,
             "call_hook": {"url": o.hook_url, "method": "POST"},
             "call_status_hook": {"url": o.status_url, "method": "POST"},
             "tag": {"attempt_id": o.attempt_id},
         }
+        if self._amd:
+            body["amd"] = {"actionHook": {"url": o.status_url, "method": "POST"}}
         self._calls[o.attempt_id] = o  # the hook may come before the reply
         try:
             reply = await self._http.post(f"/v1/Accounts/{self._sid}/Calls", json=body)
@@ -118,7 +127,8 @@ class JambonzControl:
         self.events.put_nowait(event)
 
     async def hangup(self, ref: str) -> None:
-        reply = await self._http.put(f"/v1/Accounts/{self._sid}/Calls/{ref}", json={"call_status": "completed"})
+        path = f"/v1/Accounts/{self._sid}/Calls/{ref}"
+        reply = await self._http.put(path, json={"call_status": "completed"})
         if reply.status_code >= 300:
             raise OriginateFailed(f"jambonz would not hang up {ref} ({reply.status_code})")
 
