@@ -74,7 +74,8 @@ class FakeJambonzApi:
         self.app.put("/v1/Accounts/{account}/Calls/{sid}")(self._update)
 
     def _authorised(self, request: Request, account: str) -> bool:
-        return account == self.account_sid and request.headers.get("authorization") == f"Bearer {self.api_key}"
+        bearer = request.headers.get("authorization") == f"Bearer {self.api_key}"
+        return account == self.account_sid and bearer
 
     async def _create(self, account: str, request: Request) -> Any:
         if not self._authorised(request, account):
@@ -84,7 +85,8 @@ class FakeJambonzApi:
         except ValueError:
             return JSONResponse({"msg": "body must be JSON"}, status_code=400)
         to = body.get("to") if isinstance(body, dict) else None
-        if not isinstance(to, dict) or to.get("type") != "phone" or not to.get("number") or not body.get("from"):
+        if not isinstance(to, dict) or to.get("type") != "phone" or not to.get("number") \
+                or not body.get("from"):
             return JSONResponse({"msg": "from and to {type: phone, number} are required"}, status_code=400)
         if not (_url(body.get("call_hook")) or body.get("application_sid")):
             return JSONResponse({"msg": "either call_hook or application_sid is required"}, status_code=400)
@@ -129,19 +131,22 @@ class FakeJambonzApi:
                 "call_id": f"{call.ref}@fake", "sip_status": sip, "call_status": status,
                 "account_sid": self.account_sid, "trace_id": uuid.uuid4().hex, **extra}
 
-    async def _status(self, body: dict[str, Any], call: PlacedCall, status: str, sip: int, **extra: Any) -> None:
+    async def _status(self, body: dict[str, Any], call: PlacedCall, status: str, sip: int,
+                      **extra: Any) -> None:
         call.events.append(status)
         url = _url(body.get("call_status_hook"))
         if url:
             await self._post(url, self._info(call, status, sip, **extra))
 
-    async def _play(self, call: PlacedCall, body: dict[str, Any], b: Behaviour, hooked: asyncio.Event) -> None:
+    async def _play(self, call: PlacedCall, body: dict[str, Any], b: Behaviour,
+                    hooked: asyncio.Event) -> None:
         try:
             await self._call(call, body, b, hooked)
         finally:
             hooked.set()
 
-    async def _call(self, call: PlacedCall, body: dict[str, Any], b: Behaviour, hooked: asyncio.Event) -> None:
+    async def _call(self, call: PlacedCall, body: dict[str, Any], b: Behaviour,
+                    hooked: asyncio.Event) -> None:
         await asyncio.sleep(0.05)
         await self._status(body, call, "trying", 100)
         if not self.out_of_order:
@@ -168,7 +173,8 @@ class FakeJambonzApi:
         amd = body.get("amd")
         if isinstance(amd, dict) and _url(amd.get("actionHook")):
             kind = "amd_machine_detected" if b.kind == "voicemail" else "amd_human_detected"
-            await self._post(_url(amd.get("actionHook")), {**self._info(call, "in-progress", 200), "type": kind})
+            event = {**self._info(call, "in-progress", 200), "type": kind}
+            await self._post(_url(amd.get("actionHook")), event)
         meta = {str(k): str(v) for k, v in (listen.get("metadata") or {}).items() if k != "out_sample_rate"}
         rate = int(listen.get("sampleRate", 8000))
         out_rate = int((listen.get("bidirectionalAudio") or {}).get("sampleRate", rate))
