@@ -118,9 +118,9 @@ class JambonzControl:
         return None if o is None else listen(self._media, o.call_id, o.token, self._rate)
 
     def feed(self, attempt_id: int, form: Mapping[str, str]) -> None:
-        """A status callback arrived for one of our attempts."""
+        """A status callback for one of our attempts (ignored once it has ended: a late or repeated one)."""
         event = progress(attempt_id, form)
-        if event is None:
+        if event is None or attempt_id not in self._calls:
             return
         if event.kind == "ended":
             self._calls.pop(attempt_id, None)
