@@ -100,7 +100,8 @@ class FreeswitchControl:
         """Connect (a refused password is a configuration error and raises), then keep connected."""
         try:
             await self._connect()
-        except EslAuthError:
+        except EslAuthError as exc:
+            log.error("FreeSWITCH refused campaigns.freeswitch.esl_password; not dialling: %s", exc)
             raise
         except EslError as exc:
             self.last_error = str(exc)

@@ -362,7 +362,7 @@ class FakeEsl:
             await self._event(ch, "CHANNEL_ANSWER", **{"Answer-State": "answered"})
             await self._job(job, args, f"+OK {ch.call.ref}\n")
         if ch.target != "&park()":  # a dialplan extension: it runs amd before parking
-            result = "MACHINE" if b.kind == "voicemail" else "PERSON"
+            result = "MACHINE" if b.kind == "voicemail" else "HUMAN"
             await self._event(ch, "CHANNEL_EXECUTE_COMPLETE", Application="amd", variable_amd_result=result,
                               variable_amd_status=result.lower())
         await self._media(ch, b)
