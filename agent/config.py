@@ -162,11 +162,11 @@ class FreeswitchDialConfig(Section):
     target: str = "&park()"  # what the answered channel runs: &park(), or '<extension> XML <context>'
     sample_rate: Literal[8000, 16000] = 8000  # uuid_audio_fork rate, both ways
     reconnect_s: float = Field(2.0, gt=0, le=60)  # wait between Event Socket reconnect attempts
-    lost_after_s: float = Field(60.0, gt=0)  # calls in flight end as failed when the socket stays down this long
+    lost_after_s: float = Field(60.0, gt=0)  # calls in flight end as failed when the socket is down this long
 
 
 class JambonzDialConfig(Section):
-    api_base: str = ""  # jambonz REST base URL, e.g. https://jambonz.example.com/api (empty = no jambonz dialling)
+    api_base: str = ""  # jambonz REST base URL, e.g. https://jz.example.com/api (empty = no jambonz dialling)
     account_sid: str = ""  # the jambonz account that places campaign calls
     api_key: str = ""  # an API key of that account (REST Bearer auth)
     sample_rate: Literal[8000, 16000, 24000, 32000, 48000, 64000] = 8000  # `listen` audio rate, both ways

@@ -52,7 +52,6 @@ class _Call:
     uuid: str
     job: str
     answered: bool = False
-    forked: bool = False
 
 
 def hangup_result(headers: dict[str, str]) -> Result:
@@ -274,7 +273,6 @@ class FreeswitchControl:
         except EslError as exc:
             ok, why = False, str(exc)
         if ok:
-            call.forked = True
             return
         log.warning("FreeSWITCH audio fork of attempt %d failed: %s", call.o.attempt_id, why)
         self._finish(call, Result.failed, f"uuid_audio_fork failed: {why}")
