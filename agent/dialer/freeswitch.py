@@ -92,7 +92,6 @@ class FreeswitchControl:
         self._doomed: set[str] = set()  # channels to kill once the socket is back
         self._tasks: set[asyncio.Task[None]] = set()
         self._supervisor: asyncio.Task[None] | None = None
-        self._connected = asyncio.Event()
         self.last_error = ""
 
     async def start(self) -> None:
@@ -109,15 +108,21 @@ class FreeswitchControl:
 
     async def _connect(self) -> None:
         self._conn = await EslConnection.open(self._host, self._port, self._password, EVENTS, self._on_event)
-        self._connected.set()
         self.last_error = ""
 
     async def _supervise(self) -> None:
+        while True:
+            try:
+                await self._keep_connected()
+            except Exception:  # a bug here must not leave the plane without a socket for good
+                log.exception("FreeSWITCH Event Socket supervisor failed; restarting it")
+                await asyncio.sleep(self._reconnect_s)
+
+    async def _keep_connected(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             if self._conn is not None:
                 await self._conn.closed.wait()
-                self._connected.clear()
                 self._conn = None
                 log.warning("FreeSWITCH Event Socket lost; %d calls in flight", len(self._calls))
             down_since = loop.time()
@@ -169,7 +174,7 @@ class FreeswitchControl:
         variables = {
             "origination_uuid": channel, "origination_caller_id_number": o.caller_id,
             "originate_timeout": str(o.ring_timeout_s), "ignore_early_media": "true",
-            "va_attempt": str(o.attempt_id), "hangup_after_bridge": "false",
+            "va_attempt": str(o.attempt_id),
         }
         head = ",".join(f"{k}={v}" for k, v in variables.items())
         return f"originate {{{head}}}{self._endpoint.format(number=o.to)} {self._target}"

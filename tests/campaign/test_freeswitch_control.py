@@ -109,6 +109,19 @@ async def test_a_machine_from_the_dialplans_amd_is_reported(peer: MediaPeer) -> 
         await fake.close()
 
 
+async def test_a_call_hung_up_while_ringing_ends_as_not_answered(peer: MediaPeer) -> None:
+    fake, plane = await _pair(lambda n: Behaviour("answer", 30), peer)
+    try:
+        ref = await plane.originate(_o(11))
+        await until(lambda: "CHANNEL_PROGRESS" in fake.calls[ref].events)
+        await plane.hangup(ref)
+        events = await events_until(plane.events, "ended")
+        assert events[-1].result == Result.no_answer and events[-1].detail == "ORIGINATOR_CANCEL"
+    finally:
+        await plane.close()
+        await fake.close()
+
+
 async def test_a_refused_password_fails_the_start(peer: MediaPeer) -> None:
     fake = FakeEsl(lambda n: Behaviour())
     port = await fake.start()
