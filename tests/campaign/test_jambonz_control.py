@@ -141,6 +141,9 @@ async def test_unsigned_callbacks_and_hooks_change_nothing(peer: MediaPeer) -> N
             assert reply.status_code == 403
         hook = await http.post(node.url("hooks", 5).replace("sig=", "sig=0"), json={})
         assert hook.status_code == 403 and "token-5" not in hook.text
+        json_type = {"content-type": "application/json"}
+        bad_body = await http.post(node.url("callbacks", 5), content=b"[1,", headers=json_type)
+        assert bad_body.status_code == 400
         good = await http.post(node.url("hooks", 5), json={})
         assert good.status_code == 200 and good.json()[0]["metadata"]["token"] == "token-5"
     assert plane.events.empty()
