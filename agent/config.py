@@ -154,6 +154,25 @@ class AsteriskDialConfig(Section):
     endpoint: str = "PJSIP/{number}@trunk"  # dial string for the customer's number
 
 
+class FreeswitchDialConfig(Section):
+    esl_host: str = ""  # FreeSWITCH Event Socket host (empty = no FreeSWITCH dialling)
+    esl_port: int = Field(8021, ge=1, le=65535)  # Event Socket port (event_socket.conf.xml listen-port)
+    esl_password: str = ""  # Event Socket password (FreeSWITCH's shipped ClueCon is refused off loopback)
+    endpoint: str = "sofia/gateway/trunk/{number}"  # dial string for the customer's number
+    target: str = "&park()"  # what the answered channel runs: &park(), or '<extension> XML <context>'
+    sample_rate: Literal[8000, 16000] = 8000  # uuid_audio_fork rate, both ways
+    reconnect_s: float = Field(2.0, gt=0, le=60)  # wait between Event Socket reconnect attempts
+    lost_after_s: float = Field(60.0, gt=0)  # calls in flight end as failed when the socket is down this long
+
+
+class JambonzDialConfig(Section):
+    api_base: str = ""  # jambonz REST base URL, e.g. https://jz.example.com/api (empty = no jambonz dialling)
+    account_sid: str = ""  # the jambonz account that places campaign calls
+    api_key: str = ""  # an API key of that account (REST Bearer auth)
+    sample_rate: Literal[8000, 16000, 24000, 32000, 48000, 64000] = 8000  # `listen` audio rate, both ways
+    machine_detection: bool = False  # ask jambonz's amd to report answering machines
+
+
 class CampaignsConfig(Section):
     dialer: bool = False  # run the campaign dialer in this server process
     node_id: str = ""  # this node's name in the shared store, unique per dialer process (empty = host name)
@@ -165,6 +184,8 @@ class CampaignsConfig(Section):
     callback_secret: str = "change-me-callback-secret"  # signs gateway callback and hook URLs
     twilio: TwilioDialConfig = TwilioDialConfig()
     asterisk: AsteriskDialConfig = AsteriskDialConfig()
+    freeswitch: FreeswitchDialConfig = FreeswitchDialConfig()
+    jambonz: JambonzDialConfig = JambonzDialConfig()
 
 
 class LoggingConfig(Section):

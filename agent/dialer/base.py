@@ -110,4 +110,8 @@ FREESWITCH_CAUSES: dict[str, Result] = {
     "DESTINATION_OUT_OF_ORDER": Result.failed,
     "NORMAL_TEMPORARY_FAILURE": Result.failed,
     "NO_ROUTE_DESTINATION": Result.failed,
+    "SUBSCRIBER_ABSENT": Result.no_answer,  # 480: switched off, out of coverage
+    "NORMAL_CIRCUIT_CONGESTION": Result.failed,
+    "RECOVERY_ON_TIMER_EXPIRE": Result.failed,  # the far end never answered the INVITE at all
+    "GATEWAY_DOWN": Result.failed,
 }

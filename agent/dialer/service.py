@@ -31,6 +31,20 @@ def build_planes(settings: Any) -> dict[str, ControlPlane]:
 
         planes["asterisk"] = AriControl(c.asterisk.ari_url, c.asterisk.ari_user, c.asterisk.ari_password,
                                         context=c.asterisk.context, endpoint=c.asterisk.endpoint)
+    if c.freeswitch.esl_host:
+        from agent.dialer.freeswitch import FreeswitchControl
+
+        f = c.freeswitch
+        planes["freeswitch"] = FreeswitchControl(
+            f.esl_host, f.esl_port, f.esl_password, media_url(public, "freeswitch"), endpoint=f.endpoint,
+            target=f.target, sample_rate=f.sample_rate, reconnect_s=f.reconnect_s,
+            lost_after_s=f.lost_after_s)
+    if c.jambonz.api_base:
+        from agent.dialer.jambonz import JambonzControl
+
+        j = c.jambonz
+        planes["jambonz"] = JambonzControl(j.api_base, j.account_sid, j.api_key, media_url(public, "jambonz"),
+                                           sample_rate=j.sample_rate, machine_detection=j.machine_detection)
     return planes
 
 

@@ -189,8 +189,14 @@ async def status_callback(name: str, attempt_id: int, request: Request) -> Any:
     plane = dialer.planes.get(name) if dialer is not None else None
     if plane is None or not hasattr(plane, "feed"):
         return JSONResponse({"detail": f"no {name} dialer on this node"}, status_code=404)
-    if request.headers.get("content-type", "").startswith("application/json"):
-        fields = {str(k): str(v) for k, v in (await request.json()).items()}
+    if request.headers.get("content-type", "").startswith("application/json"):  # jambonz
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return JSONResponse({"detail": "a JSON status callback must be an object"}, status_code=400)
+        fields = {str(k): str(v) for k, v in body.items()}
     else:
         fields = {k: str(v) for k, v in (await request.form()).items()}
     plane.feed(attempt_id, fields)

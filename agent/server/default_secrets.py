@@ -33,8 +33,7 @@ class Secret:
     @property
     def env(self) -> str:
         """The environment variable that sets it."""
-        section, _, name = self.key.partition(".")
-        return f"VOICE_AGENT_{section.upper()}__{name.upper()}"
+        return "VOICE_AGENT_" + "__".join(part.upper() for part in self.key.split("."))
 
     def shipped_in_use(self, settings: Settings) -> bool:
         """True when a configured value is one of the shipped ones."""
@@ -77,6 +76,12 @@ SECRETS: list[Secret] = [
         frozenset({"change-me-callback-secret"}),
         lambda s: [s.campaigns.callback_secret],
         lambda: secrets.token_urlsafe(32),
+    ),
+    Secret(  # FreeSWITCH's own shipped Event Socket password (event_socket.conf.xml)
+        "campaigns.freeswitch.esl_password",
+        frozenset({"ClueCon"}),
+        lambda s: [s.campaigns.freeswitch.esl_password],
+        lambda: secrets.token_urlsafe(24),
     ),
 ]
 

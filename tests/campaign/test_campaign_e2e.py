@@ -5,16 +5,20 @@ attempts for its call slots, gates each one, and places it through Twilio REST (
 with `<Connect><Stream>`) or Asterisk ARI (`POST /ari/channels`); the fakes ring, are busy,
 fail, reach voicemail or answer by script, and an answered call's media comes to
 /ws/twilio or /ws/asterisk where a customer presses keys (1 = yes, 2 = wrong person, 9 =
-stop calling). Retries fall due on the dialer's clock, which the test moves to the next
-planned attempt that the dialer has room for (see `_next_due`), in flight or not, so the
-calls overlap as they would on a real day. Every member must reach a final outcome;
-nothing is abandoned; no slot is left held. There is no time limit on the run, only a
-stall guard (see `_drive`).
+stop calling). On SQLite, three more members each go through the fake FreeSWITCH Event
+Socket (`bgapi originate`, `uuid_audio_fork` to /ws/freeswitch, the dialplan's amd) and the
+fake jambonz REST API (create-call, the signed call hook's `listen` to /ws/jambonz, jambonz
+amd), both sending their events out of order; few, so the run stays short. Retries fall due
+on the dialer's clock, which the test moves to the next planned attempt that the dialer has
+room for (see `_next_due`), in flight or not, so the calls overlap as they would on a real
+day. Every member must reach a final outcome; nothing is abandoned; no slot is left held.
+There is no time limit on the run, only a stall guard (see `_drive`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -26,6 +30,8 @@ from agent.campaign.model import Campaign
 from agent.demo.runner import LoopbackServer, daytime_zone
 from agent.dialer.asterisk import AriControl
 from agent.dialer.dialer import Dialer
+from agent.dialer.freeswitch import FreeswitchControl
+from agent.dialer.jambonz import JambonzControl
 from agent.dialer.twilio import TwilioControl
 from agent.server.app import create_app
 from agent.store.campaign_models import CampaignAttemptRow
@@ -39,6 +45,8 @@ from agent.transports.fakes.control_base import (
     keys_customer,
     wait_for_quiet,
 )
+from agent.transports.fakes.control_freeswitch import FakeEsl
+from agent.transports.fakes.control_jambonz import FakeJambonzApi
 from agent.transports.fakes.control_twilio import FakeTwilioApi
 
 pytestmark = [pytest.mark.slow, pytest.mark.models]
@@ -62,6 +70,13 @@ PLAN: dict[int, tuple[tuple[str, ...], str]] = {
     7: (("not_in_service",), "not_in_service"),
     8: (("busy", "no_answer", "promise"), "promise"),
     9: (("promise",), "promise"),
+}
+# gateway -> (area code of its numbers, the PLAN rows its members play); `extra` ones run on SQLite only
+GATEWAYS: dict[str, tuple[str, tuple[int, ...]]] = {
+    "twilio": ("202", tuple(range(10))), "asterisk": ("303", tuple(range(10))),
+}
+EXTRA: dict[str, tuple[str, tuple[int, ...]]] = {
+    "freeswitch": ("404", (3, 6, 7)), "jambonz": ("505", (3, 6, 7)),
 }
 KEYS = {"promise": ("1", "1"), "opt_out": ("9",), "wrong": ("2",)}  # the last key of each ends the call
 STALL_S = 300  # the safety net: no attempt changed state for this long (a call here takes under a minute)
@@ -175,7 +190,7 @@ def _next_due(rows: list[Row], dialer: Dialer, room: dict[str, int], now: dateti
 
 
 async def _drive(store: Any, dialer: Dialer, task: asyncio.Task[None], room: dict[str, int],
-                 shift: list[timedelta]) -> str | None:
+                 shift: list[timedelta], most: int) -> str | None:
     """Run the campaigns to their end, moving the dialer's clock over the waits; why not, if stuck.
 
     Answered calls are real conversations at the speed of speech (15 to 45 s each, slower on
@@ -183,10 +198,9 @@ async def _drive(store: Any, dialer: Dialer, task: asyncio.Task[None], room: dic
     the machine; nothing here is timed. The one limit is a safety net: no
     attempt changing state for STALL_S (far longer than any call here) means something holds a
     slot or a plan that will never move, and the state of every attempt is returned to say what;
-    more attempts than the plan has steps means members are retried past their script.
+    more attempts than the plan has steps (`most`) means members are retried past their script.
     """
     ids = list(room)
-    most = 2 * sum(len(steps) for steps, _final in PLAN.values())  # both campaigns' scripted attempts
     loop = asyncio.get_running_loop()
     seen, moved = _attempts(store, ids), loop.time()
     while True:
@@ -211,105 +225,123 @@ async def _drive(store: Any, dialer: Dialer, task: asyncio.Task[None], room: dic
             shift[0] = nxt - datetime.now(UTC) + timedelta(seconds=1)
 
 
-async def _run_campaign(runtime: Any) -> None:
+async def _run_campaign(runtime: Any, gateways: dict[str, tuple[str, tuple[int, ...]]]) -> None:
     settings = runtime.settings
     zone = daytime_zone("en-US")
     app = create_app(runtime)
-    async with LoopbackServer(app) as server:
+    async with contextlib.AsyncExitStack() as stack:
+        server = await stack.enter_async_context(LoopbackServer(app))
         ws_base = f"ws://127.0.0.1:{server.port}/ws"
-        tw_script, tw_tries = _script("tw")
-        as_script, as_tries = _script("as")
-        fake_tw = FakeTwilioApi(tw_script)
-        fake_ari = FakeAri(as_script, f"{ws_base}/asterisk")
-        async with LoopbackServer(fake_tw.app) as tw_srv, LoopbackServer(fake_ari.app) as ari_srv:
-            twilio = TwilioControl(
-                fake_tw.account_sid,
-                fake_tw.auth_token,
-                f"{ws_base}/twilio",
-                api_base=tw_srv.base,
-                machine_detection=True,
+        fakes: dict[str, Any] = {}
+        tries: dict[str, Counter[str]] = {}
+        planes: dict[str, Any] = {}
+        for gateway in gateways:
+            script, tries[gateway] = _script(gateway)
+            if gateway == "twilio":
+                fake_tw = FakeTwilioApi(script)
+                tw_srv = await stack.enter_async_context(LoopbackServer(fake_tw.app))
+                planes[gateway] = TwilioControl(fake_tw.account_sid, fake_tw.auth_token, f"{ws_base}/twilio",
+                                                api_base=tw_srv.base, machine_detection=True)
+                fakes[gateway] = fake_tw
+            elif gateway == "asterisk":
+                fake_ari = FakeAri(script, f"{ws_base}/asterisk")
+                ari_srv = await stack.enter_async_context(LoopbackServer(fake_ari.app))
+                planes[gateway] = AriControl(ari_srv.base, fake_ari.user, fake_ari.password)
+                fakes[gateway] = fake_ari
+            elif gateway == "freeswitch":
+                fake_esl = FakeEsl(script, out_of_order=True)
+                port = await fake_esl.start()
+                stack.push_async_callback(fake_esl.close)
+                planes[gateway] = FreeswitchControl(
+                    "127.0.0.1", port, fake_esl.password, f"{ws_base}/freeswitch",
+                    target="voice-agent-amd XML voice-agent")
+                fakes[gateway] = fake_esl
+            else:
+                fake_jz = FakeJambonzApi(script, out_of_order=True)
+                jz_srv = await stack.enter_async_context(LoopbackServer(fake_jz.app))
+                planes[gateway] = JambonzControl(jz_srv.base, fake_jz.account_sid, fake_jz.api_key,
+                                                 f"{ws_base}/jambonz", machine_detection=True)
+                fakes[gateway] = fake_jz
+        cs = CampaignStore(runtime.store, settings.campaigns.number_key, settings.campaigns.caller_id_secret)
+        now = datetime.now(UTC)
+        ids = {}
+        for gateway, (area, rows) in gateways.items():
+            spec = Campaign.model_validate(
+                {
+                    "name": f"e2e-{gateway}",
+                    "use_case": "repayment_reminder",
+                    "jurisdiction": "US",
+                    "gateway": gateway,
+                    "caller_ids": [f"+1{area}5550100", f"+1{area}5550101"],
+                    "window": {"start": "08:00", "end": "21:00"},
+                    "pace": {"max_concurrent": 3, "calls_per_second": 5},
+                }
             )
-            ari = AriControl(ari_srv.base, fake_ari.user, fake_ari.password)
-            cs = CampaignStore(
-                runtime.store, settings.campaigns.number_key, settings.campaigns.caller_id_secret
-            )
-            now = datetime.now(UTC)
-            ids = {}
-            for gateway, area in (("twilio", "202"), ("asterisk", "303")):
-                spec = Campaign.model_validate(
+            cid = cs.create(spec, now)
+            run_tag = now.strftime("%H%M%S")[-2:]
+            cs.add_members(
+                cid,
+                [
                     {
-                        "name": f"e2e-{gateway}",
-                        "use_case": "repayment_reminder",
-                        "jurisdiction": "US",
-                        "gateway": gateway,
-                        "caller_ids": [f"+1{area}5550100", f"+1{area}5550101"],
-                        "window": {"start": "08:00", "end": "21:00"},
-                        "pace": {"max_concurrent": 3, "calls_per_second": 5},
+                        "phone": f"+1{area}555{run_tag}{i:02d}",
+                        "timezone": zone,
+                        "name": "John Smith",
+                        "debt_id": f"e2e-{gateway}-{run_tag}-{i}",
+                        **SLOTS,
                     }
-                )
-                cid = cs.create(spec, now)
-                run_tag = now.strftime("%H%M%S")[-2:]
-                cs.add_members(
-                    cid,
-                    [
-                        {
-                            "phone": f"+1{area}555{run_tag}{i:02d}",
-                            "timezone": zone,
-                            "name": "John Smith",
-                            "debt_id": f"e2e-{gateway}-{run_tag}-{i}",
-                            **SLOTS,
-                        }
-                        for i in range(10)
-                    ],
-                    now,
-                )
-                cs.control(cid, "start", now)
-                ids[gateway] = cid
-            shift = [timedelta(0)]  # how far the dialer's clock runs ahead of the wall clock
-            dialer = Dialer(
-                cs,
-                runtime.store,
-                {"twilio": twilio, "asterisk": ari},
-                node_id="e2e-node",
-                slots=4,
-                public_url=server.base,
-                callback_secret=settings.campaigns.callback_secret,
-                tick_s=0.2,
-                clock=lambda: datetime.now(UTC) + shift[0],
+                    for i in rows
+                ],
+                now,
             )
-            app.state.dialer = dialer  # the status-callback route finds the dialer here
-            task = asyncio.create_task(dialer.serve())
-            try:
-                room = {cid: Campaign.model_validate(cs.get(cid)["spec"]).pace.max_concurrent
-                        for cid in ids.values()}
-                stuck = await _drive(runtime.store, dialer, task, room, shift)
-            finally:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
-            gave_up = [f"{c.to}: {c.customer_error}" for fake in (fake_tw, fake_ari)
-                       for c in fake.calls.values() if c.customer_error]
-            assert not gave_up, f"scripted customers gave up (their call ended as a bare contact): {gave_up}"
-            assert stuck is None, stuck
-            for gateway, fake, tries in (("twilio", fake_tw, tw_tries), ("asterisk", fake_ari, as_tries)):
-                report = cs.report(ids[gateway])
-                assert report["planned"] == 0 and report["dialing"] == 0, report
-                assert report["abandoned"] == 0
-                assert report["refusals"] == {}, report  # the scheduler plans only what the gate grants
-                assert report["members_by_state"] == {"done": 10}, report
-                expected = Counter(final for _steps, final in PLAN.values())
-                assert report["stops"] == dict(expected), report
-                assert report["attempts"] == len(fake.calls) == sum(tries.values())
-                spec = Campaign.model_validate(cs.get(ids[gateway])["spec"])
-                by_number: dict[str, set[str]] = {}
-                for call in fake.calls.values():
-                    by_number.setdefault(call.to, set()).add(call.caller_id)
-                assert all(len(v) == 1 and v <= set(spec.caller_ids) for v in by_number.values())
-                assert fake.errors == []
-            assert dialer.abandoned == 0
+            cs.control(cid, "start", now)
+            ids[gateway] = cid
+        shift = [timedelta(0)]  # how far the dialer's clock runs ahead of the wall clock
+        dialer = Dialer(
+            cs,
+            runtime.store,
+            planes,
+            node_id="e2e-node",
+            slots=4,
+            public_url=server.base,
+            callback_secret=settings.campaigns.callback_secret,
+            tick_s=0.2,
+            clock=lambda: datetime.now(UTC) + shift[0],
+        )
+        app.state.dialer = dialer  # the status-callback and hook routes find the dialer here
+        task = asyncio.create_task(dialer.serve())
+        most = sum(len(PLAN[i][0]) for _area, rows in gateways.values() for i in rows)  # scripted attempts
+        try:
+            room = {cid: Campaign.model_validate(cs.get(cid)["spec"]).pace.max_concurrent
+                    for cid in ids.values()}
+            stuck = await _drive(runtime.store, dialer, task, room, shift, most)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        gave_up = [f"{c.to}: {c.customer_error}" for fake in fakes.values()
+                   for c in fake.calls.values() if c.customer_error]
+        assert not gave_up, f"scripted customers gave up (their call ended as a bare contact): {gave_up}"
+        assert stuck is None, stuck
+        for gateway, (_area, rows) in gateways.items():
+            fake = fakes[gateway]
+            report = cs.report(ids[gateway])
+            assert report["planned"] == 0 and report["dialing"] == 0, report
+            assert report["abandoned"] == 0
+            assert report["refusals"] == {}, report  # the scheduler plans only what the gate grants
+            assert report["members_by_state"] == {"done": len(rows)}, report
+            expected = Counter(PLAN[i][1] for i in rows)
+            assert report["stops"] == dict(expected), (gateway, report)
+            assert report["attempts"] == len(fake.calls) == sum(tries[gateway].values()), gateway
+            spec = Campaign.model_validate(cs.get(ids[gateway])["spec"])
+            by_number: dict[str, set[str]] = {}
+            for call in fake.calls.values():
+                by_number.setdefault(call.to, set()).add(call.caller_id)
+            assert all(len(v) == 1 and v <= set(spec.caller_ids) for v in by_number.values())
+            assert fake.errors == [], (gateway, fake.errors)
+        assert dialer.abandoned == 0
 
 
 async def test_campaign_e2e_sqlite(call_runtime: Any) -> None:
-    await _run_campaign(call_runtime)
+    await _run_campaign(call_runtime, {**GATEWAYS, **EXTRA})
 
 
 @pytest.mark.pg
@@ -322,6 +354,6 @@ async def test_campaign_e2e_postgres(call_runtime: Any, pg_url: str) -> None:
     store = Store.open(pg_url, settings.store.phone_hash_key)
     runtime = Runtime.load(settings, engines=call_runtime.engines, store=store)
     try:
-        await _run_campaign(runtime)
+        await _run_campaign(runtime, GATEWAYS)
     finally:
         store.close()
