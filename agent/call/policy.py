@@ -5,6 +5,13 @@ steps, the continuation of an answer cut short by a fast end of turn, backchanne
 guard on every utterance, opt-out ordering (persist, then confirm, then end), fail-closed,
 and the no-input and max-duration timers. No I/O, no clock, no asyncio: the shell
 (session.py) feeds it and executes what it returns, in order.
+
+Answer screening (outbound campaign calls, `CallSetup.screen`): the opening is held, not
+said, while the evidence of the first seconds (each frame's VAD flag and beep tone, the
+transcripts) says who answered (agent.campaign.amd). A person (or no verdict in time) hears
+the held opening at once; a carrier announcement is hung up on in silence with its result
+as the outcome; a voicemail is hung up on, or, where the jurisdiction leaves a message (US
+Reg F), gets the script's voicemail state once the greeting is over (its beep, or a pause).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from agent.call.ports import Understood
 from agent.call.progress import Transcribed
 from agent.call.signals import (
     AgentQuiet,
+    AnswerFrame,
     BargeIn,
     Cut,
     HeardTurn,
@@ -42,12 +50,13 @@ from agent.call.signals import (
     StoreFailed,
     TimerFired,
 )
+from agent.campaign import amd
 from agent.compliance import guard
 from agent.compliance.guard import ProhibitedRule
 from agent.config import CallConfig
 from agent.dialogue import engine as dialogue
 from agent.dialogue import presynth
-from agent.dialogue.engine import DialogueState
+from agent.dialogue.engine import VOICEMAIL_STATE, DialogueState
 from agent.dialogue.events import (
     Action,
     CustomerTurn,
@@ -67,6 +76,9 @@ log = logging.getLogger(__name__)
 
 CONTINUATION_S = 0.8  # speech resuming this soon after a fast end of turn continues that turn
 NO_INPUT, MAX_CALL = "no_input", "max_call"
+SCREEN, MESSAGE = "screen", "message"  # no verdict in time: a person; the greeting's end not heard
+SCREEN_GRACE_S = 1.0  # the screen timer runs this much past amd's analysis time (media may lag)
+MESSAGE_JURISDICTIONS = frozenset({"US"})  # a machine gets the limited-content message; elsewhere a hang-up
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +111,22 @@ class CallPolicy:
         self._tokens: dict[str, int] = {}
         self._armed: set[str] = set()
         self._store_failed = False
+        self._screen: amd.Screen | None = None  # while who answered is being classified
+        self._held: list[Action] = []  # the opening, said once a person is heard
+        self._leaving = False  # voicemail: waiting for the greeting's end to leave the message
+        self._screened_ms = 0  # stream time screening ended: turns begun before it were evidence
+        self.answered_by: amd.Verdict | None = None
 
     # --- what the shell asks ------------------------------------------------------------
+
+    @property
+    def screening(self) -> bool:
+        """True while the answer is screened: the shell feeds AnswerFrames, the agent is silent."""
+        return self._screen is not None
+
+    def screens(self, turn: HeardTurn) -> bool:
+        """True when a customer turn is screening evidence (not for the dialogue, nor for NLU)."""
+        return self._screen is not None or turn.onset_ms < self._screened_ms
 
     @property
     def hint(self) -> str | None:
@@ -122,7 +148,13 @@ class CallPolicy:
     def start(self) -> list[Command]:
         """The call's opening: the max-duration timer, the disclosure and first question."""
         self.state, actions = dialogue.start(self.setup.script, self.setup.slots, today=self.setup.today)
-        return self._settle([self._start_timer(MAX_CALL, self._cfg.max_call_s), *self._act(actions)])
+        timer = self._start_timer(MAX_CALL, self._cfg.max_call_s)
+        if not self.setup.screen:
+            return self._settle([timer, *self._act(actions)])
+        self._screen, self._held = amd.Screen(), list(actions)
+        texts = [t for a in actions if isinstance(a, Say) for t in (split_sentences(a.text) or [a.text])]
+        wait = self._screen.config.analysis_s + SCREEN_GRACE_S
+        return self._settle([timer, self._start_timer(SCREEN, wait), Prefetch(tuple(dict.fromkeys(texts)))])
 
     def urgent(self, item: Inbound) -> list[Interrupt]:
         """What must happen the moment `item` arrives, before the queue gets to it.
@@ -131,7 +163,7 @@ class CallPolicy:
         call (the opt-out key, or a key the state treats as final): stop, clear, then the
         queued key press persists and confirms (issue 11.4).
         """
-        if isinstance(item, BargeIn):
+        if isinstance(item, BargeIn) and self._screen is None:
             return [Interrupt(report=True, reason="barge_in")]
         if isinstance(item, KeyPress) and self._speaking and self._final_key(item):
             return [Interrupt(report=False, reason="key")]
@@ -146,8 +178,12 @@ class CallPolicy:
 
     def on(self, item: Inbound) -> list[Command]:
         """Handle one queued item (a HeardTurn goes through turn_text and on_understood)."""
+        if self._screen is not None and isinstance(item, (AnswerFrame, Partial, HeardTurn, KeyPress)):
+            return self._settle(self._screened(item))
         out: list[Command] = []
-        if isinstance(item, SpeechStarted):
+        if isinstance(item, HeardTurn):  # evidence heard before the verdict, answered by nobody
+            self._in_turn = False
+        elif isinstance(item, SpeechStarted):
             self._in_turn = True
         elif isinstance(item, NoiseDiscarded):
             self._in_turn = False
@@ -203,6 +239,64 @@ class CallPolicy:
         if turn.fast and not self._final:  # only a fast end of turn can cut an answer short
             self._last_answered = _Answered(state_before, text, turn.speech_end_at)
         return self._settle(out)
+
+    # --- answer screening ------------------------------------------------------------------
+
+    def _screened(self, item: AnswerFrame | Partial | HeardTurn | KeyPress) -> list[Command]:
+        """One piece of screening evidence; a verdict acts on it."""
+        screen = self._screen
+        assert screen is not None
+        if isinstance(item, AnswerFrame):
+            screen.frame(item.speech, item.tone_hz)
+        elif isinstance(item, Partial):
+            screen.heard(item.transcript.text, final=False)
+        elif isinstance(item, HeardTurn):
+            self._in_turn = False
+            screen.heard(item.transcript.text, final=True)
+        if self._leaving:
+            return self._leave_message() if screen.message_ready() else []
+        if isinstance(item, KeyPress):  # a machine does not press keys: a person, who is answered
+            live = self._verdict(amd.Verdict("live", f"key {item.digit} pressed"))
+            return [*live, self._cancel(NO_INPUT), *self._step(item)]
+        verdict = screen.verdict()
+        return [] if verdict.kind == "pending" else self._verdict(verdict)
+
+    def _verdict(self, verdict: amd.Verdict) -> list[Command]:
+        """Act on who answered: the held opening, a silent hang-up, or the voicemail message."""
+        screen = self._screen
+        assert screen is not None
+        self.answered_by = verdict
+        result = verdict.result.value if verdict.result is not None else None
+        data = {"kind": verdict.kind, "reason": verdict.reason, "result": result, "at_ms": screen.elapsed_ms}
+        out: list[Command] = [RecordEvent("answered_by", data), self._cancel(SCREEN)]
+        if verdict.kind in ("live", "unknown"):  # never hang up on a person
+            held, self._held = self._held, []
+            self._stop_screening()
+            return [*out, *self._act(held)]
+        if verdict.kind == "voicemail" and self._leaves_message():
+            self._leaving = True
+            out.append(self._start_timer(MESSAGE, screen.config.message_wait_s))
+            return [*out, *self._leave_message()] if screen.message_ready() else out
+        self._stop_screening()
+        return [*out, self._end(result or "voicemail")]  # nothing was said: a silent hang-up
+
+    def _leaves_message(self) -> bool:
+        """Whether a machine gets the script's voicemail message (the US Reg F limited-content one)."""
+        setup = self.setup
+        return setup.jurisdiction in MESSAGE_JURISDICTIONS and VOICEMAIL_STATE in setup.script.states
+
+    def _leave_message(self) -> list[Command]:
+        """The greeting is over (or took too long): say the voicemail state, which then hangs up."""
+        self._stop_screening()
+        self.state, actions = dialogue.start(
+            self.setup.script, self.setup.slots, today=self.setup.today, at=VOICEMAIL_STATE
+        )
+        return [self._cancel(MESSAGE), *self._act(actions)]
+
+    def _stop_screening(self) -> None:
+        if self._screen is not None:
+            self._screened_ms = self._screen.elapsed_ms
+        self._screen, self._leaving, self._held = None, False, []
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -301,6 +395,10 @@ class CallPolicy:
         if self._tokens.get(fired.name) != fired.token or fired.name not in self._armed:
             return []  # restarted or cancelled since
         self._armed.discard(fired.name)
+        if fired.name == SCREEN and self._screen is not None and not self._leaving:
+            return self._verdict(amd.Verdict("unknown", "no verdict before the screen timer"))
+        if fired.name == MESSAGE and self._leaving:
+            return self._leave_message()
         if fired.name == MAX_CALL:
             return self._step(MaxDuration())
         if fired.name == NO_INPUT and not self._speaking and not self._in_turn:
@@ -318,7 +416,7 @@ class CallPolicy:
 
     def _settle(self, out: list[Command]) -> list[Command]:
         """Run the no-input timer exactly while the agent is quiet and the customer is not talking."""
-        waiting = not self.ended and not self._speaking and not self._in_turn
+        waiting = not self.ended and not self._speaking and not self._in_turn and self._screen is None
         if waiting and NO_INPUT not in self._armed:
             out.append(self._start_timer(NO_INPUT, self._cfg.no_input_ms / 1000))
         elif not waiting and NO_INPUT in self._armed:

@@ -19,6 +19,10 @@ OUTCOME_RESULT: dict[str, Result] = {
     "script_error": Result.failed,
     "voicemail": Result.voicemail,
     "machine": Result.voicemail,
+    # the session's answer screening heard a carrier announcement and hung up in silence
+    "carrier": Result.carrier,
+    "busy": Result.busy,
+    "not_in_service": Result.not_in_service,
 }
 
 

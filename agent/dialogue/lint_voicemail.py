@@ -53,7 +53,7 @@ def _state(ctx: LintContext, name: str) -> Iterator[Finding]:
     forbidden, reply = patterns(data.get("forbidden")), patterns(data.get("reply"))
     if state.end != "voicemail":
         yield _finding(ctx, (*where, "end") if state.end else where,
-                       f"state {name!r} must end the call with `end: voicemail` (nothing may follow the message)",
+                       f"state {name!r} must end the call with `end: voicemail` (nothing may follow it)",
                        "Add `end: voicemail` to the state.")
     for field in ("disclosure", "ask", "needs"):
         if getattr(state, field):

@@ -30,6 +30,8 @@ NO_CONVERSATION = frozenset(
         "cancelled",
         "expired",
         "machine",
+        "carrier",  # a carrier announcement answered (powered off, unreachable): nobody talked
+        "not_in_service",
         "store_unavailable",
     }
 )
