@@ -113,7 +113,7 @@ class CallPolicy:
         self._store_failed = False
         self._screen: amd.Screen | None = None  # while who answered is being classified
         self._held: list[Action] = []  # the opening, said once a person is heard
-        self._leaving = False  # voicemail: waiting for the greeting's end to leave the message
+        self._machine = False  # a machine answered: hearing its greeting out (carrier or voicemail?)
         self._screened_ms = 0  # stream time screening ended: turns begun before it were evidence
         self.answered_by: amd.Verdict | None = None
 
@@ -253,31 +253,54 @@ class CallPolicy:
         elif isinstance(item, HeardTurn):
             self._in_turn = False
             screen.heard(item.transcript.text, final=True)
-        if self._leaving:
-            return self._leave_message() if screen.message_ready() else []
+        if self._machine:
+            return self._machine_evidence()
         if isinstance(item, KeyPress):  # a machine does not press keys: a person, who is answered
             live = self._verdict(amd.Verdict("live", f"key {item.digit} pressed"))
             return [*live, self._cancel(NO_INPUT), *self._step(item)]
         verdict = screen.verdict()
         return [] if verdict.kind == "pending" else self._verdict(verdict)
 
+    def _machine_evidence(self) -> list[Command]:
+        """A machine answered: wait until its words say which (a carrier's or a voicemail greeting).
+
+        The cadence tells a machine from a person before the words are recognised; the words
+        then tell a carrier announcement (its own result) from a voicemail greeting. The
+        voicemail verdict acts once the greeting is over (a beep, or a pause with its words
+        recognised), or at once when it is certain and no message is left (a hang-up).
+        """
+        screen = self._screen
+        assert screen is not None
+        words = amd.match_words(screen.words)
+        if words is not None and words.kind == "carrier":
+            return self._verdict(words)
+        over = screen.message_ready() and not self._in_turn
+        certain = words is not None or screen.beep() is not None
+        if over or (certain and not self._leaves_message()):
+            return self._verdict(words or self.answered_by or amd.Verdict("voicemail", "machine"))
+        return []
+
     def _verdict(self, verdict: amd.Verdict) -> list[Command]:
         """Act on who answered: the held opening, a silent hang-up, or the voicemail message."""
         screen = self._screen
         assert screen is not None
         self.answered_by = verdict
+        if verdict.kind == "voicemail" and not self._machine:  # first hear the greeting out
+            self._machine = True
+            wait = self._start_timer(MESSAGE, screen.config.message_wait_s)
+            return [self._cancel(SCREEN), wait, *self._machine_evidence()]
         result = verdict.result.value if verdict.result is not None else None
         data = {"kind": verdict.kind, "reason": verdict.reason, "result": result, "at_ms": screen.elapsed_ms}
-        out: list[Command] = [RecordEvent("answered_by", data), self._cancel(SCREEN)]
+        out: list[Command] = [RecordEvent("answered_by", data), self._cancel(SCREEN), self._cancel(MESSAGE)]
+        held = self._held
+        self._stop_screening()
         if verdict.kind in ("live", "unknown"):  # never hang up on a person
-            held, self._held = self._held, []
-            self._stop_screening()
             return [*out, *self._act(held)]
         if verdict.kind == "voicemail" and self._leaves_message():
-            self._leaving = True
-            out.append(self._start_timer(MESSAGE, screen.config.message_wait_s))
-            return [*out, *self._leave_message()] if screen.message_ready() else out
-        self._stop_screening()
+            self.state, actions = dialogue.start(
+                self.setup.script, self.setup.slots, today=self.setup.today, at=VOICEMAIL_STATE
+            )
+            return [*out, *self._act(actions)]  # the message, then its `end: voicemail`
         return [*out, self._end(result or "voicemail")]  # nothing was said: a silent hang-up
 
     def _leaves_message(self) -> bool:
@@ -285,18 +308,10 @@ class CallPolicy:
         setup = self.setup
         return setup.jurisdiction in MESSAGE_JURISDICTIONS and VOICEMAIL_STATE in setup.script.states
 
-    def _leave_message(self) -> list[Command]:
-        """The greeting is over (or took too long): say the voicemail state, which then hangs up."""
-        self._stop_screening()
-        self.state, actions = dialogue.start(
-            self.setup.script, self.setup.slots, today=self.setup.today, at=VOICEMAIL_STATE
-        )
-        return [self._cancel(MESSAGE), *self._act(actions)]
-
     def _stop_screening(self) -> None:
         if self._screen is not None:
             self._screened_ms = self._screen.elapsed_ms
-        self._screen, self._leaving, self._held = None, False, []
+        self._screen, self._machine, self._held = None, False, []
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -395,10 +410,10 @@ class CallPolicy:
         if self._tokens.get(fired.name) != fired.token or fired.name not in self._armed:
             return []  # restarted or cancelled since
         self._armed.discard(fired.name)
-        if fired.name == SCREEN and self._screen is not None and not self._leaving:
+        if fired.name == SCREEN and self._screen is not None and not self._machine:
             return self._verdict(amd.Verdict("unknown", "no verdict before the screen timer"))
-        if fired.name == MESSAGE and self._leaving:
-            return self._leave_message()
+        if fired.name == MESSAGE and self._screen is not None and self._machine:
+            return self._verdict(self.answered_by or amd.Verdict("voicemail", "machine"))
         if fired.name == MAX_CALL:
             return self._step(MaxDuration())
         if fired.name == NO_INPUT and not self._speaking and not self._in_turn:

@@ -1,4 +1,4 @@
-"""Answer screening in the pure CallPolicy: fake evidence in (frames, transcripts, keys, timers), commands out."""
+"""Answer screening in the pure CallPolicy: fake evidence in (frames, words, keys, timers), commands out."""
 
 from __future__ import annotations
 
@@ -93,10 +93,11 @@ def test_a_voicemail_under_the_us_profile_gets_the_message_after_the_beep() -> N
     assert feed(p, (False, 0.2), (True, 1.0)) == []
     out = p.on(Partial(Transcript("you've reached John, please leave a message after the tone", "en", 0.9,
                                   2000, 50, True)))
-    assert verdicts(out) == ["voicemail"] and says(out) == []  # the greeting goes on: wait for it
+    assert says(out) == [] and ends(out) == []  # a voicemail: the greeting goes on, wait for it
     assert any(isinstance(x, c.StartTimer) and x.name == MESSAGE for x in out)
     assert says(feed(p, (True, 0.5))) == []
     out = feed(p, (False, 0.4), tone=1000.0) + feed(p, (False, 0.1))  # the beep, then its end
+    assert verdicts(out) == ["voicemail"]
     assert says(out) == ["voicemail.say.0", "voicemail.say.1", "voicemail.say.2"]
     assert ends(out) == ["voicemail"]
     text = " ".join(x.say.text for x in out if isinstance(x, c.Speak))
@@ -107,10 +108,19 @@ def test_a_voicemail_under_the_us_profile_gets_the_message_after_the_beep() -> N
 def test_a_voicemail_without_a_beep_gets_the_message_once_the_greeting_pauses() -> None:
     p = policy()
     p.start()
-    out = feed(p, (False, 0.2), (True, 3.0))
-    assert verdicts(out) == ["voicemail"]  # a greeting longer than a person's hello
+    out = feed(p, (False, 0.2), (True, 3.0))  # a greeting longer than a person's hello: a machine
+    assert says(out) == [] and any(isinstance(x, c.StartTimer) and x.name == MESSAGE for x in out)
     assert says(feed(p, (False, 1.0))) == []
-    assert says(feed(p, (False, 0.6)))[0] == "voicemail.say.0"
+    out = feed(p, (False, 0.6))
+    assert verdicts(out) == ["voicemail"] and says(out)[0] == "voicemail.say.0"
+
+
+def test_a_machine_by_cadence_whose_words_are_a_carrier_ends_with_the_carrier_result() -> None:
+    p = policy()
+    p.start()
+    assert says(feed(p, (False, 0.2), (True, 3.0))) == []  # a machine, words not recognised yet
+    out = p.on(turn("The number you have dialed is not in service", 200, 3000))
+    assert verdicts(out) == ["carrier"] and ends(out) == ["not_in_service"] and says(out) == []
 
 
 def test_a_greeting_that_never_ends_gets_the_message_when_the_wait_runs_out() -> None:
@@ -132,7 +142,7 @@ def test_a_voicemail_under_the_cn_profile_is_hung_up_on() -> None:
 def test_a_script_without_a_voicemail_state_hangs_up_even_under_the_us_profile() -> None:
     p = policy("zh-CN", "US")
     p.start()
-    out = feed(p, (False, 0.2), (True, 3.0))
+    out = feed(p, (False, 0.2), (True, 3.0), (False, 1.6))
     assert ends(out) == ["voicemail"] and says(out) == []
 
 
