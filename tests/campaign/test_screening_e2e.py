@@ -98,11 +98,13 @@ def _heard(gw: FakeGateway, engines: FakeEngines) -> list[str]:
 async def test_screening_through_ari_voicemail_carrier_and_a_person(runtime: Any) -> None:
     engines: FakeEngines = runtime.engines
     settings = runtime.settings
-    us_vm, us_carrier, us_person, cn_vm, cn_carrier = "+12025550141", "+12025550142", "+12025550143", \
-        "+8613800138041", "+8613800138042"
+    us_vm, us_carrier, us_person = "+12025550141", "+12025550142", "+12025550143"
+    cn_vm, cn_carrier = "+8613800138041", "+8613800138042"
+    greeting = "Hi, you've reached John. Please leave a message after the tone."
     customers = {
-        us_vm: _machine(engines, "Hi, you've reached John. Please leave a message after the tone.", 3000, beep=True),
-        us_carrier: _machine(engines, "The wireless customer you are calling is not available.", 3000, beep=False),
+        us_vm: _machine(engines, greeting, 3000, beep=True),
+        us_carrier: _machine(engines, "The wireless customer you are calling is not available.", 3000,
+                             beep=False),
         us_person: _person(engines),
         cn_vm: _machine(engines, "您好，我现在不方便接听，请在提示音后留言", 2500, beep=True),
         cn_carrier: _machine(engines, "您拨打的电话已关机", 2000, beep=False),
@@ -113,11 +115,13 @@ async def test_screening_through_ari_voicemail_carrier_and_a_person(runtime: Any
                            f"ws://127.0.0.1:{server.port}/ws/asterisk", media_format="slin16")
         async with LoopbackServer(fake_ari.app) as ari_srv:
             ari = AriControl(ari_srv.base, fake_ari.user, fake_ari.password)
-            cs = CampaignStore(runtime.store, settings.campaigns.number_key, settings.campaigns.caller_id_secret)
+            keys = settings.campaigns
+            cs = CampaignStore(runtime.store, keys.number_key, keys.caller_id_secret)
             now = datetime.now(UTC)
             ids: dict[str, str] = {}
-            for juris, locale, area, numbers in (("US", "en-US", "+12025550100", (us_vm, us_carrier, us_person)),
-                                                 ("CN", "zh-CN", "+864008001234", (cn_vm, cn_carrier))):
+            plan = (("US", "en-US", "+12025550100", (us_vm, us_carrier, us_person)),
+                    ("CN", "zh-CN", "+864008001234", (cn_vm, cn_carrier)))
+            for juris, locale, area, numbers in plan:
                 spec = Campaign.model_validate({
                     "name": f"screening-{juris}", "use_case": "repayment_reminder", "locale": locale,
                     "jurisdiction": juris, "gateway": "asterisk", "caller_ids": [area],
@@ -131,7 +135,8 @@ async def test_screening_through_ari_voicemail_carrier_and_a_person(runtime: Any
                 ids[juris] = cid
             with runtime.store.transaction() as s:
                 a = CampaignAttemptRow
-                planned = [p for (p,) in s.execute(select(a.planned_at).where(a.campaign_id.in_(ids.values())))]
+                query = select(a.planned_at).where(a.campaign_id.in_(ids.values()))
+                planned = [p for (p,) in s.execute(query)]
             shift = max(planned) - now + timedelta(seconds=1)  # every first attempt is due at once
             dialer = Dialer(cs, runtime.store, {"asterisk": ari}, node_id="screen-node", slots=5,
                             public_url=server.base, callback_secret=settings.campaigns.callback_secret,
@@ -145,8 +150,10 @@ async def test_screening_through_ari_voicemail_carrier_and_a_person(runtime: Any
                 await asyncio.gather(task, return_exceptions=True)
     calls = {c.to: c for c in fake_ari.calls.values()}
     assert set(calls) == set(customers) and fake_ari.errors == []
-    assert {_number_of(r, calls): r.result for r in rows} == {us_vm: "voicemail", us_carrier: "carrier", us_person: "opt_out",
-                      cn_vm: "voicemail", cn_carrier: "carrier"}
+    assert {_number_of(r, calls): r.result for r in rows} == {
+        us_vm: "voicemail", us_carrier: "carrier", us_person: "opt_out",
+        cn_vm: "voicemail", cn_carrier: "carrier",
+    }
 
     script = runtime.scripts[("repayment_reminder", "en-US")]
     _, actions = dialogue.start(script, SLOTS["en-US"], today=datetime.now(UTC).date(),
@@ -168,8 +175,8 @@ async def test_screening_through_ari_voicemail_carrier_and_a_person(runtime: Any
         record = runtime.store.get_call(call_id, decrypt=True)
         assert record.conversation is False, (number, record.outcome)
         with runtime.store.transaction() as s:
-            assert s.execute(select(AttemptRow.conversation).where(AttemptRow.call_id == call_id)).scalar_one() \
-                is False
+            talked = s.execute(select(AttemptRow.conversation).where(AttemptRow.call_id == call_id))
+            assert talked.scalar_one() is False  # the gate's history: no rest period starts
     us_record = runtime.store.get_call(next(c for c, r in by_call.items() if _number_of(r, calls) == us_vm))
     assert [t.text for t in us_record.transcript if t.speaker == "agent"] == [redact(m) for m in message]
     us_report = cs.report(ids["US"])
@@ -182,7 +189,9 @@ def _number_of(row: Any, calls: dict[str, Any]) -> str:
     return next(to for to, c in calls.items() if c.ref == row.provider_ref)
 
 
-async def _first_attempts_done(store: Any, ids: list[str], dialer: Dialer, task: asyncio.Task[None]) -> list[Any]:
+async def _first_attempts_done(
+    store: Any, ids: list[str], dialer: Dialer, task: asyncio.Task[None]
+) -> list[Any]:
     """Wait until every member's first attempt has a result and no call slot is held; those attempts."""
     loop = asyncio.get_running_loop()
     started = loop.time()
