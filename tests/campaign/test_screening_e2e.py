@@ -29,6 +29,7 @@ from agent.demo.scenarios import SLOTS
 from agent.dialer.asterisk import AriControl
 from agent.dialer.dialer import Dialer
 from agent.dialogue import engine as dialogue
+from agent.dialogue.events import Say
 from agent.server.app import create_app
 from agent.store.campaign_models import CampaignAttemptRow
 from agent.store.campaigns import CampaignStore
@@ -158,7 +159,7 @@ async def test_screening_through_ari_voicemail_carrier_and_a_person(runtime: Any
     script = runtime.scripts[("repayment_reminder", "en-US")]
     _, actions = dialogue.start(script, SLOTS["en-US"], today=datetime.now(UTC).date(),
                                 at=dialogue.VOICEMAIL_STATE)
-    message = [a.text for a in actions if isinstance(a, dialogue.Say)]
+    message = [a.text for a in actions if isinstance(a, Say)]
     us_vm_gw = calls[us_vm].gateway
     assert us_vm_gw is not None
     heard = " ".join(_heard(us_vm_gw, engines))
