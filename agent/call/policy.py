@@ -79,6 +79,7 @@ NO_INPUT, MAX_CALL = "no_input", "max_call"
 SCREEN, MESSAGE = "screen", "message"  # no verdict in time: a person; the greeting's end not heard
 SCREEN_GRACE_S = 1.0  # the screen timer runs this much past amd's analysis time (media may lag)
 MESSAGE_JURISDICTIONS = frozenset({"US"})  # a machine gets the limited-content message; elsewhere a hang-up
+HANGUP_SCREENING = "hangup_before_verdict"  # the far end hung up before the agent said a word
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,10 @@ class CallPolicy:
     def screens(self, turn: HeardTurn) -> bool:
         """True when a customer turn is screening evidence (not for the dialogue, nor for NLU)."""
         return self._screen is not None or turn.onset_ms < self._screened_ms
+
+    def hung_up(self, outcome: str) -> str:
+        """The outcome of a call the far end hung up: before the screening's verdict, nobody talked."""
+        return HANGUP_SCREENING if self._screen is not None and outcome == "hangup" else outcome
 
     @property
     def hint(self) -> str | None:

@@ -138,6 +138,7 @@ class CallSession:
             while not self._ended.is_set():
                 item = await self._queue.get()
                 if isinstance(item, PeerHungUp):
+                    self.result.outcome = self._policy.hung_up(self.result.outcome)
                     break
                 await self._guarded(await self._handle(item))
         except StoreUnavailable:

@@ -23,6 +23,7 @@ OUTCOME_RESULT: dict[str, Result] = {
     "carrier": Result.carrier,
     "busy": Result.busy,
     "not_in_service": Result.not_in_service,
+    "hangup_before_verdict": Result.no_answer,  # hung up before the agent said a word: nobody talked
 }
 
 

@@ -32,6 +32,7 @@ NO_CONVERSATION = frozenset(
         "machine",
         "carrier",  # a carrier announcement answered (powered off, unreachable): nobody talked
         "not_in_service",
+        "hangup_before_verdict",  # hung up during answer screening, before the agent said a word
         "store_unavailable",
     }
 )

@@ -7,7 +7,7 @@ import pytest
 from agent.asr.base import Transcript
 from agent.call import commands as c
 from agent.call.contracts import CallSetup
-from agent.call.policy import MESSAGE, SCREEN, CallPolicy
+from agent.call.policy import HANGUP_SCREENING, MESSAGE, SCREEN, CallPolicy
 from agent.call.signals import AnswerFrame, HeardTurn, Partial, TimerFired
 from agent.config import CallConfig
 from agent.demo.scenarios import SLOTS
@@ -175,3 +175,13 @@ def test_without_screening_the_opening_is_said_at_once() -> None:
                       jurisdiction="US")
     p = CallPolicy(setup, CallConfig())
     assert says(p.start())[0] == "opening.disclosure.0" and not p.screening
+
+
+def test_a_hang_up_before_the_verdict_is_no_conversation() -> None:
+    p = policy()
+    p.start()
+    feed(p, (False, 0.5))
+    assert p.hung_up("hangup") == HANGUP_SCREENING
+    assert p.hung_up("ended_by_operator") == "ended_by_operator"  # an operator's end is kept
+    feed(p, (False, 3.6))  # the verdict: the opening plays
+    assert p.hung_up("hangup") == "hangup"

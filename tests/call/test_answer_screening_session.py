@@ -94,3 +94,11 @@ async def test_silence_is_a_person_after_the_analysis_time() -> None:
         await call.ended()
     assert [v["kind"] for v in screened(call)] == ["unknown"]
     assert said["start_ms"] >= 4000
+
+
+async def test_a_hang_up_while_screening_is_recorded_as_no_conversation() -> None:
+    async with CallHarness(screen=True, jurisdiction="US") as call:
+        await call.silence(600)
+        call.hang_up()
+        result = await call.ended()
+    assert result.outcome == "hangup_before_verdict" and call.agent_lines() == []
