@@ -20,9 +20,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from rich.console import Console
 from sqlalchemy import select
 
 from agent.campaign.model import Campaign
+from agent.campaign.report import report_table
 from agent.compliance.redact import redact
 from agent.demo.runner import LoopbackServer, daytime_zone
 from agent.demo.scenarios import SLOTS
@@ -183,6 +185,10 @@ async def test_screening_through_ari_voicemail_carrier_and_a_person(runtime: Any
     us_report = cs.report(ids["US"])
     assert us_report["results"] == {"carrier": 1, "opt_out": 1, "voicemail": 1}
     assert us_report["right_party_contacts"] == 1 and us_report["abandoned"] == 0
+    assert us_report["voicemails"] == 1 and us_report["carrier_announcements"] == 1
+    table = Console(width=120, record=True)
+    table.print(report_table(us_report))
+    assert "voicemails" in table.export_text() and "carrier announcements" in table.export_text()
     assert cs.report(ids["CN"])["results"] == {"carrier": 1, "voicemail": 1}
 
 
