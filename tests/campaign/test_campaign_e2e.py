@@ -59,9 +59,12 @@ PLAN: dict[int, tuple[tuple[str, ...], str]] = {
 }
 KEYS = {"promise": ("1", "1"), "opt_out": ("9",), "wrong": ("2",)}  # the last key of each ends the call
 STALL_S = 300  # the safety net: no attempt changed state for this long (a call here takes under a minute)
+# how long a customer waits for the agent: answer screening (a silent customer is a person after
+# about 4 s), then the whole opening, on a loaded machine; a safety net, not a timing check
+CUSTOMER_WAIT_S = 120.0
 
 
-async def _agent_speaks(gw: FakeGateway, heard: int, timeout_s: float = 30.0) -> None:
+async def _agent_speaks(gw: FakeGateway, heard: int, timeout_s: float = CUSTOMER_WAIT_S) -> None:
     """Wait until the agent plays audio beyond the first `heard` frames (or the call closes)."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while len(gw.played) <= heard and not gw.closed.is_set():
@@ -81,7 +84,7 @@ def _eager_customer(*digits: str) -> Customer:
     async def run(gw: FakeGateway) -> None:
         for n, digit in enumerate(digits):
             if n < len(digits) - 1:
-                await wait_for_quiet(gw)
+                await wait_for_quiet(gw, timeout_s=CUSTOMER_WAIT_S)
             else:
                 await _agent_speaks(gw, len(gw.played))
             if gw.closed.is_set():

@@ -188,7 +188,8 @@ async def test_screening_through_ari_voicemail_carrier_and_a_person(runtime: Any
     assert us_report["voicemails"] == 1 and us_report["carrier_announcements"] == 1
     table = Console(width=120, record=True)
     table.print(report_table(us_report))
-    assert "voicemails" in table.export_text() and "carrier announcements" in table.export_text()
+    printed = table.export_text()
+    assert "voicemails" in printed and "carrier announcements" in printed
     assert cs.report(ids["CN"])["results"] == {"carrier": 1, "voicemail": 1}
 
 
