@@ -80,7 +80,8 @@ def _person(engines: FakeEngines) -> Customer:
     async def run(gw: FakeGateway) -> None:
         await gw.play(engines.book.silence(300))
         await gw.play(engines.book.line("Hello?", 500))
-        await gw.wait_for("media", timeout=30)  # the agent speaks: the disclosure
+        await gw.wait_for("media", timeout=60)  # the agent speaks: the disclosure
+        await asyncio.sleep(0.6)  # hear some of it before the key (a key at once clears it unheard)
         await gw.dtmf("9")
         await gw.wait_closed(timeout=60)
 
