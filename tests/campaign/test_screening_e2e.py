@@ -41,6 +41,8 @@ from agent.transports.fakes.base import FakeGateway
 from agent.transports.fakes.control_asterisk import FakeAri
 from agent.transports.fakes.control_base import Behaviour, Customer
 
+pytestmark = pytest.mark.slow  # real-time calls (about 15 s), no model weights
+
 STALL_S = 120.0  # the safety net only: these calls take seconds
 ROOT = Path(__file__).resolve().parents[2]
 
