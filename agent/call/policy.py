@@ -112,7 +112,8 @@ class CallPolicy:
         self._tokens: dict[str, int] = {}
         self._armed: set[str] = set()
         self._store_failed = False
-        self._screen: amd.Screen | None = None  # while who answered is being classified
+        # while who answered is being classified (from the first frame, even one before start())
+        self._screen: amd.Screen | None = amd.Screen() if setup.screen else None
         self._held: list[Action] = []  # the opening, said once a person is heard
         self._machine = False  # a machine answered: hearing its greeting out (carrier or voicemail?)
         self._screened_ms = 0  # stream time screening ended: turns begun before it were evidence
@@ -154,9 +155,9 @@ class CallPolicy:
         """The call's opening: the max-duration timer, the disclosure and first question."""
         self.state, actions = dialogue.start(self.setup.script, self.setup.slots, today=self.setup.today)
         timer = self._start_timer(MAX_CALL, self._cfg.max_call_s)
-        if not self.setup.screen:
+        if self._screen is None:
             return self._settle([timer, *self._act(actions)])
-        self._screen, self._held = amd.Screen(), list(actions)
+        self._held = list(actions)
         texts = [t for a in actions if isinstance(a, Say) for t in (split_sentences(a.text) or [a.text])]
         wait = self._screen.config.analysis_s + SCREEN_GRACE_S
         return self._settle([timer, self._start_timer(SCREEN, wait), Prefetch(tuple(dict.fromkeys(texts)))])
