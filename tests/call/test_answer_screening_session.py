@@ -102,3 +102,13 @@ async def test_a_hang_up_while_screening_is_recorded_as_no_conversation() -> Non
         call.hang_up()
         result = await call.ended()
     assert result.outcome == "hangup_before_verdict" and call.agent_lines() == []
+
+
+async def test_on_a_silence_suppressed_line_the_pause_after_hello_is_counted_by_the_clock() -> None:
+    async with CallHarness(screen=True, jurisdiction="US", media="suppressed") as call:
+        await call.say("Hello?", 500)
+        said = await call.agent_said("opening.disclosure.0")
+        call.hang_up()
+        await call.ended()
+    assert [v["kind"] for v in screened(call)] == ["live"]  # not the screen timer's "unknown"
+    assert said["start_ms"] < 4000
