@@ -79,6 +79,7 @@ NO_INPUT, MAX_CALL = "no_input", "max_call"
 SCREEN, MESSAGE = "screen", "message"  # no verdict in time: a person; the greeting's end not heard
 SCREEN_GRACE_S = 1.0  # the screen timer runs this much past amd's analysis time (media may lag)
 MESSAGE_JURISDICTIONS = frozenset({"US"})  # a machine gets the limited-content message; elsewhere a hang-up
+OPENING_SOON_S = 1.0  # a screened call's held opening is needed about this soon (a hello, then a pause)
 HANGUP_SCREENING = "hangup_before_verdict"  # the far end hung up before the agent said a word
 
 
@@ -160,7 +161,8 @@ class CallPolicy:
         self._held = list(actions)
         texts = [t for a in actions if isinstance(a, Say) for t in (split_sentences(a.text) or [a.text])]
         wait = self._screen.config.analysis_s + SCREEN_GRACE_S
-        return self._settle([timer, self._start_timer(SCREEN, wait), Prefetch(tuple(dict.fromkeys(texts)))])
+        soon = Prefetch(tuple(dict.fromkeys(texts)), soon_s=OPENING_SOON_S)  # ready when a person is heard
+        return self._settle([timer, self._start_timer(SCREEN, wait), soon])
 
     def urgent(self, item: Inbound) -> list[Interrupt]:
         """What must happen the moment `item` arrives, before the queue gets to it.

@@ -184,7 +184,7 @@ class CallSession:
             elif isinstance(c, cmd.Interrupt):
                 self._interrupt(c)
             elif isinstance(c, cmd.Prefetch):
-                self._voice.prefetch(c.texts)
+                self._voice.prefetch(c.texts, c.soon_s)
             elif isinstance(c, cmd.PersistOptOut):
                 await self._persist_opt_out(c)
             elif isinstance(c, cmd.RecordEvent):
