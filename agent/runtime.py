@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from agent.call.contracts import CallOutput, CallSetup
+from agent.call.contracts import CallOutput, CallSetup, screens_answer
 from agent.call.live import LiveBoard, LiveRecorder
 from agent.call.recorder import CallRecorder, StoreRecorder
 from agent.call.recording import PURGE_EVERY_S, CallAudio, purge_recordings, recording_path
@@ -295,6 +295,8 @@ class Runtime:
             slots=dict(claimed.slots),
             today=_today(claimed.timezone),
             protocol=start.protocol,
+            jurisdiction=claimed.jurisdiction,
+            screen=screens_answer(start.params),
         )
 
     def _secret_ok(self, start: CallStart) -> bool:

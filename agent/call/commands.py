@@ -37,9 +37,10 @@ class Interrupt:
 
 @dataclass(frozen=True, slots=True)
 class Prefetch:
-    """Synthesise these sentences ahead of need (low priority)."""
+    """Synthesise these sentences ahead of need: low priority, or `soon_s` from now (high, by due time)."""
 
     texts: tuple[str, ...]
+    soon_s: float | None = None  # e.g. the held opening of a screened call, needed once a person is heard
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,16 @@ if TYPE_CHECKING:
     from agent.dialogue.script import Script
 
 __all__ = [
-    "OPT_OUT_INTENTS", "SAFE_CLOSE", "STORE_DOWN_CLOSE", "CallOutput", "CallResult", "CallSetup", "Nlu",
+    "OPT_OUT_INTENTS", "SAFE_CLOSE", "SCREEN_PARAM", "STORE_DOWN_CLOSE", "CallOutput", "CallResult",
+    "CallSetup", "Nlu", "screens_answer",
 ]
+
+SCREEN_PARAM = "va_screen"  # a media start parameter "1": an outbound campaign call, screen who answered
+
+
+def screens_answer(params: Mapping[str, str]) -> bool:
+    """True when the gateway's start parameters mark the call for answer screening (SCREEN_PARAM=1)."""
+    return any(k.lower() == SCREEN_PARAM and str(v).strip() == "1" for k, v in params.items())
 
 # a turn with one of these is never dropped as overlap: an opt-out (or a complaint) said over the agent acts
 OPT_OUT_INTENTS: frozenset[str] = frozenset({Intent.OPT_OUT, Intent.COMPLAINT})
@@ -44,6 +52,8 @@ class CallSetup:
     today: date
     protocol: str = "native"
     script_hash: str = ""  # sha256 of the approved script text the call runs (agent/dialogue/approval.py)
+    jurisdiction: str = ""  # the gate's profile for the call (CN, US): what to do with a voicemail
+    screen: bool = False  # classify who answered (person, machine, carrier) before the first word
 
     def describe(self) -> dict[str, str]:
         """What the audit records when the call starts (with the script's content hash, SPEC 13)."""

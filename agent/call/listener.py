@@ -60,6 +60,7 @@ class Listener:
         busy: Callable[[], bool] = lambda: False,
         speaking: Callable[[], tuple[bool, bool]] = lambda: (False, False),
         is_complete: Callable[[str], bool] = lambda text: False,
+        on_frame: Callable[[np.ndarray, bool], None] = lambda frame, speech: None,
     ) -> None:
         self._vad = vad
         self._asr = asr
@@ -70,6 +71,7 @@ class Listener:
         self._emit = emit
         self._speaking = speaking  # (agent is speaking, its utterance may be interrupted)
         self._is_complete = is_complete  # a running transcript is a complete answer for the state
+        self._on_frame = on_frame  # sees each 20 ms frame with its VAD decision (answer screening)
         self.detector = TurnDetector(policy)
         self._partial_every = partial_every_ms
         self._busy = busy  # True when model workers are saturated: running transcripts wait
@@ -139,6 +141,7 @@ class Listener:
         now = asyncio.get_running_loop().time()
         result = self._vad.push(frame)
         speech = bool(result.speech)
+        self._on_frame(frame, speech)
         t = self._t_ms
         self._t_ms += FRAME_MS
         self.frames += 1

@@ -5,6 +5,13 @@ steps, the continuation of an answer cut short by a fast end of turn, backchanne
 guard on every utterance, opt-out ordering (persist, then confirm, then end), fail-closed,
 and the no-input and max-duration timers. No I/O, no clock, no asyncio: the shell
 (session.py) feeds it and executes what it returns, in order.
+
+Answer screening (outbound campaign calls, `CallSetup.screen`): the opening is held, not
+said, while the evidence of the first seconds (each frame's VAD flag and beep tone, the
+transcripts) says who answered (agent.campaign.amd). A person (or no verdict in time) hears
+the held opening at once; a carrier announcement is hung up on in silence with its result
+as the outcome; a voicemail is hung up on, or, where the jurisdiction leaves a message (US
+Reg F), gets the script's voicemail state once the greeting is over (its beep, or a pause).
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ from agent.call.ports import Understood
 from agent.call.progress import Transcribed
 from agent.call.signals import (
     AgentQuiet,
+    AnswerFrame,
     BargeIn,
     Cut,
     HeardTurn,
@@ -42,12 +50,13 @@ from agent.call.signals import (
     StoreFailed,
     TimerFired,
 )
+from agent.campaign import amd
 from agent.compliance import guard
 from agent.compliance.guard import ProhibitedRule
 from agent.config import CallConfig
 from agent.dialogue import engine as dialogue
 from agent.dialogue import presynth
-from agent.dialogue.engine import DialogueState
+from agent.dialogue.engine import VOICEMAIL_STATE, DialogueState
 from agent.dialogue.events import (
     Action,
     CustomerTurn,
@@ -67,6 +76,11 @@ log = logging.getLogger(__name__)
 
 CONTINUATION_S = 0.8  # speech resuming this soon after a fast end of turn continues that turn
 NO_INPUT, MAX_CALL = "no_input", "max_call"
+SCREEN, MESSAGE = "screen", "message"  # no verdict in time: a person; the greeting's end not heard
+SCREEN_GRACE_S = 1.0  # the screen timer runs this much past amd's analysis time (media may lag)
+MESSAGE_JURISDICTIONS = frozenset({"US"})  # a machine gets the limited-content message; elsewhere a hang-up
+OPENING_SOON_S = 1.0  # a screened call's held opening is needed about this soon (a hello, then a pause)
+HANGUP_SCREENING = "hangup_before_verdict"  # the far end hung up before the agent said a word
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +113,27 @@ class CallPolicy:
         self._tokens: dict[str, int] = {}
         self._armed: set[str] = set()
         self._store_failed = False
+        # while who answered is being classified (from the first frame, even one before start())
+        self._screen: amd.Screen | None = amd.Screen() if setup.screen else None
+        self._held: list[Action] = []  # the opening, said once a person is heard
+        self._machine = False  # a machine answered: hearing its greeting out (carrier or voicemail?)
+        self._screened_ms = 0  # stream time screening ended: turns begun before it were evidence
+        self.answered_by: amd.Verdict | None = None
 
     # --- what the shell asks ------------------------------------------------------------
+
+    @property
+    def screening(self) -> bool:
+        """True while the answer is screened: the shell feeds AnswerFrames, the agent is silent."""
+        return self._screen is not None
+
+    def screens(self, turn: HeardTurn) -> bool:
+        """True when a customer turn is screening evidence (not for the dialogue, nor for NLU)."""
+        return self._screen is not None or turn.onset_ms < self._screened_ms
+
+    def hung_up(self, outcome: str) -> str:
+        """The outcome of a call the far end hung up: before the screening's verdict, nobody talked."""
+        return HANGUP_SCREENING if self._screen is not None and outcome == "hangup" else outcome
 
     @property
     def hint(self) -> str | None:
@@ -122,7 +155,14 @@ class CallPolicy:
     def start(self) -> list[Command]:
         """The call's opening: the max-duration timer, the disclosure and first question."""
         self.state, actions = dialogue.start(self.setup.script, self.setup.slots, today=self.setup.today)
-        return self._settle([self._start_timer(MAX_CALL, self._cfg.max_call_s), *self._act(actions)])
+        timer = self._start_timer(MAX_CALL, self._cfg.max_call_s)
+        if self._screen is None:
+            return self._settle([timer, *self._act(actions)])
+        self._held = list(actions)
+        texts = [t for a in actions if isinstance(a, Say) for t in (split_sentences(a.text) or [a.text])]
+        wait = self._screen.config.analysis_s + SCREEN_GRACE_S
+        soon = Prefetch(tuple(dict.fromkeys(texts)), soon_s=OPENING_SOON_S)  # ready when a person is heard
+        return self._settle([timer, self._start_timer(SCREEN, wait), soon])
 
     def urgent(self, item: Inbound) -> list[Interrupt]:
         """What must happen the moment `item` arrives, before the queue gets to it.
@@ -131,7 +171,7 @@ class CallPolicy:
         call (the opt-out key, or a key the state treats as final): stop, clear, then the
         queued key press persists and confirms (issue 11.4).
         """
-        if isinstance(item, BargeIn):
+        if isinstance(item, BargeIn) and self._screen is None:
             return [Interrupt(report=True, reason="barge_in")]
         if isinstance(item, KeyPress) and self._speaking and self._final_key(item):
             return [Interrupt(report=False, reason="key")]
@@ -146,8 +186,12 @@ class CallPolicy:
 
     def on(self, item: Inbound) -> list[Command]:
         """Handle one queued item (a HeardTurn goes through turn_text and on_understood)."""
+        if self._screen is not None and isinstance(item, (AnswerFrame, Partial, HeardTurn, KeyPress)):
+            return self._settle(self._screened(item))
         out: list[Command] = []
-        if isinstance(item, SpeechStarted):
+        if isinstance(item, HeardTurn):  # evidence heard before the verdict, answered by nobody
+            self._in_turn = False
+        elif isinstance(item, SpeechStarted):
             self._in_turn = True
         elif isinstance(item, NoiseDiscarded):
             self._in_turn = False
@@ -203,6 +247,79 @@ class CallPolicy:
         if turn.fast and not self._final:  # only a fast end of turn can cut an answer short
             self._last_answered = _Answered(state_before, text, turn.speech_end_at)
         return self._settle(out)
+
+    # --- answer screening ------------------------------------------------------------------
+
+    def _screened(self, item: AnswerFrame | Partial | HeardTurn | KeyPress) -> list[Command]:
+        """One piece of screening evidence; a verdict acts on it."""
+        screen = self._screen
+        assert screen is not None
+        if isinstance(item, AnswerFrame):
+            screen.frame(item.speech, item.tone_hz)
+        elif isinstance(item, Partial):
+            screen.heard(item.transcript.text, final=False)
+        elif isinstance(item, HeardTurn):
+            self._in_turn = False
+            screen.heard(item.transcript.text, final=True)
+        if self._machine:
+            return self._machine_evidence()
+        if isinstance(item, KeyPress):  # a machine does not press keys: a person, who is answered
+            live = self._verdict(amd.Verdict("live", f"key {item.digit} pressed"))
+            return [*live, self._cancel(NO_INPUT), *self._step(item)]
+        verdict = screen.verdict()
+        return [] if verdict.kind == "pending" else self._verdict(verdict)
+
+    def _machine_evidence(self) -> list[Command]:
+        """A machine answered: wait until its words say which (a carrier's or a voicemail greeting).
+
+        The cadence tells a machine from a person before the words are recognised; the words
+        then tell a carrier announcement (its own result) from a voicemail greeting. The
+        voicemail verdict acts once the greeting is over (a beep, or a pause with its words
+        recognised), or at once when it is certain and no message is left (a hang-up).
+        """
+        screen = self._screen
+        assert screen is not None
+        words = amd.match_words(screen.words)
+        if words is not None and words.kind == "carrier":
+            return self._verdict(words)
+        over = screen.message_ready() and not self._in_turn
+        certain = words is not None or screen.beep() is not None
+        if over or (certain and not self._leaves_message()):
+            return self._verdict(words or self.answered_by or amd.Verdict("voicemail", "machine"))
+        return []
+
+    def _verdict(self, verdict: amd.Verdict) -> list[Command]:
+        """Act on who answered: the held opening, a silent hang-up, or the voicemail message."""
+        screen = self._screen
+        assert screen is not None
+        self.answered_by = verdict
+        if verdict.kind == "voicemail" and not self._machine:  # first hear the greeting out
+            self._machine = True
+            wait = self._start_timer(MESSAGE, screen.config.message_wait_s)
+            return [self._cancel(SCREEN), wait, *self._machine_evidence()]
+        result = verdict.result.value if verdict.result is not None else None
+        data = {"kind": verdict.kind, "reason": verdict.reason, "result": result, "at_ms": screen.elapsed_ms}
+        out: list[Command] = [RecordEvent("answered_by", data), self._cancel(SCREEN), self._cancel(MESSAGE)]
+        held = self._held
+        self._stop_screening()
+        if verdict.kind in ("live", "unknown"):  # never hang up on a person
+            return [*out, *self._act(held)]
+        if verdict.kind == "voicemail" and self._leaves_message():
+            self.state, actions = dialogue.start(
+                self.setup.script, self.setup.slots, today=self.setup.today, at=VOICEMAIL_STATE
+            )
+            return [*out, *self._act(actions)]  # the message, then its `end: voicemail`
+        return [*out, self._end(result or "voicemail")]  # nothing was said: a silent hang-up
+
+    def _leaves_message(self) -> bool:
+        """Whether a machine gets the script's voicemail message (the US Reg F limited-content one)."""
+        setup = self.setup
+        return setup.jurisdiction in MESSAGE_JURISDICTIONS and VOICEMAIL_STATE in setup.script.states
+
+    def _stop_screening(self) -> None:
+        if self._screen is not None:
+            self._screened_ms = self._screen.elapsed_ms
+        self._screen, self._machine, self._held = None, False, []
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -301,6 +418,10 @@ class CallPolicy:
         if self._tokens.get(fired.name) != fired.token or fired.name not in self._armed:
             return []  # restarted or cancelled since
         self._armed.discard(fired.name)
+        if fired.name == SCREEN and self._screen is not None and not self._machine:
+            return self._verdict(amd.Verdict("unknown", "no verdict before the screen timer"))
+        if fired.name == MESSAGE and self._screen is not None and self._machine:
+            return self._verdict(self.answered_by or amd.Verdict("voicemail", "machine"))
         if fired.name == MAX_CALL:
             return self._step(MaxDuration())
         if fired.name == NO_INPUT and not self._speaking and not self._in_turn:
@@ -318,7 +439,7 @@ class CallPolicy:
 
     def _settle(self, out: list[Command]) -> list[Command]:
         """Run the no-input timer exactly while the agent is quiet and the customer is not talking."""
-        waiting = not self.ended and not self._speaking and not self._in_turn
+        waiting = not self.ended and not self._speaking and not self._in_turn and self._screen is None
         if waiting and NO_INPUT not in self._armed:
             out.append(self._start_timer(NO_INPUT, self._cfg.no_input_ms / 1000))
         elif not waiting and NO_INPUT in self._armed:

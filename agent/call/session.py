@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from agent.audio.frames import INTERNAL_RATE
 from agent.call import commands as cmd
 from agent.call import progress as pg
 from agent.call.contracts import CallResult, CallSetup
@@ -21,12 +22,22 @@ from agent.call.policy import CallPolicy
 from agent.call.ports import CallEngines, CallOutput, Nlu, Offload
 from agent.call.recorder import CallRecorder
 from agent.call.recording import CallAudio
-from agent.call.signals import AgentQuiet, Cut, HeardTurn, Inbound, ListenerSignal, PeerHungUp, StoreFailed
+from agent.call.signals import (
+    AgentQuiet,
+    AnswerFrame,
+    Cut,
+    HeardTurn,
+    Inbound,
+    ListenerSignal,
+    PeerHungUp,
+    StoreFailed,
+)
 from agent.call.speech_cache import SpeechCache
 from agent.call.tasks import OwnedTasks, Timers
 from agent.call.turns import TurnPolicy
 from agent.call.voice import AgentVoice
 from agent.call.writes import OrderedWrites
+from agent.campaign.amd import tone_frames
 from agent.compliance.guard import ProhibitedRule
 from agent.config import CallConfig
 from agent.dialogue.events import KeyPress
@@ -71,7 +82,7 @@ class CallSession:
             TurnPolicy.from_config(config), locale=setup.locale, partial_every_ms=config.partial_every_ms,
             media_gap_ms=config.media_gap_ms, tap=recording.customer if recording else None,
             hint=lambda: self._policy.hint, on_metric=self._metric, busy=engines.busy,
-            speaking=self._voice.speaking, is_complete=self._is_complete,
+            speaking=self._voice.speaking, is_complete=self._is_complete, on_frame=self._frame_heard,
         )
 
     def feed_audio(self, pcm16k: np.ndarray) -> None:
@@ -106,6 +117,12 @@ class CallSession:
         """Set once the call is over."""
         return self._ended
 
+    def _frame_heard(self, frame: np.ndarray, speech: bool) -> None:
+        """While the answer is screened, each frame's evidence goes to the policy (in order)."""
+        if self._policy.screening and not self._ended.is_set():
+            tones = tone_frames(frame, INTERNAL_RATE)
+            self._queue.put_nowait(AnswerFrame(speech, tones[0] if tones else None))
+
     def _signal(self, item: ListenerSignal | KeyPress) -> None:
         """Act at once on what cannot wait (barge-in), then queue the item in order."""
         for urgent in self._policy.urgent(item):
@@ -121,6 +138,7 @@ class CallSession:
             while not self._ended.is_set():
                 item = await self._queue.get()
                 if isinstance(item, PeerHungUp):
+                    self.result.outcome = self._policy.hung_up(self.result.outcome)
                     break
                 await self._guarded(await self._handle(item))
         except StoreUnavailable:
@@ -140,7 +158,7 @@ class CallSession:
         return self.result
 
     async def _handle(self, item: Inbound) -> list[cmd.Command]:
-        if not isinstance(item, HeardTurn):
+        if not isinstance(item, HeardTurn) or self._policy.screens(item):
             return self._policy.on(item)
         text, started, expected = self._policy.turn_text(item), self._loop.time(), self._policy.expected
         classify, today = self._nlu.classify, self.setup.today
@@ -166,7 +184,7 @@ class CallSession:
             elif isinstance(c, cmd.Interrupt):
                 self._interrupt(c)
             elif isinstance(c, cmd.Prefetch):
-                self._voice.prefetch(c.texts)
+                self._voice.prefetch(c.texts, c.soon_s)
             elif isinstance(c, cmd.PersistOptOut):
                 await self._persist_opt_out(c)
             elif isinstance(c, cmd.RecordEvent):

@@ -59,6 +59,14 @@ class Partial:
     transcript: Transcript
 
 
+@dataclass(frozen=True, slots=True)
+class AnswerFrame:
+    """While the answer is screened: one 20 ms frame's evidence (VAD speech flag, beep tone or None)."""
+
+    speech: bool
+    tone_hz: float | None
+
+
 ListenerSignal = SpeechStarted | BargeIn | NoiseDiscarded | Partial | HeardTurn
 
 
@@ -101,4 +109,4 @@ class PeerHungUp:
     """The customer or the gateway ended the call."""
 
 
-Inbound = ListenerSignal | KeyPress | Cut | AgentQuiet | TimerFired | StoreFailed | PeerHungUp
+Inbound = ListenerSignal | AnswerFrame | KeyPress | Cut | AgentQuiet | TimerFired | StoreFailed | PeerHungUp

@@ -127,9 +127,16 @@ class AgentVoice:
     def heard_ms(self, utt: Utterance) -> int:
         return self.playout.heard_ms(utt, asyncio.get_running_loop().time())
 
-    def prefetch(self, texts: tuple[str, ...]) -> None:
-        for text in texts:
-            self._cache.prefetch(self._locale, text)
+    def prefetch(self, texts: tuple[str, ...], soon_s: float | None = None) -> None:
+        """Synthesise ahead: at low priority, or needed `soon_s` from now (high, in the pieces speak asks)."""
+        if soon_s is None:
+            for text in texts:
+                self._cache.prefetch(self._locale, text)
+            return
+        due = asyncio.get_running_loop().time() + soon_s
+        for unit in (u for text in texts for u in self._cache.units(self._locale, text)):
+            self._cache.prefetch(self._locale, unit, priority="high", due=due)
+            due += speech_seconds(unit)
 
     def mark_echoed(self, name: str) -> None:
         event = self._marks.pop(name, None)

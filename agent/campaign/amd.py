@@ -72,6 +72,8 @@ class AmdConfig:
     initial_silence_s: float = 2.5  # no speech at all this long: undecided (the session goes on)
     analysis_s: float = 4.0  # after this, undecided evidence is `unknown`
     word_gap_s: float = 0.3  # a pause shorter than this stays inside one utterance
+    message_gap_s: float = 1.5  # a voicemail greeting this quiet is over: the message may start
+    message_wait_s: float = 20.0  # the longest wait for a greeting's end before the message anyway
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +141,18 @@ def tone_frames(
 
 def find_beep(pcm: NDArray[np.int16], rate: int, min_s: float = 0.12, max_s: float = 1.5) -> float | None:
     """Start time (s) of the first steady tone lasting min_s..max_s, or None."""
-    tones = tone_frames(pcm, rate)
+    found = beep_in(tone_frames(pcm, rate), min_s, max_s)
+    return found[0] if found is not None else None
+
+
+def beep_in(
+    tones: Sequence[float | None], min_s: float = 0.12, max_s: float = 1.5, *, open_end: bool = True
+) -> tuple[float, float] | None:
+    """(start, end) in seconds of the first steady tone of min_s..max_s in per-frame tones.
+
+    `open_end=False`: a tone still sounding in the last frame does not count yet (it may go on
+    past `max_s`: a dial tone or a hum, not a beep).
+    """
     run_hz: float | None = None
     run_start = 0
     for i, hz in enumerate([*tones, None]):
@@ -147,8 +160,8 @@ def find_beep(pcm: NDArray[np.int16], rate: int, min_s: float = 0.12, max_s: flo
             continue
         if run_hz is not None:
             length = (i - run_start) * FRAME_S
-            if min_s <= length <= max_s:
-                return run_start * FRAME_S
+            if min_s <= length <= max_s and (open_end or i < len(tones)):
+                return run_start * FRAME_S, i * FRAME_S
         run_hz, run_start = hz, i
     return None
 
@@ -207,3 +220,62 @@ def classify(
     if elapsed >= config.analysis_s:
         return Verdict("unknown", "no clear cadence")
     return Verdict("pending", "greeting still open")
+
+
+class Screen:
+    """One call's evidence from answer on, frame by frame; pure (the session feeds it, the policy asks).
+
+    `frame` takes the VAD flag and the beep tone (`tone_frames` of that frame) of each 20 ms
+    frame since answer; `heard` takes transcripts (running ones replace each other until the
+    turn is final). `verdict` classifies what is known so far. After a voicemail verdict
+    `message_ready` says when the greeting is over (its beep has ended, or it went quiet) so a
+    message is recorded whole.
+    """
+
+    def __init__(self, config: AmdConfig = AmdConfig()) -> None:
+        self.config = config
+        self.flags: list[bool] = []
+        self.tones: list[float | None] = []
+        self._final: list[str] = []
+        self._running = ""
+
+    @property
+    def elapsed_ms(self) -> int:
+        """Stream time covered so far (the listener's clock: one frame is 20 ms)."""
+        return round(len(self.flags) * FRAME_S * 1000)
+
+    @property
+    def words(self) -> str:
+        """Everything recognised so far, finished turns first."""
+        return " ".join(t for t in (*self._final, self._running) if t)
+
+    def frame(self, speech: bool, tone_hz: float | None) -> None:
+        """One 20 ms frame: whether the VAD heard speech, and the beep frequency it holds (or None)."""
+        self.flags.append(speech)
+        self.tones.append(tone_hz)
+
+    def heard(self, text: str, *, final: bool) -> None:
+        """A transcript: a running one replaces the previous running one; a final one is kept."""
+        if final:
+            if text.strip():
+                self._final.append(text.strip())
+            self._running = ""
+        else:
+            self._running = text.strip()
+
+    def beep(self) -> tuple[float, float] | None:
+        """(start, end) seconds of the first beep heard, if any."""
+        return beep_in(self.tones, open_end=False)
+
+    def verdict(self) -> Verdict:
+        """What answered, as far as the evidence so far tells (`pending` while it cannot tell yet)."""
+        beep = self.beep()
+        return classify(self.flags, self.words, beep[0] if beep else None, self.config)
+
+    def message_ready(self) -> bool:
+        """The machine's greeting is over: a beep has ended, or `message_gap_s` of silence after speech."""
+        if self.beep() is not None:
+            return True
+        gap = round(self.config.message_gap_s / FRAME_S)
+        spoke = any(self.flags)
+        return spoke and len(self.flags) >= gap and not any(self.flags[-gap:])

@@ -15,6 +15,8 @@ FIGURES = (
     ("contacts_per_100_attempts", "contacts per 100 attempts"),
     ("promises", "promises to pay"),
     ("opt_outs", "opt-outs"),
+    ("voicemails", "voicemails"),
+    ("carrier_announcements", "carrier announcements"),
     ("flagged_for_human", "flagged for a human"),
     ("planned", "attempts planned"),
     ("dialing", "calls in progress"),

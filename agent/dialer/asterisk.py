@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 import websockets
 
+from agent.call.contracts import SCREEN_PARAM
 from agent.campaign.model import Result
 from agent.dialer.base import HTTP_LIMITS, Q850, OriginateFailed, Origination, Progress
 
@@ -99,7 +100,8 @@ class AriControl:
             "extension": self._ext, "priority": "1", "callerId": o.caller_id,
             "timeout": str(o.ring_timeout_s), "channelId": channel_id,
         }
-        body = {"variables": {"CALL_ID": o.call_id, "TOKEN": o.token, "VA_ATTEMPT": str(o.attempt_id)}}
+        body = {"variables": {"CALL_ID": o.call_id, "TOKEN": o.token, "VA_ATTEMPT": str(o.attempt_id),
+                              SCREEN_PARAM.upper(): "1"}}
         try:
             reply = await self._http.post("/ari/channels", params=params, json=body)
         except httpx.HTTPError as exc:

@@ -33,6 +33,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
+from agent.call.contracts import SCREEN_PARAM
 from agent.campaign.model import Result
 from agent.dialer.base import FREESWITCH_CAUSES, SIP_FINAL, OriginateFailed, Origination, Progress
 from agent.dialer.esl import EslAuthError, EslConnection, EslError, Message
@@ -266,8 +267,8 @@ class FreeswitchControl:
 
     def fork_line(self, call: _Call) -> str:
         """The `uuid_audio_fork` that sends the answered call's media to our WebSocket."""
-        meta = json.dumps({"call_id": call.o.call_id, "token": call.o.token, "sampleRate": self._rate},
-                          separators=(",", ":"))
+        meta = json.dumps({"call_id": call.o.call_id, "token": call.o.token, "sampleRate": self._rate,
+                           SCREEN_PARAM: "1"}, separators=(",", ":"))  # a campaign call: screen the answer
         return (f"uuid_audio_fork {call.uuid} start {self._media} mono {RATES[self._rate]} voice-agent "
                 f"{meta} true true {self._rate}")
 

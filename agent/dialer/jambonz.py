@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from agent.call.contracts import SCREEN_PARAM
 from agent.campaign.model import Result
 from agent.dialer.base import HTTP_LIMITS, SIP_FINAL, OriginateFailed, Origination, Progress
 
@@ -60,7 +61,9 @@ def listen(media_url: str, call_id: str, token: str, sample_rate: int) -> list[d
         {
             "verb": "listen", "url": media_url, "mixType": "mono", "sampleRate": sample_rate,
             "passDtmf": True,
-            "metadata": {"call_id": call_id, "token": token, "out_sample_rate": sample_rate},
+            # SCREEN_PARAM: a campaign call, so the runtime screens who answered before speaking
+            "metadata": {"call_id": call_id, "token": token, "out_sample_rate": sample_rate,
+                         SCREEN_PARAM: "1"},
             "bidirectionalAudio": {"enabled": True, "streaming": True, "sampleRate": sample_rate},
         },
         {"verb": "hangup"},

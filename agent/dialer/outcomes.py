@@ -19,6 +19,11 @@ OUTCOME_RESULT: dict[str, Result] = {
     "script_error": Result.failed,
     "voicemail": Result.voicemail,
     "machine": Result.voicemail,
+    # the session's answer screening heard a carrier announcement and hung up in silence
+    "carrier": Result.carrier,
+    "busy": Result.busy,
+    "not_in_service": Result.not_in_service,
+    "hangup_before_verdict": Result.no_answer,  # hung up before the agent said a word: nobody talked
 }
 
 

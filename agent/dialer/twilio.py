@@ -15,6 +15,7 @@ from xml.sax.saxutils import quoteattr
 
 import httpx
 
+from agent.call.contracts import SCREEN_PARAM
 from agent.campaign.model import Result
 from agent.dialer.base import HTTP_LIMITS, SIP_FINAL, OriginateFailed, Origination, Progress
 
@@ -67,7 +68,7 @@ class TwilioControl:
     async def originate(self, o: Origination) -> str:
         form: dict[str, str | list[str]] = {
             "To": o.to, "From": o.caller_id, "Timeout": str(o.ring_timeout_s),
-            "Twiml": twiml(self._media, {"call_id": o.call_id, "token": o.token}),
+            "Twiml": twiml(self._media, {"call_id": o.call_id, "token": o.token, SCREEN_PARAM: "1"}),
             "StatusCallback": o.status_url, "StatusCallbackMethod": "POST",
             "StatusCallbackEvent": ["initiated", "ringing", "answered", "completed"],
         }

@@ -42,10 +42,14 @@ from agent.dialogue.render import render, template_slots
 from agent.dialogue.script import Handler, Script
 from agent.nlu.intents import OPT_OUT_CERTAIN, OPT_OUT_SCOPE_SLOT, Intent
 
-__all__ = ["DEFAULT_LIMIT", "DialogueState", "start", "step"]
+__all__ = ["DEFAULT_LIMIT", "VOICEMAIL_STATE", "DialogueState", "start", "step"]
 
 DEFAULT_LIMIT = 2
 """Reprompts (no-input or not understood) before the handler's close, per SPEC 4.3."""
+
+VOICEMAIL_STATE = "voicemail"
+"""The state a call enters instead of `start` when an answering machine took it and the
+jurisdiction leaves a message (US Reg F's limited-content message; lint rule `voicemail-content`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,8 +321,13 @@ def _capture(script: Script, st: DialogueState, slots: Mapping[str, str]) -> Dia
     return dataclasses.replace(st, values=values) if values != st.values else st
 
 
-def start(script: Script, slots: Mapping[str, str], *, today: dt.date) -> tuple[DialogueState, list[Action]]:
-    """Begin a call: check the slot values, say the opening (disclosure first), listen."""
+def start(
+    script: Script, slots: Mapping[str, str], *, today: dt.date, at: str | None = None
+) -> tuple[DialogueState, list[Action]]:
+    """Begin a call: check the slot values, say the opening (disclosure first), listen.
+
+    `at` begins in another state than the script's start (VOICEMAIL_STATE for a machine).
+    """
     unknown = sorted(set(slots) - set(script.slots))
     if unknown:
         raise ValueError(f"slots not declared by script {script.meta.id}: {', '.join(unknown)}")
@@ -327,8 +336,11 @@ def start(script: Script, slots: Mapping[str, str], *, today: dt.date) -> tuple[
         raise ValueError(f"script {script.meta.id} needs these slots: {', '.join(missing)}")
     for name, value in slots.items():
         normalize_value(value, script.slots[name].type, script.meta.locale, today)
-    turn = _Turn(script, DialogueState(state=script.start, values=dict(slots), today=today))
-    _enter(turn, script.start)
+    first = at or script.start
+    if first not in script.states:
+        raise ValueError(f"script {script.meta.id} has no state {first!r}")
+    turn = _Turn(script, DialogueState(state=first, values=dict(slots), today=today))
+    _enter(turn, first)
     return turn.finish()
 
 

@@ -38,6 +38,7 @@ Outcome: TypeAlias = Literal[
     "not_understood",
     "completed",
     "script_error",
+    "voicemail",
 ]
 OUTCOMES: tuple[str, ...] = Outcome.__args__  # type: ignore[attr-defined]
 """Every call outcome, in one place: scripts' `end:` values are checked against it."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from agent.dialogue.engine import VOICEMAIL_STATE
 from agent.dialogue.lint_base import Finding, LintContext, edges, reachable
 from agent.dialogue.script import State
 
@@ -11,9 +12,14 @@ __all__ = ["check"]
 
 
 def check(ctx: LintContext) -> Iterator[Finding]:
-    """Every state reachable from the start, and every state with a path to an end of its own."""
+    """Every state reachable from the start, and every state with a path to an end of its own.
+
+    The voicemail state is an entry of its own (a machine answered), not reached from the start.
+    """
     script = ctx.script
     seen = reachable(ctx.graph, script.start)
+    if VOICEMAIL_STATE in script.states:
+        seen |= reachable(ctx.graph, VOICEMAIL_STATE)
     for name in script.states:
         if name not in seen:
             yield Finding(

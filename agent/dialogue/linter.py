@@ -22,6 +22,7 @@ from agent.dialogue import (
     lint_prohibited,
     lint_pronunciation,
     lint_verification,
+    lint_voicemail,
 )
 from agent.dialogue.lint_base import Finding, LintContext, LintRules, OfficialCheck, RuleFamily, rules_for
 from agent.dialogue.loader import ScriptError, ScriptIssue, load_script_text, read_yaml
@@ -50,6 +51,7 @@ RULE_FAMILIES: tuple[RuleFamily, ...] = (
     lint_verification.check,  # callback-number-unofficial, verification-offer-missing
     lint_pronunciation.check,  # pronunciation-unknown (zh-CN)
     lint_confirm.check,  # opt-out-confirm-missing, opt-out-confirm-wording
+    lint_voicemail.check,  # voicemail-content (Reg F limited-content message)
 )
 """Every rule family run on a loaded script, in reporting order."""
 

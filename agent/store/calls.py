@@ -30,6 +30,9 @@ NO_CONVERSATION = frozenset(
         "cancelled",
         "expired",
         "machine",
+        "carrier",  # a carrier announcement answered (powered off, unreachable): nobody talked
+        "not_in_service",
+        "hangup_before_verdict",  # hung up during answer screening, before the agent said a word
         "store_unavailable",
     }
 )

@@ -155,6 +155,8 @@ class ResultsMixin:
             "contacts_per_100_attempts": round(100.0 * contacts / attempts, 2) if attempts else 0.0,
             "promises": results[Result.promise.value],
             "opt_outs": results[Result.opt_out.value],
+            "voicemails": results[Result.voicemail.value],  # a machine took it (hang-up or Reg F message)
+            "carrier_announcements": results[Result.carrier.value],  # powered off, unreachable
             "results": dict(sorted(results.items())),
             "refusals": dict(sorted(refusals.items())),
             "planned": status["planned"], "dialing": status["dialing"],

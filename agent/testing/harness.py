@@ -79,8 +79,11 @@ class CallHarness:
         prompts: Path = PROMPTS,
         cache: SpeechCache | None = None,
         call_id: str = "call-1",
+        screen: bool = False,
+        jurisdiction: str = "",
     ) -> None:
         self.call_id = call_id
+        self.screen, self.jurisdiction = screen, jurisdiction  # answer screening (outbound campaign calls)
         self.locale = locale
         self.config = config or CallConfig()
         self.engines = engines or FakeEngines()
@@ -110,7 +113,8 @@ class CallHarness:
     # --- life ------------------------------------------------------------------------
 
     def _build(self) -> CallSession:
-        setup = CallSetup(self.call_id, self.locale, self.script, self.slots, TODAY, "native")
+        setup = CallSetup(self.call_id, self.locale, self.script, self.slots, TODAY, "native",
+                          jurisdiction=self.jurisdiction, screen=self.screen)
         return CallSession(
             setup,
             engines=self.engines,

@@ -5,8 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agent.audio.codecs import ulaw_decode, ulaw_encode
+from agent.audio.resample import resample
 from agent.campaign.amd import (
     AmdConfig,
+    Screen,
     _tone_power,
     classify,
     find_beep,
@@ -100,3 +103,39 @@ def test_beep_found_in_speech_like_noise() -> None:
 def test_off_frequency_beep_and_silence() -> None:
     assert set(tone_frames(tone(1015.0, 0.2), RATE)) == {1000.0}
     assert tone_frames(np.zeros(800, dtype=np.int16), RATE) == [None] * 5
+
+
+def _screen_audio(pcm16k: np.ndarray) -> Screen:
+    screen = Screen()
+    for i in range(0, len(pcm16k) - 319, 320):  # the session's 20 ms frames at 16 kHz
+        tones = tone_frames(pcm16k[i:i + 320], 16000)
+        screen.frame(False, tones[0] if tones else None)
+    return screen
+
+
+def test_a_beep_through_an_8khz_ulaw_line_is_found_frame_by_frame() -> None:
+    rng = np.random.default_rng(3)
+    speech_like = rng.normal(0, 2500, RATE).astype(np.int16)
+    line = np.concatenate([speech_like, tone(1000.0, 0.4), np.zeros(RATE // 4, dtype=np.int16)])
+    heard = resample(ulaw_decode(ulaw_encode(line)), RATE, 16000)  # what the session gets from Twilio
+    screen = _screen_audio(heard)
+    beep = screen.beep()
+    assert beep is not None and 0.95 <= beep[0] <= 1.05 and 1.3 <= beep[1] <= 1.45
+    assert screen.verdict().kind == "voicemail"
+
+
+def test_a_tone_still_sounding_or_too_long_is_no_beep_yet() -> None:
+    assert _screen_audio(resample(tone(1000.0, 0.4), RATE, 16000)).beep() is None  # may go on
+    long_tone = np.concatenate([tone(440.0, 2.0), np.zeros(RATE // 4, dtype=np.int16)])
+    assert _screen_audio(resample(long_tone, RATE, 16000)).beep() is None  # a dial tone, not a beep
+
+
+def test_screen_words_keep_final_turns_and_the_running_one() -> None:
+    screen = Screen()
+    screen.heard("you've", final=False)
+    screen.heard("you've reached", final=False)
+    assert screen.words == "you've reached"
+    screen.heard("you've reached Sam", final=True)
+    screen.heard("please leave", final=False)
+    assert screen.words == "you've reached Sam please leave"
+    assert screen.verdict().kind == "voicemail"

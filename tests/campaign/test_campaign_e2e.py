@@ -102,7 +102,7 @@ def _eager_customer(*digits: str) -> Customer:
     async def run(gw: FakeGateway) -> None:
         for n, digit in enumerate(digits):
             if n < len(digits) - 1:
-                await wait_for_quiet(gw)
+                await wait_for_quiet(gw, timeout_s=PATIENCE_S)
             else:
                 await _agent_speaks(gw, len(gw.played))
             if gw.closed.is_set():

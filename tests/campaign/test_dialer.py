@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from agent.campaign.model import Campaign, Result
+from agent.campaign.model import CONVERSATION, Campaign, Result
 from agent.dialer import twilio
 from agent.dialer.base import Origination, Progress
 from agent.dialer.dialer import Dialer
@@ -236,3 +236,17 @@ def test_twilio_sip_codes_say_why_a_call_failed(status: str, code: str, result: 
     form = {"CallStatus": status, **({"SipResponseCode": code} if code else {})}
     event = twilio.progress(7, form)
     assert event is not None and event.kind == "ended" and event.result == result
+
+
+@pytest.mark.parametrize(
+    ("outcome", "result"),
+    [("voicemail", Result.voicemail), ("carrier", Result.carrier), ("busy", Result.busy),
+     ("not_in_service", Result.not_in_service), ("hangup_before_verdict", Result.no_answer),
+     ("opted_out", Result.opt_out), ("callback_later", Result.contact)],
+)
+def test_the_sessions_screening_outcomes_become_the_attempts_result(outcome: str, result: Result) -> None:
+    from agent.dialer.outcomes import result_of
+    from agent.store.calls import NO_CONVERSATION
+
+    assert result_of(None, outcome) == result
+    assert (outcome in NO_CONVERSATION) == (result not in CONVERSATION)

@@ -89,6 +89,7 @@ async def test_an_answered_call_is_forked_with_its_credentials_and_hung_up_when_
         assert "ringing" not in kinds[kinds.index("answered"):]
         meta = peer.metadata[0]
         assert (meta["call_id"], meta["token"], meta["sampleRate"]) == ("call-2", "token-2", 8000)
+        assert meta["va_screen"] == "1"  # a campaign call: the runtime screens who answered
         assert peer.subprotocols == ["audio.drachtio.org"]
         assert fake.calls[ref].events[-3:] == ["fork-closed", "kill", "CHANNEL_HANGUP_COMPLETE"]
         assert fake.errors == []  # the channel was not left parked

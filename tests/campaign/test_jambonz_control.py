@@ -105,6 +105,7 @@ async def test_an_answered_call_listens_to_our_websocket_with_its_credentials(
     assert [v["verb"] for v in verbs] == ["listen", "hangup"] and verbs[0]["url"] == peer.url
     meta = peer.metadata[0]
     assert (meta["call_id"], meta["token"], meta["sampleRate"]) == ("call-2", "token-2", 8000)
+    assert meta["va_screen"] == "1"  # a campaign call: the runtime screens who answered
     assert peer.subprotocols == ["audio.jambonz.org"] and fake.errors == []
 
 

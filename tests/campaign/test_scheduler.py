@@ -175,3 +175,17 @@ def test_bad_input() -> None:
     with pytest.raises(ValueError):
         Campaign(name="c", use_case="u", caller_ids=("not a number",))
     assert hour_of_week(6, 23) == 167
+
+
+@pytest.mark.parametrize("result", [Result.voicemail, Result.carrier, Result.busy])
+def test_screened_machine_results_retry_by_their_own_rule_with_no_rest_period(result: Result) -> None:
+    """A voicemail or carrier end (answer screening) is no conversation: its own retry rule, no 7 days."""
+    c = campaign(retry={result.value: {"delay_minutes": 90, "max_attempts": 2}})
+    s = state()
+    at = datetime(2025, 6, 9, 10, 0, tzinfo=NY).astimezone(UTC)
+    record_result(s, at, result, NY)
+    hist = [Attempt(at, "servicing", "d1", conversation=False)]
+    plan = plan_next(s, c, US.servicing, hist, Prior.flat(), at)
+    assert isinstance(plan, Plan) and timedelta(minutes=90) <= plan.at_utc - at < timedelta(days=1)
+    record_result(s, plan.at_utc, result, NY)
+    assert plan_next(s, c, US.servicing, hist, Prior.flat(), plan.at_utc) == Stop(f"exhausted:{result.value}")

@@ -11,7 +11,7 @@ from functools import cache
 import pytest
 from shipped_script import SHIPPED, SLOTS, TODAY
 
-from agent.dialogue.engine import DialogueState, start, step
+from agent.dialogue.engine import VOICEMAIL_STATE, DialogueState, start, step
 from agent.dialogue.events import (
     OUTCOMES,
     Action,
@@ -82,10 +82,14 @@ def key(st: DialogueState) -> tuple[object, ...]:
 def explore() -> tuple[
     dict[str, DialogueState], list[tuple[DialogueState, Event, DialogueState, list[Action]]]
 ]:
-    """Breadth-first over every reachable engine state; returns first state per script state and all edges."""
+    """Breadth-first over every reachable engine state; returns first state per script state and all edges.
+
+    The call begins at the start, or at the voicemail state when a machine answered (US).
+    """
     first, _ = start(SCRIPT, SLOTS, today=TODAY)
-    seen = {key(first)}
-    queue = deque([first])
+    machine, _ = start(SCRIPT, SLOTS, today=TODAY, at=VOICEMAIL_STATE)
+    seen = {key(first), key(machine)}
+    queue = deque([first, machine])
     by_name: dict[str, DialogueState] = {}
     edges: list[tuple[DialogueState, Event, DialogueState, list[Action]]] = []
     while queue:
