@@ -1,14 +1,15 @@
 """One runtime node for multi-node campaign tests: the real server app and dialer, on fake engines.
 
-`python -m agent.testing.campaign_node --config node.yaml --port N --epoch E --start ISO --speed K`
+`python -m agent.testing.campaign_node --config node.yaml --port N --clock-file PATH`
 serves what `voice-agent serve` serves with `campaigns.dialer` on (the app of
 agent.server.app, the node's dialer from agent.dialer.service.build_dialer, the store the
 config names), with two differences that make a test run short: the engines are
 agent.testing.fakes.FakeEngines (no model weights; the agent's turns are a second of
-audio each, and the customer answers with keys), and the dialer's clock runs `speed` times
-the wall clock from `start` (taken at wall time `epoch`), so the retries of a campaign day
-fall due in seconds. Every node of one test gets the same epoch, start and speed, so they
-share one clock. Calls themselves run at the speed of their audio, on the wall clock.
+audio each, and the customer answers with keys), and the dialer's clock is the wall clock
+plus the seconds written in the clock file, which the test moves forward over the waits
+between planned attempts (as tests/campaign/test_campaign_e2e.py moves its dialer's clock).
+Every node of one test reads the same file, so they share one clock. Calls themselves run
+at the speed of their audio, on the wall clock.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import time
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,11 +33,21 @@ from agent.server.campaigns_api import campaign_store
 from agent.testing.fakes import FakeEngines
 
 
-def fast_clock(epoch: float, start: datetime, speed: float) -> Callable[[], datetime]:
-    """A clock that reads `start` at wall time `epoch` and then runs `speed` times as fast."""
-    if start.tzinfo is None:
-        raise ValueError("start must be timezone-aware")
-    return lambda: start + timedelta(seconds=(time.time() - epoch) * speed)
+def file_clock(path: Path) -> Callable[[], datetime]:
+    """The wall clock plus the offset in seconds that `path` holds (written whole, by rename)."""
+
+    def now() -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=float(path.read_text()))
+
+    now()  # a missing or unreadable file fails here, at start
+    return now
+
+
+def set_offset(path: Path, seconds: float) -> None:
+    """Move every `file_clock(path)` to the wall clock plus `seconds` (atomically)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(repr(seconds))
+    os.replace(tmp, path)
 
 
 async def serve(config: Path, port: int, clock: Callable[[], datetime]) -> None:
@@ -66,15 +77,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, required=True, help="the node's config.yaml")
     parser.add_argument("--port", type=int, required=True, help="port to serve on (127.0.0.1)")
-    parser.add_argument("--epoch", type=float, default=None, help="wall time (Unix s) the clock reads --start")
-    parser.add_argument("--start", default=None, help="what the dialer's clock reads at --epoch (ISO, UTC)")
-    parser.add_argument("--speed", type=float, default=1.0, help="how many times faster than the wall clock")
+    parser.add_argument("--clock-file", type=Path, required=True,
+                        help="file holding the seconds the dialer's clock runs ahead of the wall clock")
     args = parser.parse_args(argv)
-    epoch = time.time() if args.epoch is None else args.epoch
-    start = datetime.fromisoformat(args.start) if args.start else datetime.fromtimestamp(epoch, UTC)
-    if args.speed <= 0:
-        parser.error("--speed must be positive")
-    asyncio.run(serve(args.config, args.port, fast_clock(epoch, start, args.speed)))
+    asyncio.run(serve(args.config, args.port, file_clock(args.clock_file)))
 
 
 if __name__ == "__main__":
