@@ -63,13 +63,16 @@ async def serve(config: Path, port: int, clock: Callable[[], datetime]) -> None:
     app.state.dialer = dialer  # the gateways' callback routes find it here
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            log_config=None, ws_max_size=settings.server.max_message_bytes))
-    task = asyncio.create_task(dialer.serve())
     try:
-        await server.serve()
+        with campaign_store(app).hold_node(dialer.node_id):  # as the campaigns router's lifespan does
+            task = asyncio.create_task(dialer.serve())
+            try:
+                await server.serve()
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         runtime.store.close()
 
 

@@ -146,3 +146,30 @@ def test_two_ends_of_one_attempt_plan_one_retry(pg_url: str) -> None:
         assert cs.members(cid)[0]["attempts"] == 1
     finally:
         store.close()
+
+
+@pytest.mark.pg
+def test_one_running_dialer_per_node_id(pg_url: str) -> None:
+    """A second dialer process under a node id in use does not start (two would redial each other's calls)."""
+    first, second = Store.open(pg_url, "k" * 32), Store.open(pg_url, "k" * 32)
+    try:
+        a, b = CampaignStore(first, "n" * 32, "c" * 32), CampaignStore(second, "n" * 32, "c" * 32)
+        with a.hold_node("host-1"):
+            with pytest.raises(Conflict, match="host-1"), b.hold_node("host-1"):
+                pass
+            with b.hold_node("host-2"):  # another id is fine
+                pass
+        with b.hold_node("host-1"):  # released with the first dialer
+            pass
+    finally:
+        first.close()
+        second.close()
+
+
+def test_sqlite_serves_one_dialer(sqlite_url: str) -> None:
+    store = Store.open(sqlite_url, "k" * 32)
+    try:
+        with CampaignStore(store, "n" * 32, "c" * 32).hold_node("host-1"):
+            pass
+    finally:
+        store.close()
