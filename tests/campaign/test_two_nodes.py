@@ -267,7 +267,7 @@ def _spec(name: str, weekday: int) -> Campaign:
         "name": name, "use_case": "repayment_reminder", "jurisdiction": "US", "gateway": "twilio",
         "caller_ids": ["+12025550100", "+12025550101"],
         # one weekday only: a member's retries stay on this day (the next is a week away) until a cap
-        "window": {"start": "10:00", "end": "12:00", "days": [weekday]}, "daily_cap": DAILY_CAP,
+        "window": {"start": "10:00", "end": "11:00", "days": [weekday]}, "daily_cap": DAILY_CAP,
         "pace": {"max_concurrent": MAX_CONCURRENT, "calls_per_second": 1000},
         "retry": {"no_answer": {"delay_minutes": 0, "max_attempts": 10},
                   "busy": {"delay_minutes": 0, "max_attempts": BUSY_MAX}},
@@ -291,7 +291,7 @@ async def test_two_nodes_share_one_campaign(setting: dict[str, Any]) -> None:
     zone = ZoneInfo(ZONE)
     day = datetime.now(zone).date() + timedelta(days=1)
     start = datetime.combine(day, datetime.min.time().replace(hour=10), tzinfo=zone).astimezone(UTC)
-    window_end = start + timedelta(hours=2)
+    window_end = start + timedelta(hours=1)
     clock = Clock(setting["tmp"] / "clock", start)
 
     cs = CampaignStore(store, NUMBER_KEY, CALLER_KEY)
