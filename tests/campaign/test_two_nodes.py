@@ -1,8 +1,9 @@
 """Two runtime node processes dial one campaign from one PostgreSQL; nothing else connects them.
 
 Each node is its own process (agent.testing.campaign_node: the real server app and dialer
-on fake engines, with a dialer clock both nodes read from one file), with its own port, node id
-and call slots, on a fresh PostgreSQL schema. One fake Twilio REST API (in this process)
+on fake engines, with a dialer clock both nodes read from one file, which the test moves
+to the next planned attempt over the waits), with its own port, node id and call slots,
+on a fresh PostgreSQL schema. One fake Twilio REST API (in this process)
 takes both nodes' originations: it answers, rings out or is busy by number, connects an
 answered call's media to the node that placed it, where the customer presses keys (1 =
 yes / I'll pay, 9 = stop calling). The test checks what the fake saw against the store:
@@ -13,9 +14,10 @@ yes / I'll pay, 9 = stop calling). The test checks what the fake saw against the
   hold across the nodes, and so do each node's call slots and the campaign's
   max_concurrent (as the fake saw the calls in flight);
 - both nodes dialled;
-- then the node that took an opt-out is stopped, each opted-out customer is added again
-  for another debt, and the other node refuses every one of those attempts as suppressed
-  (nothing dialled), and says the number is suppressed over its own REST API.
+- then the node that took an opt-out is stopped, the campaign stops, and a second one
+  calls each customer who opted out there about another debt: the other node refuses every
+  one of those attempts as suppressed (nothing is dialled), and its REST API says the
+  number is suppressed.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ API_KEY = "two-node-test-key-0123456789"
 STALL_S = 90.0  # safety net: nothing changed for this long means something is stuck
 # member index -> (how its number behaves on every call, its expected stop or None = still planned)
 KINDS = {
-    **{i: ("no_answer", None) for i in range(0, 6)},  # stopped by the daily cap: planned for tomorrow
+    **{i: ("no_answer", None) for i in range(0, 6)},  # stopped for the day by the cap: planned a week on
     **{i: ("busy", "exhausted:busy") for i in range(6, 10)},  # stopped by the retry cap
     **{i: ("opt_out", "opt_out") for i in range(10, 14)},
     **{i: ("promise", "promise") for i in range(14, 20)},
