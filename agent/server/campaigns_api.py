@@ -43,18 +43,21 @@ def campaign_store(app: Any) -> CampaignStore:
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = getattr(app.state, "settings", None)
     task: asyncio.Task[None] | None = None
-    if settings is not None and settings.campaigns.dialer and getattr(app.state, "dialer", None) is None:
-        from agent.dialer.service import build_dialer
+    async with contextlib.AsyncExitStack() as stack:
+        if settings is not None and settings.campaigns.dialer and getattr(app.state, "dialer", None) is None:
+            from agent.dialer.service import build_dialer
 
-        app.state.dialer = build_dialer(app, campaign_store(app))
-        task = asyncio.create_task(app.state.dialer.serve())
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            app.state.dialer = build_dialer(app, campaign_store(app))
+            # one running dialer per node id (Conflict, and the server does not start, otherwise)
+            stack.enter_context(campaign_store(app).hold_node(app.state.dialer.node_id))
+            task = asyncio.create_task(app.state.dialer.serve())
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
 
 router = APIRouter(lifespan=_lifespan)

@@ -85,12 +85,19 @@ class ResultsMixin:
 
     def _end(self, attempt_id: int, result: Result, now: datetime, refusal: str | None = None) -> None:
         with self.store.transaction() as s:
-            att = self._attempt(s, attempt_id)
+            cid = s.execute(select(CampaignAttemptRow.campaign_id)
+                            .where(CampaignAttemptRow.id == attempt_id)).scalar_one_or_none()
+            if cid is None:
+                raise NotFound(f"no campaign attempt {attempt_id}")
+            camp = s.execute(select(CampaignRow).where(CampaignRow.id == cid).with_for_update()).scalar_one()
+            # read under the campaign's lock (and its own): a concurrent end of this attempt, on
+            # any node, has committed by now, so it is seen and this one changes nothing; read
+            # before the lock, both would end it and plan the member's next attempt twice
+            att = s.execute(select(CampaignAttemptRow).where(CampaignAttemptRow.id == attempt_id)
+                            .with_for_update()).scalar_one()
             if att.status != "dialing":
                 return  # already ended (a repeated callback): nothing changes
             member = s.get(CampaignMemberRow, att.member_id)
-            camp = s.execute(select(CampaignRow).where(CampaignRow.id == att.campaign_id)
-                             .with_for_update()).scalar_one()
             assert member is not None
             att.status = "refused" if result == Result.refused else "done"
             att.result, att.refusal, att.ended_at = result.value, refusal, now

@@ -9,11 +9,12 @@ the gate's, which serialises per number. On SQLite every transaction is already 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -78,7 +79,9 @@ class CampaignStore(ResultsMixin):
 
     def _campaign(self, s: Session, cid: str, lock: bool = False) -> CampaignRow:
         query = select(CampaignRow).where(CampaignRow.id == cid)
-        row = s.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+        if lock:  # what the row holds now, not what this session read before it waited for the lock
+            query = query.with_for_update().execution_options(populate_existing=True)
+        row = s.execute(query).scalar_one_or_none()
         if row is None:
             raise NotFound(f"no campaign {cid}")
         return row
@@ -194,6 +197,20 @@ class CampaignStore(ResultsMixin):
                     for r in rows]
 
     # -- nodes and claims ---------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def hold_node(self, node_id: str) -> Iterator[None]:
+        """Be the one running dialer with this node id while the block runs; Conflict if another is.
+
+        Two dialers under one id would each take the other's calls in flight for ones a crash
+        left (a node ends its `dialing` attempts it does not follow) and dial those members
+        again; so a second process with the same id (the default is the host name) must not start.
+        """
+        with self.store.session_lock(f"campaign-node:{node_id}") as held:
+            if not held:
+                raise Conflict(f"campaigns.node_id {node_id!r} is in use by another running dialer; "
+                               "give each dialer process its own node_id")
+            yield
 
     def report_node(self, node_id: str, slots: int, now: datetime) -> None:
         """A runtime node reports how many calls it can take."""

@@ -10,7 +10,7 @@ worker thread, never from the event loop.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -173,6 +173,33 @@ class Store:
     def context(self) -> StoreContext:
         """The phone-hash key, cipher and gate defaults, for table groups built on this store."""
         return self._ctx
+
+    @contextmanager
+    def session_lock(self, key: str) -> Iterator[bool]:
+        """Hold the PostgreSQL advisory lock `key` on a connection of its own until the block exits.
+
+        Yields False (and holds nothing) when another session holds it; the server drops it
+        when that connection closes, so a crashed holder never keeps it. SQLite serves one
+        process: always True.
+        """
+        if self._closed:
+            raise StoreUnavailable("the store is closed")
+        if is_sqlite(self._engine):
+            yield True
+            return
+        try:
+            conn = self._engine.connect()
+            got = bool(conn.execute(sql_text("SELECT pg_try_advisory_lock(hashtextextended(:k, 0))"),
+                                    {"k": key}).scalar_one())
+            conn.commit()
+        except (SQLAlchemyError, OSError) as exc:
+            raise StoreUnavailable(f"store lock failed: {type(exc).__name__}") from exc
+        try:
+            yield got
+        finally:
+            with suppress(SQLAlchemyError, OSError):
+                conn.invalidate()  # the connection is closed, not pooled: the lock goes with it
+                conn.close()
 
     def transaction(self) -> AbstractContextManager[Session]:
         """One transaction, as every method here uses, for table groups built on this store (campaigns)."""

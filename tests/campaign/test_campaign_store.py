@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -94,3 +96,80 @@ def test_plans_stay_inside_the_window_and_spread(stores: tuple[Store, CampaignSt
     assert len(claimed) == 3  # max_concurrent
     cs.control(cid, "stop", T0)
     assert cs.report(cid)["planned"] == 0
+
+
+@pytest.mark.pg
+def test_two_ends_of_one_attempt_plan_one_retry(pg_url: str) -> None:
+    """Two nodes ending the same attempt at once (a repeated callback, a sweep) plan its member once.
+
+    The campaign row is held locked while both ends start, so each has read the attempt before
+    either commits; the second must see the first's end once it gets the lock.
+    """
+    from sqlalchemy import create_engine, select, text
+
+    from agent.store.campaign_models import CampaignAttemptRow, CampaignRow
+
+    store = Store.open(pg_url, "k" * 32)
+    try:
+        cs = CampaignStore(store, "n" * 32, "c" * 32)
+        cid = cs.create(SPEC, T0)
+        cs.add_members(cid, [{"phone": "+12025551000", "timezone": "America/New_York", "debt_id": "D0"}], T0)
+        cs.control(cid, "start", T0)
+        cs.report_node("n1", 1, T0)
+        (due,) = cs.claim_due("n1", T0 + timedelta(days=1))
+        other = create_engine(pg_url)
+        with other.connect() as holder, ThreadPoolExecutor(2) as pool:
+            holder.execute(select(CampaignRow.id).where(CampaignRow.id == cid).with_for_update())
+            pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            ends = [pool.submit(cs.finish, due.attempt_id, Result.no_answer, T0 + timedelta(days=1))
+                    for _ in range(2)]
+            # sessions waiting on the holder, or on one that waits on it (the lock's queue)
+            blocked = text("SELECT count(*) FROM pg_stat_activity a WHERE :pid = ANY(pg_blocking_pids(a.pid))"
+                           " OR EXISTS (SELECT 1 FROM pg_stat_activity b"
+                           " WHERE :pid = ANY(pg_blocking_pids(b.pid))"
+                           " AND b.pid = ANY(pg_blocking_pids(a.pid)))")
+            with other.connect() as probe:
+                while not any(f.done() for f in ends):
+                    waiting = probe.execute(blocked, {"pid": pid}).scalar_one()
+                    probe.rollback()  # pg_stat_activity is read once per transaction
+                    if waiting == 2:
+                        break
+                    time.sleep(0.05)
+            holder.commit()  # both ends have read the attempt, and queue for the campaign's lock
+            for f in ends:
+                f.result()
+        other.dispose()
+        with store.transaction() as s:
+            statuses = sorted(s.execute(select(CampaignAttemptRow.status)
+                                        .where(CampaignAttemptRow.campaign_id == cid)).scalars())
+        assert statuses == ["done", "planned"]  # one end, one next attempt
+        assert cs.members(cid)[0]["attempts"] == 1
+    finally:
+        store.close()
+
+
+@pytest.mark.pg
+def test_one_running_dialer_per_node_id(pg_url: str) -> None:
+    """A second dialer process under a node id in use does not start (two would redial each other's calls)."""
+    first, second = Store.open(pg_url, "k" * 32), Store.open(pg_url, "k" * 32)
+    try:
+        a, b = CampaignStore(first, "n" * 32, "c" * 32), CampaignStore(second, "n" * 32, "c" * 32)
+        with a.hold_node("host-1"):
+            with pytest.raises(Conflict, match="host-1"), b.hold_node("host-1"):
+                pass
+            with b.hold_node("host-2"):  # another id is fine
+                pass
+        with b.hold_node("host-1"):  # released with the first dialer
+            pass
+    finally:
+        first.close()
+        second.close()
+
+
+def test_sqlite_serves_one_dialer(sqlite_url: str) -> None:
+    store = Store.open(sqlite_url, "k" * 32)
+    try:
+        with CampaignStore(store, "n" * 32, "c" * 32).hold_node("host-1"):
+            pass
+    finally:
+        store.close()

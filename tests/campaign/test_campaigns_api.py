@@ -154,3 +154,25 @@ def test_cli_verbs_drive_the_rest_api(client: TestClient, tmp_path: Path,
     assert refused.exit_code == 2 and "409" in refused.output
     wrong = run.invoke(cli.app, ["status", cid, "--api-key", "not-the-key"])
     assert wrong.exit_code == 2 and "401" in wrong.output
+
+
+@pytest.mark.pg
+def test_a_second_dialer_under_a_node_id_in_use_does_not_start(pg_url: str) -> None:
+    """Two servers with `campaigns.dialer` on and one node id (say, the default host name, twice)."""
+    from agent.store.errors import Conflict
+
+    settings = Settings.model_validate({"server": {"public_url": "http://127.0.0.1:9"},
+                                        "campaigns": {"dialer": True, "node_id": "host-1", "tick_ms": 50}})
+    stores = [Store.open(pg_url, settings.store.phone_hash_key) for _ in range(2)]
+    apps = [create_app(SimpleNamespace(settings=settings, store=s, metrics=None, engines=None))
+            for s in stores]
+    try:
+        with TestClient(apps[0]):
+            assert apps[0].state.dialer.node_id == "host-1"
+            with pytest.raises(Conflict, match="'host-1' is in use"), TestClient(apps[1]):
+                pass
+        with TestClient(apps[1]):  # free again once the first server stopped
+            pass
+    finally:
+        for s in stores:
+            s.close()
