@@ -64,6 +64,7 @@ PLAN: dict[int, tuple[tuple[str, ...], str]] = {
     9: (("promise",), "promise"),
 }
 KEYS = {"promise": ("1", "1"), "opt_out": ("9",), "wrong": ("2",)}  # the last key of each ends the call
+AGAIN = 2  # times a customer asked again presses the last key again
 STALL_S = 300  # the safety net: no attempt changed state for this long (a call here takes under a minute)
 
 
@@ -76,12 +77,15 @@ async def _agent_speaks(gw: FakeGateway, heard: int, timeout_s: float = PATIENCE
         await asyncio.sleep(0.05)
 
 
-def _eager_customer(*digits: str) -> Customer:
-    """A customer who acts as early as the script lets them.
+def _eager_customer(*digits: str, again: list[str]) -> Customer:
+    """A customer who acts as early as the script lets them, and presses again when asked again.
 
     A key that answers a question (1 = yes, it's me) waits for the agent's pause after it; the
     last key ends the call (9 = stop calling, 2 = wrong person, 1 = I'll pay), and a key that
     ends the call interrupts the agent, so it is pressed as soon as the agent speaks again.
+    Like a person whose key got no reaction, a customer the agent speaks to again after its
+    pause, the call still up, presses the last key again when it pauses (up to AGAIN times);
+    each such press is noted in `again` (the failure messages show them).
     """
 
     async def run(gw: FakeGateway) -> None:
@@ -93,12 +97,20 @@ def _eager_customer(*digits: str) -> Customer:
             if gw.closed.is_set():
                 return
             await gw.dtmf(digit)
+        for _ in range(AGAIN):
+            await wait_for_quiet(gw)  # the end of what the key brought (a goodbye hangs up after it)
+            await _agent_speaks(gw, len(gw.played))  # the call goes on: the agent asks again
+            await wait_for_quiet(gw)
+            if gw.closed.is_set():
+                return
+            again.append(f"{digits[-1]} again, {gw.now():.1f} s into the call")
+            await gw.dtmf(digits[-1])
         await gw.wait_closed(timeout=PATIENCE_S)
 
     return run
 
 
-def _script(prefix: str) -> tuple[Any, Counter[str]]:
+def _script(prefix: str, again: list[str]) -> tuple[Any, Counter[str]]:
     tries: Counter[str] = Counter()
 
     def behave(number: str) -> Behaviour:
@@ -107,7 +119,7 @@ def _script(prefix: str) -> tuple[Any, Counter[str]]:
         step = steps[min(tries[number], len(steps) - 1)]
         tries[number] += 1
         if step in KEYS:
-            return Behaviour("answer", 0.1, _eager_customer(*KEYS[step]))
+            return Behaviour("answer", 0.1, _eager_customer(*KEYS[step], again=again))
         return Behaviour(step, 0.1, keys_customer() if step == "voicemail" else None)
 
     return behave, tries
@@ -217,8 +229,9 @@ async def _run_campaign(runtime: Any) -> None:
     app = create_app(runtime)
     async with LoopbackServer(app) as server:
         ws_base = f"ws://127.0.0.1:{server.port}/ws"
-        tw_script, tw_tries = _script("tw")
-        as_script, as_tries = _script("as")
+        again: list[str] = []  # keys customers pressed again, asked again after the first got no reaction
+        tw_script, tw_tries = _script("tw", again)
+        as_script, as_tries = _script("as", again)
         fake_tw = FakeTwilioApi(tw_script)
         fake_ari = FakeAri(as_script, f"{ws_base}/asterisk")
         async with LoopbackServer(fake_tw.app) as tw_srv, LoopbackServer(fake_ari.app) as ari_srv:
@@ -288,8 +301,9 @@ async def _run_campaign(runtime: Any) -> None:
                 await asyncio.gather(task, return_exceptions=True)
             gave_up = [f"{c.to}: {c.customer_error}" for fake in (fake_tw, fake_ari)
                        for c in fake.calls.values() if c.customer_error]
-            assert not gave_up, f"scripted customers gave up (their call ended as a bare contact): {gave_up}"
-            assert stuck is None, stuck
+            assert not gave_up, (f"scripted customers gave up (their call ended as a bare contact): {gave_up}; "
+                                 f"keys pressed again: {again}")
+            assert stuck is None, f"{stuck}; keys pressed again: {again}"
             for gateway, fake, tries in (("twilio", fake_tw, tw_tries), ("asterisk", fake_ari, as_tries)):
                 report = cs.report(ids[gateway])
                 assert report["planned"] == 0 and report["dialing"] == 0, report
