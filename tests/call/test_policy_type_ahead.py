@@ -77,7 +77,8 @@ def test_a_key_during_the_question_answers_it() -> None:
     assert says(out) == REMINDER
     urgent, out = press(p, "1")  # during "Will you be able to make that payment?": yes, ends the call
     assert urgent == [c.Interrupt(report=False, reason="key")]
-    assert says(out) == ["confirm_on_time.say.0", "confirm_on_time.say.1"] and out[-1] == c.End("promise_to_pay")
+    assert says(out) == ["confirm_on_time.say.0", "confirm_on_time.say.1"]
+    assert out[-1] == c.End("promise_to_pay")
 
 
 def test_a_key_during_a_reprompt_answers_the_question_it_asks_again() -> None:

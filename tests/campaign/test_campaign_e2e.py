@@ -301,8 +301,8 @@ async def _run_campaign(runtime: Any) -> None:
                 await asyncio.gather(task, return_exceptions=True)
             gave_up = [f"{c.to}: {c.customer_error}" for fake in (fake_tw, fake_ari)
                        for c in fake.calls.values() if c.customer_error]
-            assert not gave_up, (f"scripted customers gave up (their call ended as a bare contact): {gave_up}; "
-                                 f"keys pressed again: {again}")
+            assert not gave_up, (f"scripted customers gave up (their call ended as a bare contact): "
+                                 f"{gave_up}; keys pressed again: {again}")
             assert stuck is None, f"{stuck}; keys pressed again: {again}"
             for gateway, fake, tries in (("twilio", fake_tw, tw_tries), ("asterisk", fake_ari, as_tries)):
                 report = cs.report(ids[gateway])
