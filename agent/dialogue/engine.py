@@ -11,7 +11,9 @@ Rules enforced whatever the script says:
   call already ended, honours the doubtful opt-out at once;
 - `ask_is_ai` always gets the script's truthful answer first;
 - a disclosure Say cut off before `disclosure_heard_ratio` of it was heard is repeated: until
-  then a customer turn is only handled for opt_out (and ask_is_ai, answered first);
+  then a spoken turn is only handled for opt_out (and ask_is_ai, answered first); a key press
+  is never forgotten: it is answered right after the repeated disclosure (type-ahead), and a
+  key pressed while the disclosure plays answers the question after it;
 - no Say uses an account-detail slot before a `confirms_right_party` state was entered
   (if a script would, the call ends at once with outcome 'script_error');
 - no-input and unknown replies: reprompt `limit` times (default 2), then the handler's goto/end.
@@ -179,13 +181,14 @@ def _reask(turn: _Turn) -> None:
     _listen(turn)
 
 
-def _redisclose(turn: _Turn) -> None:
-    """Repeat the disclosure (it was cut off), then the current state's question."""
+def _redisclose(turn: _Turn, *, reask: bool = True) -> None:
+    """Repeat the disclosure (it was cut off), then (unless told not to) the current state's question."""
     start = turn.script.start
     for i, text in enumerate(turn.script.states[start].disclosure):
         turn.say(start, f"{start}.disclosure.{i}", text, disclosure=True)
     turn.update(disclosure_pending=False)
-    _reask(turn)
+    if reask:
+        _reask(turn)
 
 
 def _opt_out(
@@ -369,6 +372,7 @@ def step(script: Script, state: DialogueState, event: Event) -> tuple[DialogueSt
         _run_handler(turn, script.globals.max_duration, "global.max_duration")
         return turn.finish()
     spec = script.states[state.state]
+    keyed = isinstance(event, KeyPress)
     if isinstance(event, KeyPress):
         event = CustomerTurn(spec.dtmf.get(event.digit, "unknown"), 1.0, {}, f"<dtmf {event.digit}>")
     if isinstance(event, NoInput):
@@ -380,6 +384,9 @@ def step(script: Script, state: DialogueState, event: Event) -> tuple[DialogueSt
     turn.st = _capture(script, turn.st, event.slots)
     intent = event.intent if event.confidence >= script.settings.min_confidence else "unknown"
     if state.disclosure_pending:
+        if keyed:  # type-ahead: the key answers the question, once the disclosure has been said again
+            _redisclose(turn, reask=False)
+            return _intent(turn, intent)
         if intent == "ask_is_ai":
             turn.say_handler(script.globals.ask_is_ai, "global.ask_is_ai")
         _redisclose(turn)

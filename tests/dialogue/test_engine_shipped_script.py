@@ -405,8 +405,6 @@ def test_reprompt_asks_the_state_question_again() -> None:
         turn("complaint"),
         turn("repeat"),
         turn("unknown"),
-        KeyPress("1"),
-        KeyPress("5"),
         NoInput(),
     ],
 )
@@ -426,6 +424,26 @@ def test_interrupted_disclosure_is_repeated(say_id: str, event: Event) -> None:
     assert isinstance(actions[-1], Listen)
     st, actions = step(SCRIPT, st, turn("affirm"))
     assert st.state == "reminder"
+
+
+@pytest.mark.parametrize("say_id", DISCLOSURE_IDS)
+@pytest.mark.parametrize(
+    ("digit", "state", "then"),
+    [("1", "reminder", ["reminder.say.0", "reminder.say.1", "reminder.say.2"]),
+     ("2", "wrong_person", ["wrong_person.say.0"]),
+     ("5", "opening", ["global.unknown.0", "opening.say.0"])],
+)
+def test_a_key_after_a_cut_disclosure_is_answered_once_it_is_repeated(
+    say_id: str, digit: str, state: str, then: list[str]
+) -> None:
+    """Type-ahead: the key is not forgotten; the disclosure is said again first, then the key's answer."""
+    st, _ = start(SCRIPT, SLOTS, today=TODAY)
+    st, _ = step(SCRIPT, st, SayInterrupted(say_id, 300, 4000))
+    st, actions = step(SCRIPT, st, KeyPress(digit))
+    assert [s.say_id for s in says(actions)] == ["opening.disclosure.0", "opening.disclosure.1", *then]
+    assert all(s.disclosure for s in says(actions)[:2])
+    assert st.state == state and not st.disclosure_pending
+    assert st.right_party_confirmed == (state == "reminder")
 
 
 def test_ask_is_ai_during_interrupted_disclosure_answers_then_repeats() -> None:

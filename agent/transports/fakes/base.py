@@ -3,8 +3,9 @@
 The mic ticks every 20 ms on an absolute clock and hands one frame per tick to the line
 (caller audio queued by `play()`; silence otherwise, or nothing at all on a
 silence-suppressed line); the line (`line=`, see `fakes.line`) delivers it on time, late
-or in a burst, always in order. The speaker drains what the runtime sent at 20 ms per
-tick, like a jitter buffer, recording what was played and when; marks placed in that
+or in a burst, always in order. The speaker drains what the runtime sent at real time,
+20 ms a frame on the wall clock (after an event-loop stall it plays the frames due
+meanwhile), like a jitter buffer, recording what was played and when; marks placed in that
 queue are echoed when the audio before them has played. `drop=` makes the peer close the
 socket early: before its start message, right after it, or halfway through the first
 utterance. Subclasses supply the wire format: handshake, frame encoding, DTMF, commands.
@@ -87,6 +88,7 @@ class FakeGateway:
         self._mic: deque[np.ndarray] = deque()
         self._mic_done: deque[tuple[int, asyncio.Future[float]]] = deque()
         self._playout = PlayoutQueue()
+        self._speaker_at = 0.0  # when the speaker's next 20 ms frame plays (seconds on `now()`)
         self._tasks: list[asyncio.Task[None]] = []
         self._outbox: Outbox | None = None
         self._drop_at: int | None = None  # tick at which a mid-utterance drop closes the socket
@@ -316,6 +318,8 @@ class FakeGateway:
 
     def enqueue_audio(self, pcm: np.ndarray) -> None:
         """Queue runtime audio (at `out_rate`) for playout."""
+        if self._playout.samples == 0:  # the speaker was silent: this audio starts now, never earlier
+            self._speaker_at = max(self._speaker_at, self.now())
         self._playout.audio(pcm)
 
     def enqueue_mark(self, name: str) -> None:
@@ -384,11 +388,28 @@ class FakeGateway:
     async def _speaker_loop(self) -> None:
         ticks = 0
         while True:
-            for name in self._playout.marks_due():
-                await self.mark_played(name)
-            frame = self._playout.take(self.out_rate * FRAME_MS // 1000)
-            if frame is not None:
-                self.played.append((self.now(), frame))
+            await self._play_due(self.now())
             await self.after_tick()
             ticks += 1
             await sleep_until(self._t0 + ticks * TICK)
+
+    async def _play_due(self, now: float) -> None:
+        """Play every 20 ms frame whose time has come by `now`, echoing marks as their audio ends.
+
+        A phone's speaker keeps real time however late this loop runs: when the event loop
+        stalls (a loaded machine), the frames due meanwhile are played on its return, stamped
+        with the time they played, so the caller hears the agent at the pace the runtime sends
+        it. Audio never plays before it arrived (see `enqueue_audio`).
+        """
+        n = self.out_rate * FRAME_MS // 1000
+        while True:
+            for name in self._playout.marks_due():
+                await self.mark_played(name)
+            if self._speaker_at > now:
+                return
+            frame = self._playout.take(n)
+            if frame is None:
+                self._speaker_at = now  # nothing queued: silence plays up to now
+                return
+            self.played.append((self._speaker_at, frame))
+            self._speaker_at += TICK
