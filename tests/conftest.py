@@ -12,6 +12,14 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+try:  # property tests: no per-example deadline; a loaded machine makes one example slow, not wrong
+    from hypothesis import settings as _hypothesis_settings
+
+    _hypothesis_settings.register_profile("suite", deadline=None)
+    _hypothesis_settings.load_profile("suite")
+except ImportError:  # pragma: no cover - hypothesis is in the dev extra
+    pass
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -51,3 +59,12 @@ def fake_runtime(tmp_path: Path) -> Iterator[object]:
     settings.dialogue.prompts_dir = ROOT / "prompts"
     settings.models.dir = ROOT / "models"
     yield Runtime.load(settings, engines=FakeEngines(), semantic_nlu=False)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test` runs two workers), the real-time end-to-end calls (`slow`) go to
+    one worker, one after another, as in a serial run: each is a real-time call whose timing a second
+    real-time call on the same two cores would distort. Everything else spreads over the workers."""
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.xdist_group("realtime"))
