@@ -12,7 +12,10 @@ No path leaks a call slot: an attempt stays in `live` until its end is stored (a
 error keeps it there and the next tick retries), an error while placing one attempt ends
 that attempt and not the loop, and each tick ends this node's `dialing` attempts that no
 live entry holds (left by a crash or restart of the node), so the slot count the node
-claims against is always its real one.
+claims against is always its real one. A node that died for good cannot do that for itself:
+once it has been silent for DEAD_NODE_S and its node lock is free (a running dialer holds
+its own; PostgreSQL drops a dead process's), another node ends its `dialing` attempts, so
+their campaign slots are free and their members are planned again.
 """
 
 from __future__ import annotations
@@ -31,8 +34,11 @@ from agent.dialer.base import ControlPlane, OriginateFailed, Origination, Progre
 from agent.dialer.outcomes import result_of
 from agent.store import CallGrant, CallRequest, Store, StoreError
 from agent.store.campaigns import CampaignStore, DueAttempt
+from agent.store.errors import Conflict
 
 log = logging.getLogger(__name__)
+
+DEAD_NODE_S = 60.0  # a node silent this long (it reports every tick) whose lock is free is dead
 
 
 def sign(secret: str, gateway: str, attempt_id: int) -> str:
@@ -128,21 +134,41 @@ class Dialer:
         await self._end_orphans(now)
 
     async def _end_orphans(self, now: datetime) -> None:
-        """End this node's `dialing` attempts that no live entry holds: their slots are free again."""
+        """End this node's `dialing` attempts that no live entry holds, and those of dead nodes."""
         try:
             dialing = await asyncio.to_thread(self.campaigns.dialing_on, self.node_id)
+            silent = await asyncio.to_thread(self.campaigns.silent_nodes, self.node_id, now, DEAD_NODE_S)
         except StoreError:
             return
         for attempt_id, call_id in dialing:
-            if attempt_id in self.live:
-                continue
-            log.warning("dialer: attempt %d was dialing here with no call followed; ended", attempt_id)
-            with contextlib.suppress(Exception):
-                if call_id:
-                    await asyncio.to_thread(self.store.finish_call, call_id, "failed",
-                                            {"error": "orphaned by a node restart"}, now, False)
-            with contextlib.suppress(StoreError):
-                await asyncio.to_thread(self.campaigns.finish, attempt_id, Result.failed, now)
+            if attempt_id not in self.live:
+                log.warning("dialer: attempt %d was dialing here with no call followed; ended", attempt_id)
+                await asyncio.to_thread(self._end_orphan, attempt_id, call_id, now,
+                                        "orphaned by a node restart")
+        for node in silent:
+            await asyncio.to_thread(self._reclaim, node, now)
+
+    def _reclaim(self, node: str, now: datetime) -> None:
+        """End a dead node's `dialing` attempts; nothing when its dialer is alive (it holds its lock)."""
+        try:
+            with self.campaigns.hold_node(node):
+                dialing = self.campaigns.dialing_on(node)
+                log.warning("dialer: node %s is silent and its lock free: ending its %d attempts in flight",
+                            node, len(dialing))
+                for attempt_id, call_id in dialing:
+                    self._end_orphan(attempt_id, call_id, now, f"node {node} stopped")
+        except Conflict:
+            return  # alive, only late to report (a loaded machine, a long store outage)
+        except StoreError as exc:
+            log.warning("dialer: could not end the attempts of silent node %s: %s", node, exc)
+
+    def _end_orphan(self, attempt_id: int, call_id: str | None, now: datetime, why: str) -> None:
+        """End an attempt nobody follows: no conversation is proven, so it failed (its retry is planned)."""
+        with contextlib.suppress(Exception):
+            if call_id:
+                self.store.finish_call(call_id, "failed", {"error": why}, now, False)
+        with contextlib.suppress(StoreError):
+            self.campaigns.finish(attempt_id, Result.failed, now)
 
     def callback_url(self, gateway: str, attempt_id: int, kind: str = "callbacks") -> str:
         sig = sign(self.callback_secret, gateway, attempt_id)

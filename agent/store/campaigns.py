@@ -221,6 +221,18 @@ class CampaignStore(ResultsMixin):
             else:
                 node.slots, node.heartbeat_at = max(slots, 0), now
 
+    def silent_nodes(self, node_id: str, now: datetime, stale_s: float) -> list[str]:
+        """Other nodes with `dialing` attempts that have not reported for `stale_s`: dead, or only late.
+
+        Which of the two only the node's lock tells (`hold_node`: a running dialer holds it, and
+        PostgreSQL drops it with the dead process's connection), so a caller takes the lock first.
+        """
+        with self.store.transaction() as s:
+            quiet = s.execute(select(CampaignNodeRow.node_id).where(
+                CampaignNodeRow.node_id != node_id,
+                CampaignNodeRow.heartbeat_at < now - timedelta(seconds=stale_s))).scalars().all()
+            return [n for n in quiet if self._dialing(s, CampaignAttemptRow.node_id == n)]
+
     def claim_due(self, node_id: str, now: datetime, limit: int = 100) -> list[DueAttempt]:
         """Claim due attempts for this node: at most its free slots, each attempt once (SKIP LOCKED)."""
         with self.store.transaction() as s:

@@ -250,3 +250,50 @@ def test_the_sessions_screening_outcomes_become_the_attempts_result(outcome: str
 
     assert result_of(None, outcome) == result
     assert (outcome in NO_CONVERSATION) == (result not in CONVERSATION)
+
+
+
+@pytest.mark.pg
+async def test_a_dead_nodes_calls_in_flight_are_ended_by_another_node_a_live_ones_never(pg_url: str) -> None:
+    """A node that died for good frees its campaign slots through a live node; a slow one keeps them.
+
+    Both nodes claimed on one PostgreSQL and last reported long ago. The dead one's dialer is
+    gone (its node lock is free); the slow one's still runs (its connection holds its lock).
+    Only the dead one's attempts are ended (failed: no conversation is proven).
+    """
+    from agent.dialer.dialer import DEAD_NODE_S
+
+    store = Store.open(pg_url, "k" * 32)
+    slow_store = Store.open(pg_url, "k" * 32)  # the slow node's own connection holds its lock
+    try:
+        cs = CampaignStore(store, "n" * 32, "c" * 32)
+        cid = _campaign(cs, 4)
+        for node in ("dead", "slow"):
+            cs.report_node(node, 2, LATER - timedelta(seconds=DEAD_NODE_S + 1))  # its last report
+            assert len(cs.claim_due(node, LATER)) == 2
+        with CampaignStore(slow_store, "n" * 32, "c" * 32).hold_node("slow"):
+            dialer = _dialer((store, cs), Plane(), slots=0)  # n1 claims nothing of its own
+            await dialer.tick()
+            assert cs.dialing_on("dead") == []
+            assert len(cs.dialing_on("slow")) == 2  # alive: its calls are its own to end
+            assert cs.report(cid)["results"] == {"failed": 2}
+            await dialer.tick()  # the next ticks change nothing
+            assert len(cs.dialing_on("slow")) == 2 and cs.report(cid)["results"] == {"failed": 2}
+        await dialer.tick()  # once the slow node's dialer is gone too, its calls are ended as well
+        assert cs.dialing_on("slow") == [] and cs.report(cid)["results"] == {"failed": 4}
+    finally:
+        slow_store.close()
+        store.close()
+
+
+async def test_a_silent_node_on_sqlite_is_the_same_process_restarted_under_another_id(
+        stores: tuple[Store, CampaignStore]) -> None:
+    """SQLite serves one process: a node id that stopped reporting is an earlier run; its calls end."""
+    from agent.dialer.dialer import DEAD_NODE_S
+
+    _store, cs = stores
+    cid = _campaign(cs, 2)
+    cs.report_node("old-name", 2, LATER - timedelta(seconds=DEAD_NODE_S + 1))
+    assert len(cs.claim_due("old-name", LATER)) == 2
+    await _dialer(stores, Plane(), slots=0).tick()
+    assert cs.dialing_on("old-name") == [] and cs.report(cid)["results"] == {"failed": 2}
