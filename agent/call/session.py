@@ -91,7 +91,10 @@ class CallSession:
             self._listener.feed(pcm16k)
 
     def feed_dtmf(self, digit: str) -> None:
-        """A key press."""
+        """A key press; the call's stored transcript shows it where it came (`<dtmf 1>`), like a turn."""
+        if not self._ended.is_set():
+            call_id, rec, at_ms = self.setup.call_id, self._rec, self._stream_ms()
+            self._writes.submit(lambda: rec.record_turn(call_id, "customer", f"<dtmf {digit}>", None, at_ms))
         self._signal(KeyPress(digit))
 
     def mark_echoed(self, name: str, cleared: bool | None) -> None:

@@ -172,6 +172,12 @@ async def test_an_opt_out_is_persisted_before_it_is_confirmed(via: str) -> None:
     assert call.out.first_heard(confirm["text"]) >= persisted_at  # type: ignore[operator]
     assert call.out.of_type("opt_out")[0]["t"] >= persisted_at
     assert len(call.out.of_type("agent")) == 4  # the greeting, then one confirmation: nothing else
+    turns = [args for _t, args in recorder.of("turn")]
+    keyed = [i for i, (who, text, *_rest) in enumerate(turns) if (who, text) == ("customer", "<dtmf 9>")]
+    if via == "dtmf":  # the stored transcript shows the key where it came, before the confirmation
+        assert len(keyed) == 1 and turns[keyed[0] + 1][:2] == ("agent", confirm["text"])
+    else:
+        assert keyed == []
 
 
 async def test_a_guard_refusal_says_the_safe_close_and_ends_the_call() -> None:
