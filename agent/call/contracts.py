@@ -44,6 +44,7 @@ class CallSetup:
     today: date
     protocol: str = "native"
     script_hash: str = ""  # sha256 of the approved script text the call runs (agent/dialogue/approval.py)
+    fixed_slots: frozenset[str] = frozenset()  # slots valued as dialogue.constant_slots says
 
     def describe(self) -> dict[str, str]:
         """What the audit records when the call starts (with the script's content hash, SPEC 13)."""
