@@ -5,9 +5,9 @@ first word in en-US, seconds more in zh-CN) was the synthesis of its opening, qu
 the first grant, plus whatever a model does lazily on its first run. So, for every served
 locale, this renders into the speech cache (and the TTS disk cache, where there is one)
 every piece of every served script's opening that is the same on every call (slot-free
-sentences, sentences completed by dialogue.constant_slots, the slot-free clauses of the
-others: dialogue.presynth.opening_units), and runs one real inference of each model a
-call uses: the synthesiser (those renders), the VAD and the recogniser on the first
+sentences, sentences completed by dialogue.constant_slots, the script's words between the
+slots of the others: agent.call.script_units.opening_units), and runs one real inference
+of each model a call uses: the synthesiser (those renders), the VAD and the recogniser on the first
 rendered sentence, the NLU (its sentence encoder) on a short answer.
 
 A model that fails here fails the warm-up (the server then never reports ready: a broken
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from agent.audio.frames import FRAME_SAMPLES
-from agent.dialogue.presynth import opening_units
+from agent.call.script_units import opening_units
 
 if TYPE_CHECKING:
     from agent.call.ports import CallEngines

@@ -1,5 +1,7 @@
 """The units of a script that can be rendered ahead of need (agent.call.units cuts them).
 
+- `opening_units`: what of the opening is the same on every call, rendered before the server
+  reports ready (agent.warmup);
 - `constant_units`: the script's own words between the slots of every slot-bearing sentence,
   the same on every call of this script version and voice: rendered once, at start-up, and
   kept (speech cache, TTS disk cache) like every other constant sentence;
@@ -14,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterator, Mapping
 
-from agent.call.units import Unit, slot_units
+from agent.call.units import Unit, sentence_text, slot_units
 from agent.dialogue.normalize import NormalizeError
 from agent.dialogue.render import Piece, RenderError, render_sentences
 from agent.dialogue.script import Script
@@ -62,3 +64,28 @@ def grant_units(
             if unit.known and unit.slots and unit.text:
                 out.setdefault(unit.text, unit)
     return list(out.values())
+
+
+def opening_units(script: Script, constants: Mapping[str, str]) -> list[str]:
+    """What of the script's opening sounds the same on every call, in the order it is heard.
+
+    Each sentence of the start state's disclosure and `say`, whole when the deployment's
+    constant slots (dialogue.constant_slots) complete it; of a sentence that still needs a
+    per-call value (the customer's name), its units of script words (slot_units). These are
+    what the call's voice asks for first when that sentence is not rendered yet.
+    """
+    spec = script.states[script.start]
+    types, locale = script.slot_types, script.meta.locale
+    out: dict[str, None] = {}
+    for template in (*spec.disclosure, *spec.say):
+        try:
+            sentences = render_sentences(template, constants, types, locale, partial=True)
+        except (RenderError, NormalizeError):
+            continue
+        for pieces in sentences:
+            if all(p.known for p in pieces):
+                out[sentence_text(pieces)] = None
+                continue
+            units = slot_units(pieces, constants.keys())
+            out.update(dict.fromkeys(u.text for u in units if not u.slots and u.text))
+    return list(out)

@@ -11,7 +11,8 @@ moment, rendered while a 0.6 s "Thank you." played):
   with the value after it (or, at the end of the sentence, before it), so that only values
   and short joins are rendered live, and the values known at grant (amount, due date, name)
   before the phone rings;
-- a slot-free sentence is cut into its clauses, whose first plays while the rest renders.
+- a slot-free sentence, or script words between slots, not rendered yet either, is cut into
+  its clauses, whose first plays while the rest renders.
 
 Units are synthesised separately, so each comes with its own leading and trailing silence.
 `shape` trims those at a join to the pause the sentence wants there (a word gap, or a
@@ -127,14 +128,19 @@ def clause_units(sentence: str) -> list[Unit]:
 
 
 def plan(pieces: Sequence[Piece], ready: Callable[[str], bool], fixed: Collection[str] = ()) -> list[Unit]:
-    """The units to request for one sentence: whole when `ready` (cached or in flight), else cut."""
+    """The units to request for one sentence: whole when `ready` (cached or in flight), else cut
+    at its slots; script words among them not ready either are cut into their clauses."""
     whole = sentence_text(pieces)
     if all(p.known for p in pieces) and ready(whole):
         return [Unit(whole)]
-    units = slot_units(pieces, fixed)
-    if len(units) == 1 and not units[0].slots:
-        return clause_units(units[0].text)
-    return units
+    out: list[Unit] = []
+    for unit in slot_units(pieces, fixed):
+        if unit.slots or ready(unit.text):
+            out.append(unit)
+            continue
+        clauses = clause_units(unit.text)  # script words not rendered yet: first clause first
+        out += [Unit(clauses[0].text, (), True, unit.pause_ms), *clauses[1:]]
+    return out
 
 
 def join_pause_ms(before: str) -> int:
@@ -172,8 +178,8 @@ def shape(pcm: np.ndarray, *, lead_ms: int | None, trim_tail: bool, rate: int = 
     if lead_ms is None and not trim_tail:
         return pcm
     span = voiced_span(pcm, rate)
-    if span is None:  # nothing voiced: a silent unit adds only the pause
-        return np.zeros(rate * (lead_ms or 0) // 1000, dtype=np.int16)
+    if span is None:  # nothing above the threshold (a very quiet voice): kept whole, never dropped
+        return pcm
     keep, fade = rate * KEEP_MS // 1000, rate * FADE_MS // 1000
     start = max(0, span[0] - keep) if lead_ms is not None else 0
     end = min(len(pcm), span[1] + keep) if trim_tail else len(pcm)
