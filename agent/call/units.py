@@ -31,20 +31,23 @@ import numpy as np
 from agent.dialogue.render import Piece
 from agent.tts.base import MIN_CLAUSE_CHARS, RATE, split_clauses
 
-WORD_PAUSE_MS = 60
-"""Silence at a join inside a clause ("pay | one hundred dollars")."""
-CLAUSE_PAUSE_MS = 200
-"""Silence at a join after clause punctuation ("Friday, | December fifth")."""
-KEEP_MS = 10
-"""Quiet kept next to the voiced audio at a cut, so a soft onset or tail is never clipped."""
+WORD_PAUSE_MS = 100
+"""Quiet at a join inside a clause ("pay | one hundred dollars"): the kept onset and tail, no more."""
+CLAUSE_PAUSE_MS = {"，": 300, ",": 250, "、": 120, "；": 260, ";": 260, "：": 220, ":": 220}
+"""Quiet at a join after clause punctuation ("Friday, | December fifth"), as the Mandarin voice
+pauses between the clauses it renders (agent/tts/kokoro_tts.py: PAUSE_MS)."""
+LEAD_KEEP_MS = 60
+"""Quiet kept before the voice at a cut: an aspirated onset (请 q, "th") rises for 30-40 ms
+under the silence threshold and must not be clipped (docs/models.md, "Onset trimmed")."""
+TAIL_KEEP_MS = 40
+"""Quiet kept after the voice at a cut: the decay of its last sound."""
 FADE_MS = 5
 """Raised-cosine fade at every cut (inside the kept quiet: voiced samples are untouched)."""
 WINDOW_MS = 5
 """Silence is found in windows this long."""
-SILENCE_FLOOR = 120
-"""A window whose peak is under this (int16, about -49 dBFS) is silence, whatever the unit's level."""
-SILENCE_RATIO = 0.02
-"""... as is one under this share of the unit's peak (about -34 dB)."""
+SILENCE = 100
+"""A window whose peak is under this (int16, 0.003 of full scale) is silence: Piper's is about 3,
+Kokoro's exactly 0, speech onsets pass it within a few ms."""
 JOIN_WORDS = 3
 """Script text between slots shorter than this many words (CJK: MIN_CLAUSE_CHARS characters)
 rides with a slot value: a unit that short sounds clipped on its own."""
@@ -144,8 +147,9 @@ def plan(pieces: Sequence[Piece], ready: Callable[[str], bool], fixed: Collectio
 
 
 def join_pause_ms(before: str) -> int:
-    """The silence wanted after `before` when the sentence goes on."""
-    return CLAUSE_PAUSE_MS if _CLAUSE_END.search(before) else WORD_PAUSE_MS
+    """The quiet wanted after `before` when the sentence goes on (from voice to voice)."""
+    end = _CLAUSE_END.search(before)
+    return CLAUSE_PAUSE_MS.get(end.group(0)[0], WORD_PAUSE_MS) if end else WORD_PAUSE_MS
 
 
 def _short(text: str) -> bool:
@@ -164,25 +168,25 @@ def voiced_span(pcm: np.ndarray, rate: int = RATE) -> tuple[int, int] | None:
     padded = np.zeros(n * win, dtype=np.int32)
     padded[: len(pcm)] = np.abs(pcm.astype(np.int32))
     peaks = padded.reshape(n, win).max(axis=1)
-    threshold = max(SILENCE_FLOOR, int(peaks.max() * SILENCE_RATIO))
-    loud = np.flatnonzero(peaks >= threshold)
+    loud = np.flatnonzero(peaks >= SILENCE)
     if loud.size == 0:
         return None
     return int(loud[0]) * win, min(len(pcm), (int(loud[-1]) + 1) * win)
 
 
 def shape(pcm: np.ndarray, *, lead_ms: int | None, trim_tail: bool, rate: int = RATE) -> np.ndarray:
-    """One unit's audio ready to join: its leading silence made `lead_ms` (None: left as it is),
-    its trailing silence cut to KEEP_MS when the sentence goes on (`trim_tail`), faded at each cut.
+    """One unit's audio ready to join: its leading quiet cut to LEAD_KEEP_MS and made up to what
+    the join wants with the TAIL_KEEP_MS the unit before kept (`lead_ms`; None: left as it is), its
+    trailing quiet cut to TAIL_KEEP_MS when the sentence goes on (`trim_tail`), faded at each cut.
     """
     if lead_ms is None and not trim_tail:
         return pcm
     span = voiced_span(pcm, rate)
     if span is None:  # nothing above the threshold (a very quiet voice): kept whole, never dropped
         return pcm
-    keep, fade = rate * KEEP_MS // 1000, rate * FADE_MS // 1000
-    start = max(0, span[0] - keep) if lead_ms is not None else 0
-    end = min(len(pcm), span[1] + keep) if trim_tail else len(pcm)
+    fade = rate * FADE_MS // 1000
+    start = max(0, span[0] - rate * LEAD_KEEP_MS // 1000) if lead_ms is not None else 0
+    end = min(len(pcm), span[1] + rate * TAIL_KEEP_MS // 1000) if trim_tail else len(pcm)
     out = pcm[start:end].astype(np.float32)
     ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, min(fade, len(out) // 2), dtype=np.float32)))
     if lead_ms is not None and start > 0:
@@ -193,6 +197,6 @@ def shape(pcm: np.ndarray, *, lead_ms: int | None, trim_tail: bool, rate: int = 
     if lead_ms is None:
         return shaped
     quiet_before = span[0] - start  # quiet still in front of the voice
-    # the unit before kept KEEP_MS of its tail: together they make lead_ms
-    pad = max(0, rate * lead_ms // 1000 - rate * KEEP_MS // 1000 - quiet_before)
+    # the unit before kept TAIL_KEEP_MS of its tail: together they make lead_ms
+    pad = max(0, rate * lead_ms // 1000 - rate * TAIL_KEEP_MS // 1000 - quiet_before)
     return np.concatenate([np.zeros(pad, dtype=np.int16), shaped]) if pad else shaped

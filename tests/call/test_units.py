@@ -67,7 +67,7 @@ def test_mandarin_is_cut_at_its_slots_too_with_a_clause_pause_after_the_colon() 
     units = slot_units(pieces)
     assert _texts(units) == ["好的，已为您记录：", "12月5日", "还款一百二十元。"]
     assert [u.slots for u in units] == [(), ("promise_date",), ("amount_due",)]
-    assert [u.pause_ms for u in units] == [None, CLAUSE_PAUSE_MS, WORD_PAUSE_MS]
+    assert [u.pause_ms for u in units] == [None, CLAUSE_PAUSE_MS["："], WORD_PAUSE_MS]
     assert "".join(_texts(units)) == sentence_text(pieces)
 
 
@@ -249,3 +249,13 @@ def test_a_join_is_trimmed_to_the_pause_and_starts_and_ends_without_a_click() ->
     assert abs(int(tail[-1])) <= 40 and abs(int(head[0])) <= 40  # cut where it is quiet, faded to zero
     assert _find(tail, core, 0) is not None and _find(head, core, 0) is not None  # the voice untouched
     assert np.array_equal(shape(padded, lead_ms=None, trim_tail=False), padded)  # a whole sentence as it is
+
+
+def test_a_soft_onset_and_a_decaying_tail_under_the_threshold_are_kept() -> None:
+    onset = np.linspace(5, 95, 16 * 35).astype(np.int16)  # an aspiration rising for 35 ms (请 q, "th")
+    decay = np.linspace(95, 5, 16 * 30).astype(np.int16)
+    _, core = _unit_audio("请")
+    quiet = np.zeros(16 * 300, dtype=np.int16)
+    shaped = shape(np.concatenate([quiet, onset, core, decay, quiet]), lead_ms=WORD_PAUSE_MS, trim_tail=True)
+    assert _find(shaped, np.concatenate([onset, core, decay]), 0) is not None
+    assert len(shaped) < 16 * 200 + len(onset) + len(core) + len(decay)  # the long quiet on both sides is gone
