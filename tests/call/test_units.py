@@ -258,4 +258,4 @@ def test_a_soft_onset_and_a_decaying_tail_under_the_threshold_are_kept() -> None
     quiet = np.zeros(16 * 300, dtype=np.int16)
     shaped = shape(np.concatenate([quiet, onset, core, decay, quiet]), lead_ms=WORD_PAUSE_MS, trim_tail=True)
     assert _find(shaped, np.concatenate([onset, core, decay]), 0) is not None
-    assert len(shaped) < 16 * 200 + len(onset) + len(core) + len(decay)  # the long quiet on both sides is gone
+    assert len(shaped) < 16 * 200 + len(onset) + len(core) + len(decay)  # the long quiet is gone
