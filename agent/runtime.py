@@ -209,12 +209,12 @@ class Runtime:
             return 0
         self.warmed = True
         constants = self.settings.dialogue.constant_slots
-        sentences = [
-            (locale, sentence)
-            for (_, locale), script in sorted(self.scripts.items()) if locale in self.nlu
-            for sentence in (*presynth.fixed_sentences(script, constants.get(locale, {})),  # type: ignore[call-overload]
-                             *constant_units(script, constants.get(locale, {})))  # type: ignore[call-overload]
-        ]
+        served = [(locale, script, constants.get(locale, {}))  # type: ignore[call-overload]
+                  for (_, locale), script in sorted(self.scripts.items()) if locale in self.nlu]
+        # the script's words between slots first: short, and else rendered live inside a reply
+        sentences = [(loc, unit) for loc, script, fixed in served for unit in constant_units(script, fixed)]
+        sentences += [(loc, sentence) for loc, script, fixed in served
+                      for sentence in presynth.fixed_sentences(script, fixed)]
         self.housekeeping = [asyncio.ensure_future(self._purge_hourly()),
                              asyncio.ensure_future(self._warm(sentences))]
         return len(sentences)
