@@ -46,6 +46,20 @@ class SpeechCache:
         """True while the sentence is being synthesised (or waits in the pool's queue)."""
         return (locale, text) in self._pending
 
+    def needed(self, locale: str, text: str) -> bool:
+        """True while the sentence is in flight at high priority: someone waits for it, it runs by need."""
+        pending = self._pending.get((locale, text))
+        return pending is not None and pending[1] == "high"
+
+    def drop_speculative(self, locale: str, text: str) -> bool:
+        """Cancel a low-priority pre-render nobody waits for (a job still queued never runs)."""
+        pending = self._pending.get((locale, text))
+        if pending is None or pending[1] != "low":
+            return False
+        pending[0].cancel()
+        self._pending.pop((locale, text), None)
+        return True
+
     async def get(
         self, locale: str, text: str, *, priority: str = "high", due: float | None = None
     ) -> np.ndarray:

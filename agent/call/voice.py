@@ -20,7 +20,7 @@ from agent.call.ports import CallOutput
 from agent.call.progress import AgentTurnPlayed, TurnTimed
 from agent.call.speech_cache import SpeechCache
 from agent.call.tasks import OwnedTasks
-from agent.call.units import Unit, plan, shape
+from agent.call.units import Unit, plan, sentence_text, shape
 from agent.config import CallConfig
 from agent.dialogue.events import Say
 from agent.dialogue.render import Piece
@@ -108,13 +108,31 @@ class AgentVoice:
         return utt
 
     def units(self, say: Say) -> list[Unit]:
-        """What to request for `say`, in the order heard: whole sentences when ready, else their units."""
+        """What to request for `say`, in the order heard: whole sentences when ready, else their units.
+
+        Ready is rendered, or in flight for someone who needs it now (high priority: the opening
+        a grant queued). A sentence only pre-rendered at low priority and not done is cut like any
+        other when its first unit is in the cache (its script words play at once, only its values
+        render) and its pre-render dropped: a whole long sentence rendered now came 3.4 s late
+        after "on December fourth." on a loaded box. Else its pre-render is promoted (SpeechCache).
+        """
         sentences = say.sentences or tuple((Piece(s),) for s in split_sentences(say.text) or [say.text])
+        cache, locale = self._cache, self._locale
 
         def ready(text: str) -> bool:
-            return self._cache.cached(self._locale, text) or self._cache.pending(self._locale, text)
+            return cache.cached(locale, text) or cache.needed(locale, text)
 
-        return [unit for pieces in sentences for unit in plan(pieces, ready, self._fixed) if unit.text]
+        out: list[Unit] = []
+        for pieces in sentences:
+            units = [unit for unit in plan(pieces, ready, self._fixed) if unit.text]
+            whole = sentence_text(pieces)
+            if len(units) > 1 and cache.pending(locale, whole):
+                if cache.cached(locale, units[0].text):
+                    cache.drop_speculative(locale, whole)
+                else:
+                    units = [Unit(whole)]
+            out += units
+        return out
 
     def _schedule(self, units: list[Unit]) -> list[tuple[Unit, float]]:
         """Each unit with the loop time it should start playing: synthesis goes by need.

@@ -259,3 +259,25 @@ def test_a_soft_onset_and_a_decaying_tail_under_the_threshold_are_kept() -> None
     shaped = shape(np.concatenate([quiet, onset, core, decay, quiet]), lead_ms=WORD_PAUSE_MS, trim_tail=True)
     assert _find(shaped, np.concatenate([onset, core, decay]), 0) is not None
     assert len(shaped) < 16 * 200 + len(onset) + len(core) + len(decay)  # the long quiet is gone
+
+
+async def test_a_sentence_only_prerendered_at_low_priority_is_cut_when_its_words_are_cached() -> None:
+    synth, wire = Synth(), Wire()
+    voice, cache = _voice(synth, wire)
+    synth.release.set()
+    await cache.get("en-US", "If anything changes, you can reach us at")  # warmed: the same on every call
+    synth.release.clear()
+    say = _say("If anything changes, you can reach us at {customer_name}.")
+    cache.prefetch("en-US", say.text, priority="low")  # the likely next sentence, queued behind others
+    await asyncio.sleep(0)
+    voice.speak(Speak(say))
+    await asyncio.sleep(0)
+    assert [text for text, _, _ in synth.asked[2:]] == ["John Smith."]  # only the value is rendered now
+    assert not cache.pending("en-US", say.text)  # nobody will wait for the whole any more
+    promise = _say(PROMISE["en-US"])
+    whole = sentence_text(promise.sentences[1])
+    cache.prefetch("en-US", whole, priority="low")
+    assert voice.units(promise)[1:] == [Unit(whole)]  # nothing of it cached to start with: promoted whole
+    needed = _say("Am I speaking with {customer_name}?")
+    cache.prefetch("en-US", needed.text, priority="high")  # the opening a grant queued: someone needs it
+    assert voice.units(needed) == [Unit(needed.text)]
