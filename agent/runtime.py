@@ -161,7 +161,8 @@ class Runtime:
     async def _warm_at_start(self) -> None:
         assert self.cache is not None
         served = [loc for loc in self.settings.engines.locales if loc in self.nlu]
-        openings = served_openings(self.scripts, served, self.settings.dialogue.constant_slots)
+        cfg = self.settings.dialogue
+        openings = served_openings(self.scripts, served, cfg.constant_slots, cfg.default_script)
         try:
             self.warm_report = await warm(self.engines, self.cache, self.nlu, openings)
         except Exception as exc:  # noqa: BLE001 - WarmUpFailed or worse: not ready, and logged
