@@ -21,8 +21,10 @@ from agent.call.contracts import CallOutput, CallSetup, screens_answer
 from agent.call.live import LiveBoard, LiveRecorder
 from agent.call.recorder import CallRecorder, StoreRecorder
 from agent.call.recording import PURGE_EVERY_S, CallAudio, purge_recordings, recording_path
+from agent.call.script_units import constant_units, grant_units
 from agent.call.session import CallSession
 from agent.call.speech_cache import SpeechCache
+from agent.call.units import plan, sentence_text
 from agent.call.voice import speech_seconds
 from agent.compliance.callback import OfficialNumbers
 from agent.compliance.guard import load_prohibited
@@ -35,7 +37,6 @@ from agent.nlu.factory import build_nlu
 from agent.store.errors import InvalidToken, StoreUnavailable
 from agent.transports.base import CallStart
 from agent.transports.closes import CLOSE_POLICY, CLOSE_TRY_AGAIN, Refused
-from agent.tts.base import split_sentences
 from agent.warmup import WarmReport, served_openings, warm
 
 if TYPE_CHECKING:
@@ -160,7 +161,8 @@ class Runtime:
     async def _warm_at_start(self) -> None:
         assert self.cache is not None
         served = [loc for loc in self.settings.engines.locales if loc in self.nlu]
-        openings = served_openings(self.scripts, served, self.settings.dialogue.constant_slots)
+        cfg = self.settings.dialogue
+        openings = served_openings(self.scripts, served, cfg.constant_slots, cfg.default_script)
         try:
             self.warm_report = await warm(self.engines, self.cache, self.nlu, openings)
         except Exception as exc:  # noqa: BLE001 - WarmUpFailed or worse: not ready, and logged
@@ -197,7 +199,8 @@ class Runtime:
 
     def warm_up(self) -> int:
         """Synthesise every sentence of every loaded script that is the same on every call (slot-free,
-        or completed by dialogue.constant_slots), one at a time, at low priority.
+        or completed by dialogue.constant_slots), and the script's words between the slots of the
+        others (agent.call.script_units), one at a time, at low priority.
 
         Call from the event loop (once; later calls do nothing). One job at a time, so the
         pool's queue never fills with it, and low jobs never run ahead of a live call's need
@@ -207,11 +210,12 @@ class Runtime:
             return 0
         self.warmed = True
         constants = self.settings.dialogue.constant_slots
-        sentences = [
-            (locale, sentence)
-            for (_, locale), script in sorted(self.scripts.items()) if locale in self.nlu
-            for sentence in presynth.fixed_sentences(script, constants.get(locale, {}))  # type: ignore[call-overload]
-        ]
+        served = [(locale, script, constants.get(locale, {}))  # type: ignore[call-overload]
+                  for (_, locale), script in sorted(self.scripts.items()) if locale in self.nlu]
+        # the script's words between slots first: short, and else rendered live inside a reply
+        sentences = [(loc, unit) for loc, script, fixed in served for unit in constant_units(script, fixed)]
+        sentences += [(loc, sentence) for loc, script, fixed in served
+                      for sentence in presynth.fixed_sentences(script, fixed)]
         self.housekeeping = [asyncio.ensure_future(self._purge_hourly()),
                              asyncio.ensure_future(self._warm(sentences))]
         return len(sentences)
@@ -229,8 +233,11 @@ class Runtime:
 
         Called by POST /v1/calls when the gate grants a call: by the time the gateway
         connects, the disclosure is synthesised. Needed soon, but after any live call's next
-        sentence (PREPARE_LEAD_S). A sentence nobody rendered yet is queued clause by clause, as
-        the call's voice will ask for it (SpeechCache.units). Returns how many pieces were queued.
+        sentence (PREPARE_LEAD_S). A sentence with this call's values is queued whole; one the
+        same on every call and not rendered yet, clause by clause, as the call's voice will ask
+        for it (agent.call.units.plan). Then, at low priority, the units with this call's values
+        of the sentences that wait for the customer's (script_units.grant_units). Returns how
+        many pieces were queued.
         """
         self.warm_up()
         locale = locale or self.settings.engines.locales[0]
@@ -243,14 +250,31 @@ class Runtime:
             return 0  # slots the script cannot say: the call will be refused when it connects
         due = asyncio.get_running_loop().time() + PREPARE_LEAD_S
         queued = 0
+        fixed, cache = self.fixed_slots(locale, slots), self.cache
+
+        def ready(text: str) -> bool:
+            return cache.cached(locale, text) or cache.pending(locale, text)
+
         for say in (a for a in actions if isinstance(a, Say)):
-            for sentence in split_sentences(say.text) or [say.text]:
-                for unit in self.cache.units(locale, sentence):  # the pieces the call's voice will ask for
-                    if not self.cache.cached(locale, unit):  # warmed at start-up: nothing to do
-                        self.cache.prefetch(locale, unit, priority="high", due=due)
+            for pieces in say.sentences:
+                whole = sentence_text(pieces)
+                per_call = any(p.slot is not None and p.slot not in fixed for p in pieces)
+                # this call's own sentence whole (its best prosody); the same on every call: as the voice asks
+                for unit in [whole] if per_call else [u.text for u in plan(pieces, ready, fixed)]:
+                    if not cache.cached(locale, unit):  # warmed at start-up: nothing to do
+                        cache.prefetch(locale, unit, priority="high", due=due)
                         queued += 1
                     due += speech_seconds(unit)
+        for part in grant_units(script, slots, fixed, date.today()):  # waiting for the customer's value
+            if not (self.cache.cached(locale, part.text) or self.cache.pending(locale, part.text)):
+                self.cache.prefetch(locale, part.text, priority="low")
+                queued += 1
         return queued
+
+    def fixed_slots(self, locale: str, slots: Mapping[str, str]) -> frozenset[str]:
+        """The call's slots valued as dialogue.constant_slots says: spoken the same on every call."""
+        constants = self.settings.dialogue.constant_slots.get(locale, {})  # type: ignore[call-overload]
+        return frozenset(name for name, value in constants.items() if slots.get(name) == value)
 
     def script_for(self, use_case: str, locale: str) -> Script:
         """The script serving `use_case` in `locale`, or a Refused naming what exists."""
@@ -297,6 +321,7 @@ class Runtime:
             protocol=start.protocol,
             jurisdiction=claimed.jurisdiction,
             screen=screens_answer(start.params),
+            fixed_slots=self.fixed_slots(claimed.locale, claimed.slots),
         )
 
     def _secret_ok(self, start: CallStart) -> bool:

@@ -6,6 +6,8 @@ from typing import Any
 
 from rich.table import Table
 
+from agent.bench.stats import summary
+
 
 def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.0f}"
@@ -100,6 +102,40 @@ def cold_start_table(results: list[dict[str, Any]]) -> Table:
                  "(client side).")
     return t
 
+
+def gap_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per locale and level (and the cold-start calls): the longest silences inside agent turns."""
+    rows = []
+    for result in results:
+        locale = result["meta"]["options"]["locale"]
+        cold = result.get("cold_start", {})
+        if cold.get("turn_gap_worst"):
+            gaps = [g for per_call in cold.get("turn_gaps_ms") or [] for g in per_call or []]
+            rows.append({"locale": locale, "level": "cold", "loadavg": result["meta"].get("loadavg_before"),
+                         "gap_ms": summary(gaps), "worst": cold["turn_gap_worst"]})
+        for lv in result["levels"]:
+            rows.append({"locale": locale, "level": str(lv["concurrency"]),
+                         "loadavg": (lv.get("loadavg") or {}).get("before"),
+                         "gap_ms": lv["turn_gap_ms"], "worst": lv.get("turn_gap_worst") or {}})
+    return rows
+
+
+def gap_table(results: list[dict[str, Any]]) -> Table:
+    """The longest silence inside each agent turn, per locale and level: p50/p95/max, the worst's place."""
+    title = f"gaps inside agent turns (target: none over {TURN_GAP_TARGET_MS} ms)"
+    t = Table(title=title, title_justify="left")
+    for col in ("locale", "calls at once", "load avg 1/5/15", "turns", "p50", "p95", "max", "srv max",
+                "worst: where (say_id: 'unit before' | 'unit after')"):
+        t.add_column(col, justify="left" if col.startswith("worst") else "right")
+    for row in gap_rows(results):
+        gap, worst, load = row["gap_ms"], row["worst"], row["loadavg"]
+        t.add_row(row["locale"], row["level"], "–" if not load else "/".join(f"{x:.1f}" for x in load),
+                  str(gap.get("n", 0)), _ms(gap.get("p50")), _ms(gap.get("p95")), _ms(gap.get("max")),
+                  _ms(worst.get("server_ms")), f"{worst.get('at') or '–'} ({worst.get('scenario') or '–'})")
+    t.caption = ("per agent turn, its longest silence heard by the client; srv max and where: the server "
+                 "playout's own figure and label of its longest gap ('inside' a unit: the playout was late, "
+                 "not the synthesis)")
+    return t
 
 
 MD_COLUMNS = ("calls at once", "ok", "v2v p50", "v2v p95", "endpoint p50", "ASR p50", "ASR wait p50",

@@ -176,14 +176,29 @@ async def play_call(
         server_first_audio_ms=timings.get("first_audio_ms"),  # server: session start -> first frame sent
         turn_gap_ms=turn_gaps_ms(heard, moments),  # client: longest silence inside each agent turn
         server_turn_gap_ms=[int(e["longest_gap_ms"]) for e in played],
+        server_turn_gap_at=[str(e.get("longest_gap_at", "")) for e in played],  # where: the join or unit
         dtmf_stop_ms=[stopped_after_ms(heard, float(a["ms"])) for a in log.said if "dtmf" in a],
     )
     return record
 
 
+def worst_gap(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The longest silence inside an agent turn of these calls: client and server figures, and where.
+
+    `at` is the server playout's label of its longest gap ("say_id: 'unit before' | 'unit after'"
+    for a join that was not ready, "say_id: inside 'unit'" when the playout itself was late).
+    """
+    client = max((g for r in records for g in r.get("turn_gap_ms") or []), default=None)
+    server = [(g, at, r.get("scenario", "")) for r in records
+              for g, at in zip(r.get("server_turn_gap_ms") or [], r.get("server_turn_gap_at") or [],
+                               strict=False)]
+    ms, at, scenario = max(server, default=(None, "", ""), key=lambda e: e[0] or 0)
+    return {"client_ms": client, "server_ms": ms, "at": at, "scenario": scenario}
+
+
 def level_summary(concurrency: int, records: list[dict[str, Any]], server: Window,
-                  client: Window) -> dict[str, Any]:
-    """The per-level figures of the JSON and the table."""
+                  client: Window, load: tuple[list[float], list[float]] | None = None) -> dict[str, Any]:
+    """The per-level figures of the JSON and the table; `load`: the box's load average before and after."""
     turns = [t for r in records for t in r.get("turns", [])]
     underruns = [r["underruns"] for r in records if r.get("underruns") is not None]
     return {
@@ -203,6 +218,8 @@ def level_summary(concurrency: int, records: list[dict[str, Any]], server: Windo
         "server_first_audio_ms": summary(r.get("server_first_audio_ms") for r in records),
         "turn_gap_ms": summary(v for r in records for v in r.get("turn_gap_ms", [])),
         "server_turn_gap_ms": summary(v for r in records for v in r.get("server_turn_gap_ms", [])),
+        "turn_gap_worst": worst_gap(records),
+        "loadavg": {"before": load[0], "after": load[1]} if load else None,
         "dtmf_stop_ms": summary(v for r in records for v in r.get("dtmf_stop_ms", [])),
         "opt_out_persist_ms": summary(v for r in records for v in r.get("opt_out_persist_ms", [])),
         "opt_out_client_ms": summary(v for r in records for v in r.get("opt_out_client_ms", [])),
@@ -320,6 +337,7 @@ async def run_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
         "cold_start": {  # the warm-up calls: the first after a cold start comes first
             "first_audio_ms": [r.get("first_audio_ms") for r in cold],
             "turn_gap_ms": [max(r.get("turn_gap_ms") or [0]) for r in cold],
+            "turn_gap_worst": worst_gap(cold),
             "turn_gaps_ms": [r.get("turn_gap_ms") for r in cold],  # each agent turn's longest gap
             "server_turn_gap_ms": [r.get("server_turn_gap_ms") for r in cold],
             "server_first_audio_ms": [r.get("server_first_audio_ms") for r in cold],
@@ -337,6 +355,7 @@ async def _run_level(server: ServerProcess, api_key: str, chosen: list[Scenario]
                      speech: dict[str, dict[str, np.ndarray]], conc: int, n_calls: int,
                      numbers: Any, opts: BenchOptions, http: httpx.AsyncClient) -> dict[str, Any]:
     slots = asyncio.Semaphore(conc)
+    load_before = [round(x, 2) for x in os.getloadavg()]
     sw, cw = Window(server.pid), Window(os.getpid())
     sw.start()
     cw.start()
@@ -359,4 +378,4 @@ async def _run_level(server: ServerProcess, api_key: str, chosen: list[Scenario]
     await asyncio.gather(*tasks)
     await sw.stop()
     await cw.stop()
-    return level_summary(conc, records, sw, cw)
+    return level_summary(conc, records, sw, cw, (load_before, [round(x, 2) for x in os.getloadavg()]))

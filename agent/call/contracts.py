@@ -54,6 +54,7 @@ class CallSetup:
     script_hash: str = ""  # sha256 of the approved script text the call runs (agent/dialogue/approval.py)
     jurisdiction: str = ""  # the gate's profile for the call (CN, US): what to do with a voicemail
     screen: bool = False  # classify who answered (person, machine, carrier) before the first word
+    fixed_slots: frozenset[str] = frozenset()  # slots valued as dialogue.constant_slots says
 
     def describe(self) -> dict[str, str]:
         """What the audit records when the call starts (with the script's content hash, SPEC 13)."""

@@ -34,10 +34,12 @@ class Utterance:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     started: asyncio.Event = field(default_factory=asyncio.Event)  # set when the first frame is sent
     stopped: bool = False
+    labels: list[str] = field(default_factory=list)  # what each chunk says, in order (where a gap was)
 
-    def add(self, pcm: np.ndarray) -> None:
-        """Append a sentence's audio (16 kHz PCM16)."""
+    def add(self, pcm: np.ndarray, label: str = "") -> None:
+        """Append a sentence's (or a unit's) audio (16 kHz PCM16); `label` names it in gap reports."""
         self.total_ms += len(pcm) * 1000 // 16000
+        self.labels.append(label)
         self.chunks.put_nowait(pcm)
 
     def close(self) -> None:
@@ -71,7 +73,9 @@ class Playout:
         self.underruns = 0  # times the next frame was not ready when it was due
         self.turn_gap_ms = 0  # longest silence inside the agent turn playing now (playout ran dry)
         self.turn_say_ids: list[str] = []  # utterances played in this agent turn
+        self.turn_gap_at = ""  # where it was: "say_id: 'before' | 'after'" (a join) or "inside"
         self._turn_end: float | None = None  # loop time the turn's audio so far ends playing
+        self._last_label = ""  # the label of the chunk whose frame went out last
 
     @property
     def paused(self) -> bool:
@@ -127,15 +131,19 @@ class Playout:
                 self._idle.set()
                 if self._on_idle is not None:
                     self._on_idle()
-                self.turn_gap_ms, self.turn_say_ids, self._turn_end = 0, [], None
+                self.turn_gap_ms, self.turn_say_ids, self._turn_end, self.turn_gap_at = 0, [], None, ""
+                self._last_label = ""
 
     async def _play(self, utt: Utterance, loop: asyncio.AbstractEventLoop) -> None:
         clock: float | None = None  # loop time at which the next frame is due to play
         frames_sent = 0
+        index = -1
         while not utt.stopped:
             chunk = await utt.chunks.get()
             if chunk is None or utt.stopped:
                 break
+            index += 1
+            label = utt.labels[index] if index < len(utt.labels) else ""
             for start in range(0, len(chunk), FRAME_SAMPLES):
                 if utt.stopped:
                     break
@@ -165,8 +173,13 @@ class Playout:
                 elif clock_reset:
                     self.underruns += 1
                 if self._turn_end is not None and clock - self._turn_end > FRAME_S / 2:
-                    self.turn_gap_ms = max(self.turn_gap_ms, int((clock - self._turn_end) * 1000))
+                    gap = int((clock - self._turn_end) * 1000)
+                    if gap > self.turn_gap_ms:
+                        self.turn_gap_ms = gap
+                        self.turn_gap_at = (f"{utt.say_id}: {self._last_label!r} | {label!r}" if start == 0
+                                            else f"{utt.say_id}: inside {label!r}")
                 await self._send(frame)
+                self._last_label = label
                 frames_sent += 1
                 clock += FRAME_S
                 self._turn_end = clock

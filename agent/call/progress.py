@@ -52,12 +52,13 @@ class TurnTimed:
 
 @dataclass(frozen=True, slots=True)
 class AgentTurnPlayed:
-    """An agent turn finished playing: its longest silence inside (playout ran dry), in ms."""
+    """An agent turn finished playing: its longest silence inside (playout ran dry), in ms, and where."""
 
     type: ClassVar[str] = "played"
     say_ids: tuple[str, ...]
     longest_gap_ms: int
     underruns: int
+    longest_gap_at: str = ""  # "say_id: 'unit before' | 'unit after'" (a join), "say_id: inside 'unit'"
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,7 +75,8 @@ class CallSession:
         self._timers = Timers(self._queue.put_nowait)
         self._policy = CallPolicy(setup, config, prohibited)
         self._voice = AgentVoice(out, cache, setup.locale, config, self._tasks, on_quiet=self._quiet,
-                                 on_timed=self._timed, tap=recording.agent if recording else None)
+                                 on_timed=self._timed, tap=recording.agent if recording else None,
+                                 fixed_slots=setup.fixed_slots)
         self._writes = OrderedWrites(self._tasks, lambda exc: self._queue.put_nowait(StoreFailed(str(exc))))
         self._listener = Listener(
             engines.new_vad_stream(enter=config.vad_enter, leave=config.vad_exit), engines, self._signal,

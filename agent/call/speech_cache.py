@@ -6,7 +6,8 @@ request for a sentence already being synthesised waits for that job instead of s
 another; if that job was speculative (low priority) and now someone waits for it, a high
 priority job races it and the first result wins (the other is dropped, or cancelled while
 still queued), so pre-rendering never delays what a customer is about to hear (issue
-11.2: the greeting waited behind every pre-render of the script).
+11.2: the greeting waited behind every pre-render of the script). What to request for a
+sentence not rendered yet (its clauses, or its pieces between slots) is agent.call.units'.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from collections.abc import Awaitable
 from typing import Protocol
 
 import numpy as np
-
-from agent.tts.base import split_clauses
 
 
 class Synthesize(Protocol):
@@ -47,19 +46,19 @@ class SpeechCache:
         """True while the sentence is being synthesised (or waits in the pool's queue)."""
         return (locale, text) in self._pending
 
-    def units(self, locale: str, sentence: str) -> list[str]:
-        """The pieces to request for one sentence: whole when ready or in flight, else its clauses.
+    def needed(self, locale: str, text: str) -> bool:
+        """True while the sentence is in flight at high priority: someone waits for it, it runs by need."""
+        pending = self._pending.get((locale, text))
+        return pending is not None and pending[1] == "high"
 
-        A sentence nobody has rendered yet (one with this customer's name, say) is requested
-        clause by clause: its first clause, short, or already cached when it has no slot, is
-        played while the next clauses render (issue 11.2). Clause audio played back to back
-        is the sentence: the Mandarin voice renders by clause anyway (same samples), Piper
-        ends each clause at its comma.
-        """
-        if self.cached(locale, sentence) or self.pending(locale, sentence):
-            return [sentence]
-        clauses = split_clauses(sentence)
-        return clauses if len(clauses) > 1 else [sentence]
+    def drop_speculative(self, locale: str, text: str) -> bool:
+        """Cancel a low-priority pre-render nobody waits for (a job still queued never runs)."""
+        pending = self._pending.get((locale, text))
+        if pending is None or pending[1] != "low":
+            return False
+        pending[0].cancel()
+        self._pending.pop((locale, text), None)
+        return True
 
     async def get(
         self, locale: str, text: str, *, priority: str = "high", due: float | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import numpy as np
 
@@ -20,7 +20,10 @@ from agent.call.ports import CallOutput
 from agent.call.progress import AgentTurnPlayed, TurnTimed
 from agent.call.speech_cache import SpeechCache
 from agent.call.tasks import OwnedTasks
+from agent.call.units import Unit, plan, sentence_text, shape
 from agent.config import CallConfig
+from agent.dialogue.events import Say
+from agent.dialogue.render import Piece
 from agent.tts.base import split_sentences
 
 log = logging.getLogger(__name__)
@@ -46,8 +49,10 @@ class AgentVoice:
         on_quiet: Callable[[int, AgentTurnPlayed | None], None],
         on_timed: Callable[[TurnTimed], None],
         tap: Callable[[np.ndarray], None] | None = None,
+        fixed_slots: Collection[str] = (),
     ) -> None:
         self._out = out
+        self._fixed = frozenset(fixed_slots)  # slots spoken the same on every call (deployment constants)
         self._cache = cache
         self._locale = locale
         self._cfg = config
@@ -75,7 +80,7 @@ class AgentVoice:
     def _idle(self) -> None:
         """Everything queued has played: report the agent turn (its longest inner silence)."""
         p = self.playout
-        played = AgentTurnPlayed(tuple(p.turn_say_ids), p.turn_gap_ms, p.underruns)
+        played = AgentTurnPlayed(tuple(p.turn_say_ids), p.turn_gap_ms, p.underruns, p.turn_gap_at)
         self._on_quiet(self.queued, played if p.turn_say_ids else None)
 
     def report(self, result: CallResult) -> None:
@@ -93,27 +98,55 @@ class AgentVoice:
         """Queue an utterance; its sentences are synthesised (or taken from the cache) as needed."""
         say = cmd.say
         utt = Utterance(say.say_id, interruptible=say.interruptible)
-        units = [unit for sentence in split_sentences(say.text) or [say.text]
-                 for unit in self._cache.units(self._locale, sentence)]
-        jobs = [self._cache.request(self._locale, text, due=due) for text, due in self._schedule(units)]
+        units = self.units(say)
+        jobs = [self._cache.request(self._locale, unit.text, due=due) for unit, due in self._schedule(units)]
         self.playout.play(utt)
         self.queued += 1
         if cmd.reply is not None:
             self._tasks.spawn(self._measure(cmd.reply, utt))
-        self._tasks.spawn(self._feed(utt, jobs))
+        self._tasks.spawn(self._feed(utt, units, jobs))
         return utt
 
-    def _schedule(self, sentences: list[str]) -> list[tuple[str, float]]:
-        """Each sentence (or clause) with the loop time it should start playing: synthesis goes by need.
+    def units(self, say: Say) -> list[Unit]:
+        """What to request for `say`, in the order heard: whole sentences when ready, else their units.
 
-        The pool runs the soonest-needed job first, so the sentence a customer is about to
-        hear (of this call or any other) is never queued behind one heard seconds later.
+        Ready is rendered, or in flight for someone who needs it now (high priority: the opening
+        a grant queued). A sentence only pre-rendered at low priority and not done is cut like any
+        other when its first unit is in the cache (its script words play at once, only its values
+        render) and its pre-render dropped: a whole long sentence rendered now came 3.4 s late
+        after "on December fourth." on a loaded box. Else its pre-render is promoted (SpeechCache).
+        """
+        sentences = say.sentences or tuple((Piece(s),) for s in split_sentences(say.text) or [say.text])
+        cache, locale = self._cache, self._locale
+
+        def ready(text: str) -> bool:
+            return cache.cached(locale, text) or cache.needed(locale, text)
+
+        out: list[Unit] = []
+        for pieces in sentences:
+            units = [unit for unit in plan(pieces, ready, self._fixed) if unit.text]
+            whole = sentence_text(pieces)
+            if len(units) > 1 and cache.pending(locale, whole):
+                if cache.cached(locale, units[0].text):
+                    cache.drop_speculative(locale, whole)
+                else:
+                    units = [Unit(whole)]
+            out += units
+        return out
+
+    def _schedule(self, units: list[Unit]) -> list[tuple[Unit, float]]:
+        """Each unit with the loop time it should start playing: synthesis goes by need.
+
+        Every unit of the utterance is in the pool's queue at once, each due when it will be
+        heard: the pool runs the soonest-needed job first, so the unit a customer is about to
+        hear (of this call or any other) is never queued behind one heard seconds later, and
+        pre-renders (low priority) never run ahead of either.
         """
         start = max(asyncio.get_running_loop().time(), self._free_at)
         out = []
-        for text in sentences:
-            out.append((text, start))
-            start += speech_seconds(text)
+        for unit in units:
+            out.append((unit, start))
+            start += speech_seconds(unit.text) + (unit.pause_ms or 0) / 1000
         self._free_at = start
         return out
 
@@ -128,15 +161,16 @@ class AgentVoice:
         return self.playout.heard_ms(utt, asyncio.get_running_loop().time())
 
     def prefetch(self, texts: tuple[str, ...], soon_s: float | None = None) -> None:
-        """Synthesise ahead: at low priority, or needed `soon_s` from now (high, in the pieces speak asks)."""
+        """Synthesise ahead: at low priority, or needed `soon_s` from now (high, sentence by sentence by
+        due time; `speak` then plays each whole, as it is in flight for someone who needs it)."""
         if soon_s is None:
             for text in texts:
                 self._cache.prefetch(self._locale, text)
             return
         due = asyncio.get_running_loop().time() + soon_s
-        for unit in (u for text in texts for u in self._cache.units(self._locale, text)):
-            self._cache.prefetch(self._locale, unit, priority="high", due=due)
-            due += speech_seconds(unit)
+        for sentence in (s for text in texts for s in split_sentences(text) or [text]):
+            self._cache.prefetch(self._locale, sentence, priority="high", due=due)
+            due += speech_seconds(sentence)
 
     def mark_echoed(self, name: str) -> None:
         event = self._marks.pop(name, None)
@@ -154,13 +188,15 @@ class AgentVoice:
         except TimeoutError:
             log.warning("goodbye did not confirm playing in time; hanging up")
 
-    async def _feed(self, utt: Utterance, jobs: Sequence[asyncio.Future[np.ndarray]]) -> None:
+    async def _feed(self, utt: Utterance, units: Sequence[Unit],
+                    jobs: Sequence[asyncio.Future[np.ndarray]]) -> None:
         try:
-            for job in jobs:
+            for i, job in enumerate(jobs):
                 pcm = await job
                 if utt.stopped:
                     break
-                utt.add(pcm)
+                goes_on = i + 1 < len(units) and units[i + 1].pause_ms is not None
+                utt.add(shape(pcm, lead_ms=units[i].pause_ms, trim_tail=goes_on), units[i].text)
         except Exception:
             log.exception("speech synthesis failed for %s", utt.say_id)
         finally:

@@ -55,7 +55,7 @@ def bench(
     config: Path | None = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
 ) -> None:
     settings(config)  # fail early, with one line, on a bad config
-    from agent.bench.report import cold_start_row, cold_start_table, table
+    from agent.bench.report import cold_start_row, cold_start_table, gap_rows, gap_table, table
     from agent.bench.runner import BenchOptions, run_bench
 
     env: dict[str, str] = {}
@@ -83,10 +83,12 @@ def bench(
             raise fail(str(exc)) from exc
         wide.print(table(results[-1]))
     wide.print(cold_start_table(results))
-    if json_path:  # one locale: its result; several: {"locales": {locale: result}, "cold_start": [rows]}
+    wide.print(gap_table(results))
+    if json_path:  # one locale: its result; several: {"locales": {...}, "cold_start": [rows], "gaps": [rows]}
         body = results[0] if len(results) == 1 else {
             "locales": {r["meta"]["options"]["locale"]: r for r in results},
             "cold_start": [cold_start_row(r) for r in results],
+            "gaps": gap_rows(results),
         }
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -40,7 +40,7 @@ from agent.dialogue.events import (
     SayInterrupted,
 )
 from agent.dialogue.normalize import NormalizeError, normalize_value
-from agent.dialogue.render import render, template_slots
+from agent.dialogue.render import render, render_sentences, template_slots
 from agent.dialogue.script import Handler, Script
 from agent.nlu.intents import OPT_OUT_CERTAIN, OPT_OUT_SCOPE_SLOT, Intent
 
@@ -99,10 +99,11 @@ class _Turn:
         ):
             self.unsafe = True
             return
-        text = render(
-            template, self.st.values, self.script.slot_types, self.script.meta.locale, self.st.today
-        )
-        self.actions.append(Say(say_id, text, state, interruptible, disclosure))
+        values, types, today = self.st.values, self.script.slot_types, self.st.today
+        locale = self.script.meta.locale
+        text = render(template, values, types, locale, today)
+        sentences = render_sentences(template, values, types, locale, today)
+        self.actions.append(Say(say_id, text, state, interruptible, disclosure, sentences))
 
     def say_handler(self, handler: Handler, say_id: str) -> None:
         """Queue a handler's sentences."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    from agent.dialogue.render import Piece
 
 __all__ = [
     "OUTCOMES",
@@ -98,6 +101,9 @@ class Say:
     state: str
     interruptible: bool = True
     disclosure: bool = False
+    # `text` sentence by sentence, cut at slot boundaries (render_sentences), so speech can be
+    # rendered piece by piece: the script's words once for every call, slot values per call
+    sentences: tuple[tuple[Piece, ...], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)

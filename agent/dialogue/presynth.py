@@ -12,9 +12,9 @@ from agent.dialogue.normalize import NormalizeError
 from agent.dialogue.render import RenderError, render
 from agent.dialogue.script import Script
 from agent.nlu.intents import OPT_OUT_CERTAIN
-from agent.tts.base import split_clauses, split_sentences
+from agent.tts.base import split_sentences
 
-__all__ = ["all_says", "fixed_sentences", "likely_next_says", "opening_units", "slot_free_sentences"]
+__all__ = ["all_says", "fixed_sentences", "likely_next_says", "slot_free_sentences"]
 
 
 def _probe_events(script: Script, state: DialogueState) -> Iterable[Event]:
@@ -87,32 +87,6 @@ def slot_free_sentences(scripts: Iterable[Script]) -> dict[str, list[str]]:
                 if "{" not in sentence:
                     bucket[sentence] = None
     return {locale: list(sentences) for locale, sentences in out.items()}
-
-
-def opening_units(script: Script, constants: Mapping[str, str]) -> list[str]:
-    """What of the script's opening sounds the same on every call, in the order it is heard.
-
-    Each sentence of the start state's disclosure and `say`, rendered with the deployment's
-    constant slots (dialogue.constant_slots) when they complete it; of a sentence that still
-    needs a per-call slot (the customer's name), its clauses that do not. These are the
-    pieces the call's voice asks for first (SpeechCache.units), rendered before the first call.
-    """
-    spec = script.states[script.start]
-    types, locale = script.slot_types, script.meta.locale
-    out: dict[str, None] = {}
-
-    def rendered(template: str) -> str | None:
-        try:
-            return render(template, constants, types, locale)
-        except (RenderError, NormalizeError):
-            return None
-
-    for template in (*spec.disclosure, *spec.say):
-        for sentence in split_sentences(template) or [template]:
-            whole = rendered(sentence)
-            pieces = [whole] if whole is not None else [rendered(c) for c in split_clauses(sentence)]
-            out.update(dict.fromkeys(p for p in pieces if p))
-    return list(out)
 
 
 def fixed_sentences(script: Script, constants: Mapping[str, str]) -> list[str]:

@@ -17,7 +17,9 @@ async def test_prepare_call_renders_the_opening_first_and_warms_the_rest_low(fak
     assert isinstance(fake_runtime, Runtime) and isinstance(fake_runtime.engines, FakeEngines)
     engines = fake_runtime.engines
     queued = fake_runtime.prepare_call("repayment_reminder", "en-US", SLOTS["en-US"])
-    assert queued == 6  # nothing warmed yet: both disclosure sentences by clause (3 + 2), the question
+    # nothing warmed yet: both disclosure sentences by clause (3 + 2), the question; then, low, the
+    # amount of "I've noted that you plan to pay {amount_due} on {promise_date}." (the date comes later)
+    assert queued == 7
     await asyncio.sleep(30)
     done = engines.synthesized
     high = [r.text for r in done if r.priority == "high"]
@@ -25,6 +27,9 @@ async def test_prepare_call_renders_the_opening_first_and_warms_the_rest_low(fak
                         "using a computer-generated voice."]  # in the order they are heard
     assert "Am I speaking with John Smith?" in high
     assert any(r.priority == "low" for r in done)  # slot-free sentences warmed at low priority
+    low = [r.text for r in done if r.priority == "low"]
+    assert "one thousand two hundred thirty-four dollars and fifty cents" in low
+    assert "I've noted that you plan to pay" in low  # the script's words between slots: warmed once
     assert fake_runtime.cache is not None and fake_runtime.cache.cached("en-US", high[0])
     assert fake_runtime.prepare_call("no_such_use_case", "en-US", {}) == 0
     assert fake_runtime.prepare_call("repayment_reminder", "en-US", {}) == 0  # unsayable: skipped

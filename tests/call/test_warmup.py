@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
+from agent.call.script_units import opening_units
 from agent.config import Settings
 from agent.demo.runner import daytime_zone
 from agent.demo.scenarios import SLOTS
-from agent.dialogue.presynth import fixed_sentences, opening_units
+from agent.dialogue.presynth import fixed_sentences
 from agent.testing.fakes import FakeEngines
 from agent.testing.harness import CallHarness, script_for
 from agent.transports.base import CallStart
@@ -58,10 +59,13 @@ def _runtime(tmp_path: Path, engines: FakeEngines, locales: tuple[str, ...] = ("
 
 def test_the_openings_fixed_pieces() -> None:
     en, zh = script_for("repayment_reminder", "en-US"), script_for("repayment_reminder", "zh-CN")
-    assert opening_units(en, {"company_name": "Acme Finance"}) == [EN_FIRST, EN_OPT_OUT]  # not "Am I ..."
-    assert opening_units(en, {}) == ["Hello,", "using a computer-generated voice.", EN_OPT_OUT]
+    # "Am I speaking with {customer_name}?": its words, the name is the call's
+    assert opening_units(en, {"company_name": "Acme Finance"}) == [EN_FIRST, EN_OPT_OUT, "Am I speaking with"]
+    assert opening_units(en, {}) == ["Hello, this is an automated AI assistant calling on behalf of",
+                                     "using a computer-generated voice.", EN_OPT_OUT, "Am I speaking with"]
     assert opening_units(zh, {"company_name": "安心金融"})[0] == ZH_FIRST
-    assert opening_units(zh, {})[0] == "本次通话使用的是合成语音。"  # 您好，我是{company_name}: per call
+    # 您好，我是{company_name}的……: the name is the call's, the words around it the same on every call
+    assert opening_units(zh, {})[:2] == ["您好，我是", "的人工智能客服，本次通话使用的是合成语音。"]
 
 
 def test_the_background_warm_covers_sentences_completed_by_the_constants() -> None:
@@ -84,6 +88,9 @@ async def test_warm_up_renders_the_openings_and_runs_every_model(tmp_path: Path)
     assert set(report.steps_ms) == {"tts:en-US", "tts:zh-CN", "vad", "asr:en-US", "asr:zh-CN", "nlu:en-US",
                                     "nlu:zh-CN"}
     assert runtime.cache.cached("en-US", EN_FIRST) and runtime.cache.cached("zh-CN", ZH_FIRST)
+    # the default use case's words between slots too: the first call's replies never render them live
+    assert runtime.cache.cached("en-US", "I've noted that you plan to pay")
+    assert runtime.cache.cached("zh-CN", "好的，已为您记录：")
     assert len(engines.vad_streams) == 1 and engines.vad_streams[0].pushed  # the VAD ran on real frames
     assert [partial for _, partial, _ in engines.transcribed] == [False, False]  # one real recognition each
 
@@ -106,19 +113,20 @@ async def test_the_first_call_after_the_warm_up_speaks_from_the_cache(tmp_path: 
 
 
 @pytest.mark.looptime(noop_cycles=0)
-async def test_a_sentence_with_a_per_call_slot_starts_with_its_first_clause() -> None:
+async def test_a_sentence_with_a_per_call_slot_starts_with_its_words_before_the_slot() -> None:
     engines = FakeEngines(synth_delay_for=lambda text: 0.02 * len(text))  # longer text, longer render
     slots = {**SLOTS["en-US"], "company_name": "Other Lender"}  # not a warmed constant
     async with CallHarness(engines=engines, slots=slots) as call:
         await call.until(lambda: len({what for _, what in call.out.heard()}) >= 2, 20)
         call.hang_up()
-    clauses = ["Hello,", "this is an automated AI assistant calling on behalf of Other Lender,",
-               "using a computer-generated voice."]
+    # cut at the name; the words before it, not rendered yet either, by clause
+    units = ["Hello,", "this is an automated AI assistant calling on behalf of", "Other Lender,",
+             "using a computer-generated voice."]
     asked = [r.text for r in engines.synthesized]
-    assert EN_FIRST.replace("Acme Finance", "Other Lender") not in asked and set(clauses) <= set(asked)
+    assert EN_FIRST.replace("Acme Finance", "Other Lender") not in asked and set(units) <= set(asked)
     first_at, first = call.out.heard()[0]
     assert first == "Hello,"
-    second = next(r for r in engines.synthesized if r.text == clauses[1])
+    second = next(r for r in engines.synthesized if r.text == units[1])
     assert first_at < second.done_at  # the customer hears "Hello," while the rest still renders
 
 
