@@ -9,8 +9,9 @@ the homophone-folded CER (`hCER`: characters with the same syllable and tone cou
 客服/克服), is printed beside it; the target is on CER.
 
 Usage: python scripts/zh_voice_roundtrip.py [--voice zf_xiaobei --voice zm_yunxi | --voice all]
-       [--espeak] [--clean] [--json out/zh_roundtrip.json]
+       [--espeak] [--clean] [--speed 0.95] [--json out/zh_roundtrip.json]
        python scripts/zh_voice_roundtrip.py --rescore out/zh_roundtrip.json   (score a run again, no audio)
+       python scripts/zh_voice_roundtrip.py --failing out/zh_roundtrip.json   (only those over 5 % there)
 """
 
 from __future__ import annotations
@@ -70,8 +71,10 @@ def summarise(voice: str, rows: list[dict[str, Any]], read: Any) -> dict[str, An
 
 
 def run_voice(voice: str, says: list[tuple[str, str, str]], hear: Any, clean: bool,
-              cache: Path | None = None, read: Any = None) -> dict[str, Any]:
+              cache: Path | None = None, read: Any = None, speed: float | None = None) -> dict[str, Any]:
     cfg = settings(None)
+    if speed is not None:
+        cfg.engines.zh_speed = speed
     if voice == "espeak-ng":
         cfg.models.paths = {}
         from agent.engines import Engines, LocaleEngines
@@ -107,7 +110,9 @@ def run_voice(voice: str, says: list[tuple[str, str, str]], hear: Any, clean: bo
             print(f"{voice} {say_id:<28} CER {r['edits'] / max(1, r['chars']):.3f}  {r['heard']}", flush=True)
     finally:
         engines.pool.shutdown(wait=True, cancel_pending=True)
-    return summarise(voice, rows, read)
+    rate = cfg.engines.zh_speed
+    label = voice if voice == "espeak-ng" or rate == 1.0 else f"{voice}@{rate:g}"
+    return summarise(label, rows, read)
 
 
 def main() -> None:
@@ -116,11 +121,14 @@ def main() -> None:
     ap.add_argument("--espeak", action="store_true", help="also measure the espeak-ng fallback")
     ap.add_argument("--clean", action="store_true", help="skip the 8 kHz μ-law line (wideband round trip)")
     ap.add_argument("--script", action="append", help="script file(s) (default: both zh-CN scripts)")
+    ap.add_argument("--speed", type=float, default=None, help="Kokoro speed (default: engines.zh_speed)")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--cache", type=Path, default=None, help="keep rendered clauses here (TTS disk cache)")
     ap.add_argument("--sample", type=int, default=0,
                     help="for every voice but the first, only every N-th sentence (0 = all)")
     ap.add_argument("--sample-all", action="store_true", help="sample the first voice too")
+    ap.add_argument("--failing", type=Path, default=None,
+                    help="only the sentences over 5 %% CER in this earlier --json (its first voice)")
     ap.add_argument("--rescore", type=Path, default=None,
                     help="score the sentences of an earlier --json again")
     args = ap.parse_args()
@@ -140,13 +148,19 @@ def main() -> None:
     if args.espeak:
         voices = [*voices, "espeak-ng"] if args.voice else ["espeak-ng"]
     says = sentences(args.script or list(SCRIPTS))
+    if args.failing is not None:
+        import json
+
+        earlier = json.loads(args.failing.read_text(encoding="utf-8"))["voices"][0]["sentences"]
+        over = {(r["script"], r["say_id"]) for r in earlier if r["edits"] > 0.05 * max(1, r["chars"])}
+        says = [s for s in says if (s[0], s[1]) in over]
     judge = resolve("asr-multi", models_dir=cfg.models.dir, overrides=cfg.models.paths)
     hear = independent_whisper(judge.path)
     results = []
     for i, v in enumerate(voices):  # the JSON is rewritten after each voice, to be read as it goes
         full = i == 0 and not args.sample_all
         subset = says if full or args.sample <= 1 else says[:: args.sample]
-        results.append(run_voice(v, subset, hear, args.clean, args.cache, read))
+        results.append(run_voice(v, subset, hear, args.clean, args.cache, read, args.speed))
         write_json(args.json, {"line": "wideband" if args.clean else "ulaw8k", "today": str(TODAY),
                                "voices": results})
     report(results, args.clean)
