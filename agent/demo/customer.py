@@ -35,13 +35,21 @@ def customer_voice(agent_voice: str, available: Sequence[str]) -> str | None:
     return next((v for v in CUSTOMER_VOICES[other] if v in available and v != agent_voice), None)
 
 
-async def customer_speech(engines: Any, locale: str, lines: Sequence[str]) -> dict[str, np.ndarray]:
-    """The customer's lines as 16 kHz speech: for zh-CN Kokoro, another voice of the same loaded model.
+def speaking_voices(engines: Any, locale: str) -> dict[str, str | None]:
+    """Who speaks on each side: the agent's voice and the customer's (None: the agent's own synthesiser).
 
-    A synthesiser without voices (Piper, espeak-ng, a test double) speaks the lines itself.
-    """
+    For zh-CN Kokoro the customer is another voice of the same loaded model, of the other sex;
+    a synthesiser without voices (Piper, espeak-ng, a test double) speaks the customer's lines too."""
     tts: Any = engines.locales[locale].tts if hasattr(engines, "locales") else None
-    voice = customer_voice(tts.voice, tts.voices) if hasattr(tts, "with_voice") else None
+    agent = getattr(tts, "voice", None) if tts is not None else None
+    customer = customer_voice(tts.voice, tts.voices) if hasattr(tts, "with_voice") else None
+    return {"agent": agent if isinstance(agent, str) else None, "customer": customer}
+
+
+async def customer_speech(engines: Any, locale: str, lines: Sequence[str]) -> dict[str, np.ndarray]:
+    """The customer's lines as 16 kHz speech, in the customer's voice of `speaking_voices`."""
+    tts: Any = engines.locales[locale].tts if hasattr(engines, "locales") else None
+    voice = speaking_voices(engines, locale)["customer"]
     out: dict[str, np.ndarray] = {}
     if voice is None:
         for text in dict.fromkeys(lines):

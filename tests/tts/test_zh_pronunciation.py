@@ -156,6 +156,8 @@ def test_sandhi_reaches_the_phonemes(g2p: MandarinG2P) -> None:
     assert "pu↘" in g2p.phonemes("不希望")
 
 
-@pytest.mark.parametrize(("word", "expected"), [("谢谢", "xie4 xie5"), ("告诉", "gao4 su5"), ("麻烦", "ma2 fan5")])
+@pytest.mark.parametrize(
+    ("word", "expected"), [("谢谢", "xie4 xie5"), ("告诉", "gao4 su5"), ("麻烦", "ma2 fan5")]
+)
 def test_neutral_tones_of_the_scripts_words(g2p: MandarinG2P, word: str, expected: str) -> None:
     assert reading(g2p, f"{word}您", word) == expected
