@@ -23,7 +23,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zh_common import every_slot, independent_whisper, phone_line, print_table, syllable_reader, write_json
+from zh_common import (
+    JUDGES,
+    every_slot,
+    independent_whisper,
+    phone_line,
+    print_table,
+    syllable_reader,
+    write_json,
+)
 
 from agent.asr.zh_text import cer, homophone_cer
 from agent.cli.common import settings
@@ -122,6 +130,9 @@ def main() -> None:
     ap.add_argument("--clean", action="store_true", help="skip the 8 kHz μ-law line (wideband round trip)")
     ap.add_argument("--script", action="append", help="script file(s) (default: both zh-CN scripts)")
     ap.add_argument("--speed", type=float, default=None, help="Kokoro speed (default: engines.zh_speed)")
+    ap.add_argument("--judge", choices=JUDGES, default="plain",
+                    help="whisper decode: plain (one window, no timestamps, no fallback) or transcribe "
+                         "(faster-whisper's stock defaults); zh_common.independent_whisper lists the options")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--cache", type=Path, default=None, help="keep rendered clauses here (TTS disk cache)")
     ap.add_argument("--sample", type=int, default=0,
@@ -155,14 +166,14 @@ def main() -> None:
         over = {(r["script"], r["say_id"]) for r in earlier if r["edits"] > 0.05 * max(1, r["chars"])}
         says = [s for s in says if (s[0], s[1]) in over]
     judge = resolve("asr-multi", models_dir=cfg.models.dir, overrides=cfg.models.paths)
-    hear = independent_whisper(judge.path)
+    hear = independent_whisper(judge.path, judge=args.judge)
     results = []
     for i, v in enumerate(voices):  # the JSON is rewritten after each voice, to be read as it goes
         full = i == 0 and not args.sample_all
         subset = says if full or args.sample <= 1 else says[:: args.sample]
         results.append(run_voice(v, subset, hear, args.clean, args.cache, read, args.speed))
         write_json(args.json, {"line": "wideband" if args.clean else "ulaw8k", "today": str(TODAY),
-                               "voices": results})
+                               "judge": args.judge, "voices": results})
     report(results, args.clean)
 
 
