@@ -62,7 +62,7 @@ def summarise(voice: str, rows: list[dict[str, Any]], read: Any) -> dict[str, An
         r["h_edits"], _ = homophone_cer(r["text"], r["heard"], read)
 
     def rate(mine: list[dict[str, Any]], key: str) -> float:
-        return float(sum(r[key] for r in mine)) / max(1, sum(r["chars"] for r in mine))
+        return float(sum(r[key] for r in mine)) / max(1, int(sum(r["chars"] for r in mine)))
 
     scripts = list(dict.fromkeys(r["script"] for r in rows))
     uniq = {r["text"]: r for r in rows if "tts_cpu_s" in r}.values()
