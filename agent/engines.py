@@ -67,6 +67,7 @@ class Engines:
             pool_workers=eng.pool_workers,
             pool_queue=eng.pool_queue,
             zh_voice=eng.zh_voice,
+            zh_speed=eng.zh_speed,
             tts_cache_dir=eng.tts_cache_dir,
             tts_cache_mb=eng.tts_cache_mb,
             zh_asr_beam_size=eng.zh_asr_beam_size,
@@ -83,6 +84,7 @@ class Engines:
         pool_workers: int = 2,
         pool_queue: int = 64,
         zh_voice: str | None = None,
+        zh_speed: float = 1.0,
         tts_cache_dir: Path | None = None,
         tts_cache_mb: int = 512,
         zh_asr_beam_size: int = ZH_BEAM_SIZE,
@@ -125,7 +127,7 @@ class Engines:
                 ),
             )
             tts_model = get("tts-en" if loc == "en-US" else "tts-zh")
-            tts = timed(f"tts:{loc}", partial(_load_tts, tts_model, voice=zh_voice))
+            tts = timed(f"tts:{loc}", partial(_load_tts, tts_model, voice=zh_voice, speed=zh_speed))
             if tts_cache_dir is not None and isinstance(tts, ClauseSynthesizer):
                 tts = CachedSynthesizer(tts, DiskCache(Path(tts_cache_dir), tts_cache_mb << 20))
             engines[loc] = LocaleEngines(asr, tts)
@@ -225,10 +227,11 @@ class Engines:
         self.pool.shutdown(wait=True, cancel_pending=True)
 
 
-def _load_tts(model: ResolvedModel, *, voice: str | None = None) -> SpeechSynthesizer:
+def _load_tts(model: ResolvedModel, *, voice: str | None = None, speed: float = 1.0) -> SpeechSynthesizer:
     """Kokoro for the Mandarin folder, Piper for an .onnx voice, espeak-ng when that is what resolved.
 
-    `voice` picks the Kokoro voice (engines.zh_voice); Piper and espeak-ng have one voice each.
+    `voice` and `speed` pick the Kokoro voice and rate (engines.zh_voice, engines.zh_speed); Piper and
+    espeak-ng have one voice each, at their own rate.
     """
     if model.source == "espeak-ng":
         from agent.tts.espeak_tts import EspeakSynthesizer
@@ -238,7 +241,7 @@ def _load_tts(model: ResolvedModel, *, voice: str | None = None) -> SpeechSynthe
     if model.name == "tts-zh":
         from agent.tts.kokoro_tts import DEFAULT_VOICE, KokoroSynthesizer
 
-        return KokoroSynthesizer(model.path, voice or DEFAULT_VOICE)
+        return KokoroSynthesizer(model.path, voice or DEFAULT_VOICE, speed=speed)
     from agent.tts.piper_tts import PiperSynthesizer
 
     return PiperSynthesizer(model.path)

@@ -22,11 +22,23 @@ def phone_line(pcm16k: np.ndarray) -> np.ndarray:
     return resample(ulaw_decode(ulaw_encode(resample(pcm16k, RATE, 8000))), 8000, RATE)
 
 
-def independent_whisper(model_dir: Path, threads: int = 2) -> Callable[[np.ndarray], str]:
+JUDGES = ("plain", "transcribe")
+
+
+def independent_whisper(model_dir: Path, threads: int = 2,
+                        judge: str = "plain") -> Callable[[np.ndarray], str]:
     """Plain faster-whisper (beam 5, no prompt, no hint, no post-processing): a judge, not our ASR.
 
-    Temperature fallback is off and a decode stops at 160 tokens: a voice whisper cannot
-    understand makes it loop, and re-decoding loops would only cost time, not change the verdict."""
+    `plain` (the default): beam 5, one window without timestamps, temperature 0 only (no
+    fallback), no conditioning on earlier text, a decode stops at 160 tokens: a voice whisper
+    cannot understand makes it loop, and re-decoding loops would only cost time, not change the
+    verdict. Without timestamps whisper sometimes ends the decode at a clause pause and drops
+    the rest of the sentence (a fault of that decode mode, not of the voice).
+    `transcribe`: faster-whisper's transcribe() with its own defaults and only language='zh'
+    (beam 5, best_of 5, timestamps, temperature fallback 0.0-1.0 on compression ratio 2.4 or log
+    probability -1.0, conditioning on earlier segments, no VAD): the stock pipeline, no tuning."""
+    if judge not in JUDGES:
+        raise ValueError(f"unknown judge {judge!r}; choose from {', '.join(JUDGES)}")
     from faster_whisper import WhisperModel
 
     model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads,
@@ -34,6 +46,9 @@ def independent_whisper(model_dir: Path, threads: int = 2) -> Callable[[np.ndarr
 
     def hear(pcm16k: np.ndarray) -> str:
         audio = pcm16k.astype(np.float32) / 32768.0
+        if judge == "transcribe":
+            stock, _ = model.transcribe(audio, language="zh")
+            return "".join(s.text.strip() for s in stock)
         segments, _ = model.transcribe(audio, language="zh", beam_size=5, condition_on_previous_text=False,
                                        vad_filter=False, without_timestamps=True, temperature=0.0,
                                        max_new_tokens=160)

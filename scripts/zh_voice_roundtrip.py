@@ -9,8 +9,9 @@ the homophone-folded CER (`hCER`: characters with the same syllable and tone cou
 客服/克服), is printed beside it; the target is on CER.
 
 Usage: python scripts/zh_voice_roundtrip.py [--voice zf_xiaobei --voice zm_yunxi | --voice all]
-       [--espeak] [--clean] [--json out/zh_roundtrip.json]
+       [--espeak] [--clean] [--speed 0.95] [--json out/zh_roundtrip.json]
        python scripts/zh_voice_roundtrip.py --rescore out/zh_roundtrip.json   (score a run again, no audio)
+       python scripts/zh_voice_roundtrip.py --failing out/zh_roundtrip.json   (only those over 5 % there)
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from zh_common import every_slot, independent_whisper, phone_line, print_table, syllable_reader, write_json
+from zh_common import (
+    JUDGES,
+    every_slot,
+    independent_whisper,
+    phone_line,
+    print_table,
+    syllable_reader,
+    write_json,
+)
 
 from agent.asr.zh_text import cer, homophone_cer
 from agent.cli.common import settings
@@ -53,7 +62,7 @@ def summarise(voice: str, rows: list[dict[str, Any]], read: Any) -> dict[str, An
         r["h_edits"], _ = homophone_cer(r["text"], r["heard"], read)
 
     def rate(mine: list[dict[str, Any]], key: str) -> float:
-        return sum(r[key] for r in mine) / max(1, sum(r["chars"] for r in mine))
+        return float(sum(r[key] for r in mine)) / max(1, int(sum(r["chars"] for r in mine)))
 
     scripts = list(dict.fromkeys(r["script"] for r in rows))
     uniq = {r["text"]: r for r in rows if "tts_cpu_s" in r}.values()
@@ -70,8 +79,10 @@ def summarise(voice: str, rows: list[dict[str, Any]], read: Any) -> dict[str, An
 
 
 def run_voice(voice: str, says: list[tuple[str, str, str]], hear: Any, clean: bool,
-              cache: Path | None = None, read: Any = None) -> dict[str, Any]:
+              cache: Path | None = None, read: Any = None, speed: float | None = None) -> dict[str, Any]:
     cfg = settings(None)
+    if speed is not None:
+        cfg.engines.zh_speed = speed
     if voice == "espeak-ng":
         cfg.models.paths = {}
         from agent.engines import Engines, LocaleEngines
@@ -107,7 +118,9 @@ def run_voice(voice: str, says: list[tuple[str, str, str]], hear: Any, clean: bo
             print(f"{voice} {say_id:<28} CER {r['edits'] / max(1, r['chars']):.3f}  {r['heard']}", flush=True)
     finally:
         engines.pool.shutdown(wait=True, cancel_pending=True)
-    return summarise(voice, rows, read)
+    rate = cfg.engines.zh_speed
+    label = voice if voice == "espeak-ng" or rate == 1.0 else f"{voice}@{rate:g}"
+    return summarise(label, rows, read)
 
 
 def main() -> None:
@@ -116,11 +129,17 @@ def main() -> None:
     ap.add_argument("--espeak", action="store_true", help="also measure the espeak-ng fallback")
     ap.add_argument("--clean", action="store_true", help="skip the 8 kHz μ-law line (wideband round trip)")
     ap.add_argument("--script", action="append", help="script file(s) (default: both zh-CN scripts)")
+    ap.add_argument("--speed", type=float, default=None, help="Kokoro speed (default: engines.zh_speed)")
+    ap.add_argument("--judge", choices=JUDGES, default="plain",
+                    help="whisper decode: plain (one window, no timestamps, no fallback) or transcribe "
+                         "(faster-whisper's stock defaults); zh_common.independent_whisper lists the options")
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--cache", type=Path, default=None, help="keep rendered clauses here (TTS disk cache)")
     ap.add_argument("--sample", type=int, default=0,
                     help="for every voice but the first, only every N-th sentence (0 = all)")
     ap.add_argument("--sample-all", action="store_true", help="sample the first voice too")
+    ap.add_argument("--failing", type=Path, default=None,
+                    help="only the sentences over 5 %% CER in this earlier --json (its first voice)")
     ap.add_argument("--rescore", type=Path, default=None,
                     help="score the sentences of an earlier --json again")
     args = ap.parse_args()
@@ -140,15 +159,21 @@ def main() -> None:
     if args.espeak:
         voices = [*voices, "espeak-ng"] if args.voice else ["espeak-ng"]
     says = sentences(args.script or list(SCRIPTS))
+    if args.failing is not None:
+        import json
+
+        earlier = json.loads(args.failing.read_text(encoding="utf-8"))["voices"][0]["sentences"]
+        over = {(r["script"], r["say_id"]) for r in earlier if r["edits"] > 0.05 * max(1, r["chars"])}
+        says = [s for s in says if (s[0], s[1]) in over]
     judge = resolve("asr-multi", models_dir=cfg.models.dir, overrides=cfg.models.paths)
-    hear = independent_whisper(judge.path)
+    hear = independent_whisper(judge.path, judge=args.judge)
     results = []
     for i, v in enumerate(voices):  # the JSON is rewritten after each voice, to be read as it goes
         full = i == 0 and not args.sample_all
         subset = says if full or args.sample <= 1 else says[:: args.sample]
-        results.append(run_voice(v, subset, hear, args.clean, args.cache, read))
+        results.append(run_voice(v, subset, hear, args.clean, args.cache, read, args.speed))
         write_json(args.json, {"line": "wideband" if args.clean else "ulaw8k", "today": str(TODAY),
-                               "voices": results})
+                               "judge": args.judge, "voices": results})
     report(results, args.clean)
 
 

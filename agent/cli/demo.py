@@ -164,6 +164,9 @@ async def _run(cfg: Any, chosen: list[tuple[str, Any]], transport: str, wav: Pat
                 f"(expected {scen.expected_outcome}); voice-to-voice median={median} ms "
                 f"worst={v2v[-1] if v2v else None} ms; barge-ins={report['barge_ins']}"
             )
+            voices = report.get("voices") or {}
+            if voices.get("customer"):
+                console.print(f"[dim]voices: agent {voices['agent']}, customer {voices['customer']}[/dim]")
             if wav:
                 name = scen.name if locale == chosen[0][0] else f"{scen.name}-{locale}"
                 write_wav(_path_for(wav, name, len(chosen) > 1), result.log)

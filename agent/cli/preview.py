@@ -30,7 +30,7 @@ def _engines(locale: str, cfg: Any) -> Any:
     model = resolve(
         "tts-en" if locale == "en-US" else "tts-zh", models_dir=cfg.models.dir, overrides=cfg.models.paths
     )
-    tts = _load_tts(model, voice=cfg.engines.zh_voice)
+    tts = _load_tts(model, voice=cfg.engines.zh_voice, speed=cfg.engines.zh_speed)
     if cfg.engines.tts_cache_dir is not None and isinstance(tts, ClauseSynthesizer):
         tts = CachedSynthesizer(tts, DiskCache(cfg.engines.tts_cache_dir, cfg.engines.tts_cache_mb << 20))
     return Engines(

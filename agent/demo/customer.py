@@ -23,10 +23,12 @@ from agent.demo.scenarios import Scenario
 QUIET_S = 0.35  # agent audio gap that counts as "the agent has stopped talking"
 
 CUSTOMER_VOICES = {
-    "f": ("zf_xiaobei", "zf_xiaoyi", "zf_xiaoxiao", "zf_xiaoni"),
-    "m": ("zm_yunxi", "zm_yunyang", "zm_yunxia", "zm_yunjian"),
+    "f": ("zf_xiaobei", "zf_xiaoxiao", "zf_xiaoyi", "zf_xiaoni"),
+    "m": ("zm_yunjian", "zm_yunxi", "zm_yunxia", "zm_yunyang"),
 }
-"""Kokoro Mandarin voices by sex, best round-trip CER first (docs/models.md)."""
+"""Kokoro Mandarin voices by sex, best round-trip CER first (docs/models.md: every 3rd sentence,
+zm_yunjian 0.075, zm_yunxi 0.096, zm_yunxia 0.125, zm_yunyang 0.129; zf_xiaobei 0.071,
+zf_xiaoxiao 0.085, zf_xiaoyi 0.092, zf_xiaoni 0.398)."""
 
 
 def customer_voice(agent_voice: str, available: Sequence[str]) -> str | None:
@@ -35,13 +37,21 @@ def customer_voice(agent_voice: str, available: Sequence[str]) -> str | None:
     return next((v for v in CUSTOMER_VOICES[other] if v in available and v != agent_voice), None)
 
 
-async def customer_speech(engines: Any, locale: str, lines: Sequence[str]) -> dict[str, np.ndarray]:
-    """The customer's lines as 16 kHz speech: for zh-CN Kokoro, another voice of the same loaded model.
+def speaking_voices(engines: Any, locale: str) -> dict[str, str | None]:
+    """Who speaks on each side: the agent's voice and the customer's (None: the agent's own synthesiser).
 
-    A synthesiser without voices (Piper, espeak-ng, a test double) speaks the lines itself.
-    """
+    For zh-CN Kokoro the customer is another voice of the same loaded model, of the other sex;
+    a synthesiser without voices (Piper, espeak-ng, a test double) speaks the customer's lines too."""
     tts: Any = engines.locales[locale].tts if hasattr(engines, "locales") else None
-    voice = customer_voice(tts.voice, tts.voices) if hasattr(tts, "with_voice") else None
+    agent = getattr(tts, "voice", None) if tts is not None else None
+    customer = customer_voice(tts.voice, tts.voices) if hasattr(tts, "with_voice") else None
+    return {"agent": agent if isinstance(agent, str) else None, "customer": customer}
+
+
+async def customer_speech(engines: Any, locale: str, lines: Sequence[str]) -> dict[str, np.ndarray]:
+    """The customer's lines as 16 kHz speech, in the customer's voice of `speaking_voices`."""
+    tts: Any = engines.locales[locale].tts if hasattr(engines, "locales") else None
+    voice = speaking_voices(engines, locale)["customer"]
     out: dict[str, np.ndarray] = {}
     if voice is None:
         for text in dict.fromkeys(lines):

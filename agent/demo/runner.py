@@ -27,7 +27,7 @@ import numpy as np
 import uvicorn
 
 from agent.call import progress
-from agent.demo.customer import CustomerLog, SimulatedCustomer, customer_speech
+from agent.demo.customer import CustomerLog, SimulatedCustomer, customer_speech, speaking_voices
 from agent.demo.links import make_link
 from agent.demo.scenarios import SCENARIOS, SLOTS, Scenario
 
@@ -183,7 +183,9 @@ async def run_scenario(
         log.record = await fetch_call(server.base, api_key, grant["call_id"])
         log.outcome = log.record.get("outcome")
         replay_record(log.record, printer)
-    return DemoResult(build_report(scenario, locale, log), log)
+    report = build_report(scenario, locale, log)
+    report["voices"] = speaking_voices(runtime.engines, locale)
+    return DemoResult(report, log)
 
 
 async def fetch_call(base: str, api_key: str, call_id: str, wait_s: float = 5.0) -> dict[str, Any]:

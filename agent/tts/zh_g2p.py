@@ -101,7 +101,7 @@ class MandarinG2P:
 
     def __init__(self, lexicon: PronunciationLexicon) -> None:
         self.lexicon = lexicon
-        self.fingerprint = f"zh-g2p-2:{lexicon.fingerprint}"
+        self.fingerprint = f"zh-g2p-3:{lexicon.fingerprint}"
 
     @staticmethod
     def warm_up() -> None:
@@ -171,9 +171,13 @@ class MandarinG2P:
                 k += 1
         return out
 
+    def spoken_groups(self, han: str) -> list[list[Reading]]:
+        """`groups` with the tone changes of 不 and 一 applied (`tone_sandhi`): what the voice says."""
+        return tone_sandhi(self.groups(han))
+
     def readings(self, han: str) -> list[Reading]:
         """Readings for a run of Chinese characters (no punctuation or digits)."""
-        return [r for group in self.groups(han) for r in group]
+        return [r for group in self.spoken_groups(han) for r in group]
 
     def analyse(self, text: str) -> list[Reading]:
         """Every Chinese piece of `text` with its reading (numbers read out first, as spoken)."""
@@ -194,11 +198,53 @@ class MandarinG2P:
             if m.group()[0].isascii():
                 out.append(" " + " ".join(_ipa(LETTER_NAMES[c]) for c in m.group().lower()) + " ")
             else:
-                out.append(" ".join("".join(_ipa(r.syllables) for r in g) for g in self.groups(m.group())))
+                words = self.spoken_groups(m.group())
+                out.append(" ".join("".join(_ipa(r.syllables) for r in g) for g in words))
             pos = m.end()
         out.append(spoken[pos:])
         joined = "".join(out).replace(chr(815), "")
         return re.sub(r" +(?=[,.!?:;])", "", re.sub(r" {2,}", " ", joined)).strip()
+
+
+_NUMERALS = set("零一二三四五六七八九十两幺")
+_NOT_AFTER_YI = set("月日号")
+"""一 keeps yī before these (一月 yī yuè, 一日, 一号: dates and ordinals, not counts)."""
+_PLACE_VALUES = set("百千万亿")
+
+
+def tone_sandhi(groups: list[list[Reading]]) -> list[list[Reading]]:
+    """The tone changes of 不 and 一 that every Mandarin speaker makes, as the dictionary states them.
+
+    - 不 bù before a fourth tone is bú (不再 bú zài, 不是 bú shì); elsewhere bù.
+    - 一 yī as a count, before a fourth tone is yí (一个 yí gè, 一万 yí wàn), before any other
+      tone yì (一笔 yì bǐ, 一千 yì qiān). It stays yī at the end of a word (统一, 第一), after a
+      numeral or 第 (十一, 二十一), before another numeral (一二三四) and before 月/日/号.
+    A syllable the lexicon or the phrase dictionary already gives another tone (一遍 yí biàn,
+    听不到 bu5) is not touched: only bu4 and yi1 change. The third-tone sandhi (可以 kéyǐ) is
+    left to the model, which was trained on unsandhied third tones and makes it itself.
+    """
+    if any(len(r.syllables) != len(r.text) for g in groups for r in g):
+        return groups  # a reading not one syllable a character (never from the lexicon): leave it as it is
+    flat = [(gi, ri, k, ch)
+            for gi, g in enumerate(groups) for ri, r in enumerate(g) for k, ch in enumerate(r.text)]
+    syllables = [groups[gi][ri].syllables[k] for gi, ri, k, _ in flat]
+    changed = list(syllables)
+    for i, (gi, _ri, _k, ch) in enumerate(flat):
+        if i + 1 >= len(flat):
+            break
+        nxt_ch, nxt_tone = flat[i + 1][3], syllables[i + 1][-1]
+        if ch == "不" and syllables[i] == "bu4" and nxt_tone == "4":
+            changed[i] = "bu2"
+        elif ch == "一" and syllables[i] == "yi1":
+            prev_ch = flat[i - 1][3] if i > 0 else ""
+            word_end = flat[i + 1][0] != gi and len("".join(r.text for r in groups[gi])) > 1
+            count = nxt_ch in _PLACE_VALUES or nxt_ch not in _NUMERALS
+            if count and not word_end and nxt_ch not in _NOT_AFTER_YI and prev_ch not in _NUMERALS | {"第"}:
+                changed[i] = "yi2" if nxt_tone == "4" else "yi4"
+    if changed == syllables:
+        return groups
+    it = iter(changed)
+    return [[Reading(r.text, tuple(next(it) for _ in r.text), r.source) for r in g] for g in groups]
 
 
 def _ipa(syllables: tuple[str, ...]) -> str:

@@ -27,3 +27,21 @@ def test_the_customer_is_of_the_other_sex() -> None:
     assert customer_voice("zf_xiaobei", voices) == "zm_yunxi"
     assert customer_voice("zm_yunxi", voices) == "zf_xiaobei"
     assert customer_voice("zf_xiaobei", ["zf_xiaobei"]) is None
+
+
+def test_speaking_voices_name_both_sides() -> None:
+    from types import SimpleNamespace
+
+    from agent.demo.customer import speaking_voices
+
+    class Voiced:
+        voice = "zf_xiaobei"
+        voices = ("zf_xiaobei", "zm_yunxi")
+
+        def with_voice(self, voice: str) -> Voiced:
+            return self
+
+    kokoro = SimpleNamespace(locales={"zh-CN": SimpleNamespace(tts=Voiced())})
+    assert speaking_voices(kokoro, "zh-CN") == {"agent": "zf_xiaobei", "customer": "zm_yunxi"}
+    piper = SimpleNamespace(locales={"en-US": SimpleNamespace(tts=object())})
+    assert speaking_voices(piper, "en-US") == {"agent": None, "customer": None}

@@ -126,3 +126,38 @@ def test_latin_letters_are_spelled_with_mandarin_letter_names(g2p: MandarinG2P) 
     assert "A" not in g2p.phonemes("官方App上的客服")  # never the raw letters
     assert g2p.phonemes("请用App，好的。").count(" ,") == 0  # no space before the pause mark
     assert set(LETTER_NAMES) == set("abcdefghijklmnopqrstuvwxyz")
+
+
+@pytest.mark.parametrize(
+    ("text", "piece", "expected"),
+    [
+        ("以后不再给您打电话", "不再", "bu2 zai4"),  # 不 before a fourth tone
+        ("不是真人", "不是", "bu2 shi4"),
+        ("您不希望", "不", "bu4"),  # before a first tone: unchanged
+        ("不打扰您了", "不", "bu4"),
+        ("您有一笔账单", "一笔", "yi4 bi3"),  # 一 as a count: yì before tones 1-3
+        ("一千二百三十四元五角", "一千", "yi4 qian1"),
+        ("三万一千元", "一千", "yi4 qian1"),
+        ("一万元", "一万", "yi2 wan4"),  # yí before a fourth tone
+        ("告诉您一个好消息", "一个", "yi2 ge4"),
+        ("第一次", "第一", "di4 yi1"),  # ordinal
+        ("二十一天", "一", "yi1"),  # after a numeral
+        ("一二三四", "一二", "yi1 er4"),  # digits read out
+        ("统一管理", "统一", "tong3 yi1"),  # word-final
+        ("我再说一遍", "一遍", "yi2 bian4"),  # the lexicon's reading kept
+    ],
+)
+def test_tone_sandhi_of_bu_and_yi(g2p: MandarinG2P, text: str, piece: str, expected: str) -> None:
+    assert reading(g2p, text, piece) == expected
+
+
+def test_sandhi_reaches_the_phonemes(g2p: MandarinG2P) -> None:
+    assert "pu↗" in g2p.phonemes("不再打扰")
+    assert "pu↘" in g2p.phonemes("不希望")
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"), [("谢谢", "xie4 xie5"), ("告诉", "gao4 su5"), ("麻烦", "ma2 fan5")]
+)
+def test_neutral_tones_of_the_scripts_words(g2p: MandarinG2P, word: str, expected: str) -> None:
+    assert reading(g2p, f"{word}您", word) == expected
