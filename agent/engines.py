@@ -182,6 +182,13 @@ class Engines:
                 tts.synthesize_clause, clause, priority=priority
             )
 
+    def keep_on_disk(self, texts: Mapping[str, Sequence[str]]) -> None:
+        """Locale -> the text that sounds the same on every call: the only audio the disk cache keeps."""
+        for locale, said in texts.items():
+            tts = self.locales.get(locale)
+            if tts is not None and isinstance(tts.tts, CachedSynthesizer):
+                tts.tts.keep_only(said)
+
     def start_prefill(self, sentences: Mapping[str, Sequence[str]]) -> Future[int]:
         """Render, one low-priority pool job at a time, every clause missing from the disk cache.
 

@@ -122,6 +122,9 @@ class Runtime:
         self.scripts = self.registry.scripts  # the registry replaces entries in place on reload
         for name, findings in self.registry.refused.items():
             log.error("script %s refused by the linter: %s", name, "; ".join(map(str, findings[:3])))
+        keep = getattr(self.engines, "keep_on_disk", None)
+        if keep is not None:
+            keep(self.same_on_every_call())
         for locale in self.settings.engines.locales:
             encoder = self.settings.models.paths.get("encoder-zh" if locale == "zh-CN" else "encoder-en")
             self.nlu[locale] = build_nlu(locale, prompts, encoder_path=encoder, semantic=self.semantic_nlu)
@@ -196,6 +199,21 @@ class Runtime:
                               CLOSE_TRY_AGAIN) from None
         if self.warmth in ("warming", "failed"):
             raise Refused(f"{what} refused: the server's warm-up failed (see its log)", CLOSE_TRY_AGAIN)
+
+    def same_on_every_call(self) -> dict[str, list[str]]:
+        """Locale -> what the scripts say the same on every call: their slot-free sentences, those
+        completed by dialogue.constant_slots, and their words between per-call slots. Only this
+        goes to the TTS disk cache; audio with a customer's name, amount or date stays in memory."""
+        constants = self.settings.dialogue.constant_slots
+        out: dict[str, dict[str, None]] = {}
+        for (_, locale), script in sorted(self.scripts.items()):
+            fixed = constants.get(locale, {})  # type: ignore[call-overload]
+            bucket = out.setdefault(locale, {})
+            bucket.update(dict.fromkeys(constant_units(script, fixed)))
+            bucket.update(dict.fromkeys(presynth.fixed_sentences(script, fixed)))
+        for locale, sentences in presynth.slot_free_sentences(self.scripts.values()).items():
+            out.setdefault(locale, {}).update(dict.fromkeys(sentences))
+        return {locale: list(texts) for locale, texts in out.items()}
 
     def warm_up(self) -> int:
         """Synthesise every sentence of every loaded script that is the same on every call (slot-free,

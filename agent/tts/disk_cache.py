@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -134,6 +134,17 @@ class CachedSynthesizer:
         self.inner = inner
         self.cache = cache
         self.fingerprint = inner.fingerprint
+        self.only: set[str] | None = None  # clauses it may store; None: any (tools, tests)
+
+    def keep_only(self, texts: Iterable[str]) -> None:
+        """Store only these texts' clauses from now on (more calls add to them).
+
+        The runtime names what sounds the same on every call (its scripts' fixed text): a
+        clause with a customer's name, amount or date is rendered for the call and never
+        written to disk, where it would outlive the call and the store's sealing of slots.
+        """
+        keep = {c for text in texts for c in self.inner.clauses(text)}
+        self.only = keep if self.only is None else self.only | keep
 
     def clauses(self, text: str) -> list[str]:
         """The pieces rendered (and cached) one by one."""
@@ -150,7 +161,8 @@ class CachedSynthesizer:
         if hit is not None:
             return hit
         speech = self.inner.synthesize_clause(clause)
-        self.cache.put(DiskCache.key(self.fingerprint, clause), speech.pcm16k)
+        if self.only is None or clause in self.only:
+            self.cache.put(DiskCache.key(self.fingerprint, clause), speech.pcm16k)
         return speech
 
     def synthesize_clauses(self, text: str) -> Iterator[Speech]:

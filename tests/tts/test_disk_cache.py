@@ -110,3 +110,36 @@ def test_split_clauses() -> None:
         "可以随时说“不要再打了，谢谢”，", "或者按九。"]
     assert split_clauses("明白，您对这笔账单有疑问。") == ["明白，您对这笔账单有疑问。"]
     assert split_clauses("再见。") == ["再见。"] and split_clauses("  ") == []
+
+
+def test_only_what_sounds_the_same_on_every_call_is_written_to_disk(tmp_path: Path) -> None:
+    """A customer's name, amount or date is rendered for the call and never outlives it on disk."""
+    tts = CachedSynthesizer(CountingVoice(), DiskCache(tmp_path, 10 << 20))
+    tts.keep_only(["好的，已为您记录：", "还款。"])
+    tts.synthesize("好的，已为您记录：")
+    tts.synthesize("王静，12月5日还款一百二十元。")  # this call's values
+    tts.synthesize("还款。")
+    restarted = CachedSynthesizer(CountingVoice(), DiskCache(tmp_path, 10 << 20))
+    assert restarted.missing("好的，已为您记录：") == [] and restarted.missing("还款。") == []
+    values = "王静，12月5日还款一百二十元。"
+    assert restarted.missing(values) == restarted.clauses(values)  # none of it on disk
+    kept = {c for t in ("好的，已为您记录：", "还款。") for c in restarted.clauses(t)}
+    assert len(list(tmp_path.rglob("*.pcm"))) == len(kept)
+
+
+def test_the_runtime_keeps_only_script_text_on_disk() -> None:
+    """What the runtime names as the same on every call holds no slot and no value a call brings."""
+    from agent.config import Settings
+    from agent.runtime import Runtime
+    from agent.testing.fakes import FakeEngines
+
+    root = Path(__file__).resolve().parents[2]
+    settings = Settings()
+    settings.store.url = "sqlite://"
+    settings.dialogue.prompts_dir = root / "prompts"
+    runtime = Runtime.load(settings, engines=FakeEngines(), semantic_nlu=False)
+    same = runtime.same_on_every_call()
+    assert set(same) == {"en-US", "zh-CN"}
+    assert all("{" not in t for texts in same.values() for t in texts)
+    assert "如果您不希望再接到我们的电话，可以随时说“不要再打了”，或者按9。" in same["zh-CN"]
+    assert "I've noted that you plan to pay" in same["en-US"]  # the script's words between two slots
