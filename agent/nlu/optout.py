@@ -13,7 +13,12 @@ The detector is generic; its vocabularies and frames are data, one file per loca
   utterance must / must not contain), `complaint` (the utterance is also a complaint);
 - `limiters`, `vetoes` (void any rule hit in their sentence, e.g. "don't call me sir"),
   `voice_scope` (a mention of another medium that turns an opt-out's scope to `voice`) and
-  `refusal` (a sentence that refuses the one before: "拉黑？不至于" is not an opt-out).
+  `refusal` (a sentence that refuses the one before: "拉黑？不至于" is not an opt-out);
+- `sound_alike`: `lists` (names of vocabularies above) and `words` whose ASR sound-alikes are
+  repaired before the rules are tried once more (`agent.nlu.soundalike`: "别大电话", "stop
+  colin me"), and `never` (real words that are not mis-hearings). A hit that needed a repair
+  is a doubt, unless every repair in it was a pure homophone of a zh word of 3+ characters
+  and the rule is certain.
 
 Text arrives as sentences already normalised by the rule NLU, with soft punctuation kept
 as "," (en-US) or "，" (zh-CN); patterns never cross sentences.
@@ -29,6 +34,7 @@ from typing import Any, Literal
 
 import yaml
 
+from agent.nlu.soundalike import SoundAlike, apply
 from agent.nlu.yamlio import load_words_yaml
 
 __all__ = ["OptOutDetector", "OptOutHit", "Sentence", "load_detector"]
@@ -139,6 +145,18 @@ class OptOutDetector:
         self._left = int(window.get("left", 3))
         self._right = int(window.get("right", 6))
         self._soft = "，" if cjk else ","
+        self._sounds = self._sound_alike(spec.get("sound_alike"), where)
+
+    def _sound_alike(self, spec: Any, where: str) -> SoundAlike | None:
+        if not spec:
+            return None
+        if not isinstance(spec, Mapping) or set(spec) - {"lists", "words", "never"}:
+            raise ValueError(f"{where}: `sound_alike:` takes `lists`, `words` and `never`")
+        try:
+            words = [w for name in _texts(spec.get("lists")) for w in self._x.word_list(name)]
+        except KeyError as exc:
+            raise ValueError(f"{where}: sound_alike names an unknown list {exc}") from exc
+        return SoundAlike([*words, *_texts(spec.get("words"))], cjk=self.cjk, never=_texts(spec.get("never")))
 
     def words(self, name: str) -> list[str]:
         """A vocabulary list of the data file (the generated tests combine them)."""
@@ -178,6 +196,38 @@ class OptOutDetector:
 
     def detect(self, sentences: Sequence[Sentence]) -> OptOutHit | None:
         """The strongest opt-out in the utterance (certain before doubt), or None."""
+        hit = self._detect(sentences)
+        if hit is not None or self._sounds is None:
+            return hit
+        return self._detect_repaired(sentences, self._sounds)
+
+    def _detect_repaired(self, sentences: Sequence[Sentence], sounds: SoundAlike) -> OptOutHit | None:
+        """The rules once more on sentences whose sound-alikes of key words were repaired."""
+        found = [sounds.repairs(s.text) for s in sentences]
+        if not any(found):
+            return None
+        repaired = [Sentence(apply(s.text, r), s.question) for s, r in zip(sentences, found, strict=True)]
+        hit = self._detect(repaired)
+        if hit is None:
+            return None
+        for sentence, repairs in zip(repaired, found, strict=True):
+            at = sentence.text.find(hit.span)
+            if at < 0:
+                continue
+            shift, used = 0, []
+            for r in repairs:  # where each repaired word lies in the repaired sentence
+                start = r.start + shift
+                shift += len(r.word) - (r.end - r.start)
+                if start < at + len(hit.span) and start + len(r.word) > at:
+                    used.append(r)
+            if not used:
+                continue
+            sure = hit.kind == "certain" and self.cjk and all(r.exact and len(r.word) >= 3 for r in used)
+            kind: Kind = "certain" if sure else "doubt"
+            return OptOutHit(f"{hit.rule}~sound", kind, hit.scope, hit.complaint, hit.span)
+        return None
+
+    def _detect(self, sentences: Sequence[Sentence]) -> OptOutHit | None:
         whole = " | ".join(s.text for s in sentences)
         doubt: OptOutHit | None = None
         for index, sentence in enumerate(sentences):
