@@ -11,8 +11,9 @@ the detector's own vocabularies; the caller substitutes the word and runs the sa
   n/l, r/l, f/h initials; -ing/-in, -eng/-en, -ang/-an, -iang/-ian, -uang/-uan finals). In a
   word of three syllables one inner syllable may have another final ("别得了" for 别打了), in
   a longer one another initial or another final ("设置免饶" for 设置免扰: not "设置粘饶").
-- en-US: a small consonant-skeleton key per word (c/k/q -> K, ph -> F, vowels dropped but
-  the first, doubles collapsed, -ing/-in/-en/-on/-un/-an/-umn endings -> N), whole words
+- en-US: a small consonant-skeleton key per word (c/k/q -> K, ph -> F, the first letter
+  kept and the other vowels, h, w, y dropped, doubles collapsed, -ing/-in/-en/-on/-un/-an/
+  -umn endings -> N), whole words
   only, for words of contacting and cessation; a word listed as a real word that is not a
   mis-hearing (close, cold, ...) is never repaired.
 
@@ -96,10 +97,8 @@ def en_key(word: str) -> str:
     w = w.replace("ph", "f").replace("ck", "k").replace("gh", "").replace("wh", "w")
     w = re.sub(r"c(?=[eiy])", "s", w)
     w = w.replace("c", "k").replace("q", "k").replace("x", "ks")
-    first = "A" if w[0] in "aeiou" else ""
-    skeleton = re.sub(r"[aeiouyhw]", "", w)
-    skeleton = re.sub(r"(.)\1+", r"\1", skeleton.upper())
-    return first + skeleton + ending
+    skeleton = w[0] + re.sub(r"[aeiouyhw]", "", w[1:])  # the first letter stays, as in Soundex
+    return re.sub(r"(.)\1+", r"\1", skeleton.upper()) + ending
 
 
 def _half_right(heard: str, meant: str, strict: bool) -> bool:
