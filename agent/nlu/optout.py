@@ -14,7 +14,8 @@ The detector is generic; its vocabularies and frames are data, one file per loca
 - `limiters`, `vetoes` (void any rule hit in their sentence, e.g. "don't call me sir"),
   `voice_scope` (a mention of another medium that turns an opt-out's scope to `voice`) and
   `refusal` (a sentence that refuses the one before: "拉黑？不至于" is not an opt-out);
-- `sound_alike`: `lists` (names of vocabularies above) and `words` whose ASR sound-alikes are
+- `sound_alike`: `lists` (names of vocabularies above), `combine` (pairs of list names: every
+  word of the first joined to every word of the second) and `words` whose ASR sound-alikes are
   repaired before the rules are tried once more (`agent.nlu.soundalike`: "别大电话", "stop
   colin me"), and `never` (real words that are not mis-hearings). A hit that needed a repair
   is a doubt, unless every repair in it was a pure homophone of a zh word of 3+ characters
@@ -34,7 +35,7 @@ from typing import Any, Literal
 
 import yaml
 
-from agent.nlu.soundalike import SoundAlike, apply
+from agent.nlu.soundalike import Repair, SoundAlike, apply
 from agent.nlu.yamlio import load_words_yaml
 
 __all__ = ["OptOutDetector", "OptOutHit", "Sentence", "load_detector"]
@@ -150,12 +151,16 @@ class OptOutDetector:
     def _sound_alike(self, spec: Any, where: str) -> SoundAlike | None:
         if not spec:
             return None
-        if not isinstance(spec, Mapping) or set(spec) - {"lists", "words", "never"}:
-            raise ValueError(f"{where}: `sound_alike:` takes `lists`, `words` and `never`")
+        if not isinstance(spec, Mapping) or set(spec) - {"lists", "combine", "words", "never"}:
+            raise ValueError(f"{where}: `sound_alike:` takes `lists`, `combine`, `words` and `never`")
+        joint = "" if self.cjk else " "
         try:
             words = [w for name in _texts(spec.get("lists")) for w in self._x.word_list(name)]
-        except KeyError as exc:
-            raise ValueError(f"{where}: sound_alike names an unknown list {exc}") from exc
+            for pair in spec.get("combine") or ():
+                left, right = (self._x.word_list(str(name)) for name in pair)
+                words += [f"{a}{joint}{b}" for a in left for b in right]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: sound_alike: `lists` and `combine` name lists above ({exc})") from exc
         return SoundAlike([*words, *_texts(spec.get("words"))], cjk=self.cjk, never=_texts(spec.get("never")))
 
     def words(self, name: str) -> list[str]:
@@ -203,7 +208,7 @@ class OptOutDetector:
 
     def _detect_repaired(self, sentences: Sequence[Sentence], sounds: SoundAlike) -> OptOutHit | None:
         """The rules once more on sentences whose sound-alikes of key words were repaired."""
-        found = [sounds.repairs(s.text) for s in sentences]
+        found = [self._unprotected(s.text, sounds.repairs(s.text)) for s in sentences]
         if not any(found):
             return None
         repaired = [Sentence(apply(s.text, r), s.question) for s, r in zip(sentences, found, strict=True)]
@@ -226,6 +231,13 @@ class OptOutDetector:
             kind: Kind = "certain" if sure else "doubt"
             return OptOutHit(f"{hit.rule}~sound", kind, hit.scope, hit.complaint, hit.span)
         return None
+
+    def _unprotected(self, text: str, repairs: list[Repair]) -> list[Repair]:
+        """The repairs that touch no limiter or veto already heard ("现在别打" is not "现再别打")."""
+        if not repairs:
+            return repairs
+        kept = [(m.start(), m.end()) for p in (*self._limiters, *self._vetoes) for m in p.finditer(text)]
+        return [r for r in repairs if not any(a < r.end and r.start < b for a, b in kept)]
 
     def _detect(self, sentences: Sequence[Sentence]) -> OptOutHit | None:
         whole = " | ".join(s.text for s in sentences)
