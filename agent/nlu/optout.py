@@ -14,6 +14,9 @@ The detector is generic; its vocabularies and frames are data, one file per loca
 - `limiters`, `vetoes` (void any rule hit in their sentence, e.g. "don't call me sir"),
   `voice_scope` (a mention of another medium that turns an opt-out's scope to `voice`) and
   `refusal` (a sentence that refuses the one before: "拉黑？不至于" is not an opt-out);
+- `head_gate`: `in_call` (a cessation of something said in this call: "stop interrupting me")
+  and `contact` (any word of contacting); an utterance with the first and none of the second
+  gets no opt-out from the learned head or the nearest exemplar (agent/nlu/factory.py);
 - `sound_alike`: `lists` (names of vocabularies above), `combine` (pairs of list names: every
   word of the first joined to every word of the second) and `words` whose ASR sound-alikes are
   repaired before the rules are tried once more (`agent.nlu.soundalike`: "别大电话", "stop
@@ -147,6 +150,11 @@ class OptOutDetector:
         self._right = int(window.get("right", 6))
         self._soft = "，" if cjk else ","
         self._sounds = self._sound_alike(spec.get("sound_alike"), where)
+        gate = spec.get("head_gate") or {}
+        if not isinstance(gate, Mapping) or set(gate) - {"contact", "in_call"}:
+            raise ValueError(f"{where}: `head_gate:` takes `contact` and `in_call`")
+        self._gate_contact = self._many(gate.get("contact"), f"{where}: head_gate.contact")
+        self._gate_in_call = self._many(gate.get("in_call"), f"{where}: head_gate.in_call")
 
     def _sound_alike(self, spec: Any, where: str) -> SoundAlike | None:
         if not spec:
@@ -259,6 +267,19 @@ class OptOutDetector:
                     return hit
                 doubt = hit
         return doubt
+
+    def only_stops_the_talk(self, sentences: Sequence[Sentence]) -> bool:
+        """Whether the utterance stops something said in this call ("stop interrupting me", "别念了")
+        and names no contacting at all: then a learned score alone is no opt-out (`head_gate`)."""
+        whole = " | ".join(s.text for s in sentences)
+        if not any(p.search(whole) for p in self._gate_in_call):
+            return False
+        if any(p.search(whole) for p in self._gate_contact):
+            return False
+        if self._sounds is not None:
+            repaired = " | ".join(apply(s.text, self._sounds.repairs(s.text)) for s in sentences)
+            return not any(p.search(repaired) for p in self._gate_contact)
+        return True
 
     def scope(self, sentences: Sequence[Sentence]) -> str:
         """The scope an opt-out found by another layer gets: `voice` when another medium is named."""

@@ -268,6 +268,10 @@ class RuleNlu:
             return None
         return self.optout.detect(self.sentences(text))
 
+    def only_stops_the_talk(self, text: str) -> bool:
+        """Whether raw text only stops something said in this call, naming no contacting (`head_gate`)."""
+        return self.optout is not None and self.optout.only_stops_the_talk(self.sentences(text))
+
     def opt_out_scope(self, text: str) -> str:
         """The suppression scope of an opt-out another layer found in raw text ('all' or 'voice')."""
         return "all" if self.optout is None else self.optout.scope(self.sentences(text))
