@@ -19,7 +19,8 @@ The detector is generic; its vocabularies and frames are data, one file per loca
   gets no opt-out from the learned head or the nearest exemplar (agent/nlu/factory.py);
 - `sound_alike`: `lists` (names of vocabularies above), `combine` (pairs of list names: every
   word of the first joined to every word of the second) and `words` whose ASR sound-alikes are
-  repaired before the rules are tried once more (`agent.nlu.soundalike`: "别大电话", "stop
+  repaired (`heads`: one-character words repaired only when `heads_before` follows them and
+  `heads_after` precedes them) before the rules are tried once more (`agent.nlu.soundalike`: "别大电话", "stop
   colin me"), and `never` (real words that are not mis-hearings). A hit that needed a repair
   is a doubt, unless every repair in it was a pure homophone of a zh word of 3+ characters
   and the rule is certain.
@@ -159,8 +160,9 @@ class OptOutDetector:
     def _sound_alike(self, spec: Any, where: str) -> SoundAlike | None:
         if not spec:
             return None
-        if not isinstance(spec, Mapping) or set(spec) - {"lists", "combine", "words", "never"}:
-            raise ValueError(f"{where}: `sound_alike:` takes `lists`, `combine`, `words` and `never`")
+        keys = {"lists", "combine", "words", "never", "heads", "heads_before", "heads_after"}
+        if not isinstance(spec, Mapping) or set(spec) - keys:
+            raise ValueError(f"{where}: `sound_alike:` takes {sorted(keys)}")
         joint = "" if self.cjk else " "
         try:
             words = [w for name in _texts(spec.get("lists")) for w in self._x.word_list(name)]
@@ -169,7 +171,16 @@ class OptOutDetector:
                 words += [f"{a}{joint}{b}" for a in left for b in right]
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"{where}: sound_alike: `lists` and `combine` name lists above ({exc})") from exc
-        return SoundAlike([*words, *_texts(spec.get("words"))], cjk=self.cjk, never=_texts(spec.get("never")))
+        before = self._one(spec.get("heads_before"), f"{where}: sound_alike.heads_before")
+        after = self._one(spec.get("heads_after"), f"{where}: sound_alike.heads_after")
+        return SoundAlike(
+            [*words, *_texts(spec.get("words"))],
+            cjk=self.cjk,
+            never=_texts(spec.get("never")),
+            heads=_texts(spec.get("heads")),
+            heads_before=before,
+            heads_after=after,
+        )
 
     def words(self, name: str) -> list[str]:
         """A vocabulary list of the data file (the generated tests combine them)."""

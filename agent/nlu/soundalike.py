@@ -101,6 +101,13 @@ def en_key(word: str) -> str:
     return re.sub(r"(.)\1+", r"\1", skeleton.upper()) + ending
 
 
+def _head_key(syllable: str) -> str:
+    """A one-character head's key: near-homophones merged, and the unaspirated stops b/d (they
+    blur on a narrowband line: "爹打了" for 别打了); only ever used right before a contact word."""
+    key = zh_key(syllable)
+    return "d" + key[1:] if key.startswith("b") else key
+
+
 def _half_right(heard: str, meant: str, strict: bool) -> bool:
     """Whether two (merged) syllables share their initial, or (not strict) their final ("zhan"/"mian": no)."""
     (a, b), (c, d) = _split_syllable(heard), _split_syllable(meant)
@@ -110,8 +117,25 @@ def _half_right(heard: str, meant: str, strict: bool) -> bool:
 class SoundAlike:
     """Finds windows of a normalised sentence that sound like a word of the given vocabulary."""
 
-    def __init__(self, words: Iterable[str], *, cjk: bool, never: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        words: Iterable[str],
+        *,
+        cjk: bool,
+        never: Iterable[str] = (),
+        heads: Iterable[str] = (),
+        heads_before: re.Pattern[str] | None = None,
+        heads_after: re.Pattern[str] | None = None,
+        reach: int = 8,
+    ) -> None:
+        """`heads`: one-character zh words (别, 少) repaired from a near-homophone (b/d merged too)
+        only when `heads_before` matches within `reach` characters after them ("稍给我打电话")
+        and `heads_after` (if given) matches the text before them ("我爹打了我" is no "别打了")."""
         self.cjk = cjk
+        self._heads = {_head_key(s): w for w in heads if len(w) == 1 and cjk for _, s in zh_syllables(w)}
+        self._heads_before = heads_before
+        self._heads_after = heads_after
+        self._reach = reach
         self._never = frozenset(w.strip().lower() for w in never if w.strip())
         entries: dict[tuple[str, ...], str] = {}
         exact: dict[tuple[str, ...], set[str]] = {}
@@ -165,7 +189,19 @@ class SoundAlike:
                     continue
                 found.append(Repair(start, end, word, exact))
                 taken[i : i + size] = [True] * size
-        return sorted(found, key=lambda r: r.start)
+        found.sort(key=lambda r: r.start)
+        if self._heads and self._heads_before is not None:
+            repaired = apply(text, found)  # a zh repair keeps the length: one character a syllable
+            for i, (start, end, _, sound) in enumerate(units):
+                head = self._heads.get(_head_key(sound))
+                if taken[i] or head is None or text[start] == head:
+                    continue
+                if self._heads_after is not None and not self._heads_after.search(repaired[:start]):
+                    continue
+                if self._heads_before.search(repaired[end : end + self._reach]):
+                    found.append(Repair(start, end, head, False))
+            found.sort(key=lambda r: r.start)
+        return found
 
     def _lookup(self, keys: tuple[str, ...], sounds: tuple[str, ...], heard: str) -> tuple[str, bool] | None:
         if heard in self._words:

@@ -102,6 +102,15 @@ def test_zh_hard_negatives_stay_quiet_with_any_one_homophone() -> None:
     assert not wrong, f"{len(wrong)} of {len(texts)} fired, e.g. {wrong[:8]}"
 
 
+def test_zh_one_character_negators_are_repaired_only_before_a_word_of_contacting() -> None:
+    for head, rest in product(["稍", "捎", "爹", "跌", "憋"], ["给我打电话", "打了", "来电了", "联系我了"]):
+        text = f"你们{head}{rest}" if head in "稍捎" else f"{head}{rest}"
+        r = nlu("zh-CN").classify(text)
+        assert r.intent == "opt_out" and (r.doubtful or head == "憋"), (text, r)  # 憋打了 = 别打了, a pure homophone
+    for text in ["我爹打了我一顿", "他爹打电话给我了", "稍等，我打电话给你", "爹，我在开车", "跌了一跤"]:
+        assert nlu("zh-CN").classify(text).intent != "opt_out", text
+
+
 def test_zh_a_pure_homophone_of_a_long_word_is_certain_a_near_one_a_doubt() -> None:
     assert nlu("zh-CN").classify("不要再大电话了").confidence >= OPT_OUT_CERTAIN
     near = nlu("zh-CN").classify("把我那黑")
