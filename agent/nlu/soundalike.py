@@ -139,7 +139,7 @@ class SoundAlike:
         self._never = frozenset(w.strip().lower() for w in never if w.strip())
         entries: dict[tuple[str, ...], str] = {}
         exact: dict[tuple[str, ...], set[str]] = {}
-        for word in sorted({w.strip() for w in words if w.strip()}, key=len, reverse=True):
+        for word in sorted({w.strip() for w in words if w.strip()}, key=lambda w: (-len(w), w)):  # stable
             for key, plain in self._keys(word):
                 entries.setdefault(key, word)
                 if plain:

@@ -168,3 +168,17 @@ def test_no_need_to_call_again_is_an_opt_out_a_time_keeps_it_a_callback() -> Non
     assert not _wrong("zh-CN", zh_opt, opt_out=True)
     for text in ["晚点再打", "下午再打吧", "现在别打，晚点再打", "我在开车，等会再打", "不用回拨了，你现在就说吧"]:
         assert nlu("zh-CN").classify(text).intent != "opt_out", text
+
+
+def test_a_time_followed_by_a_universal_or_too_is_no_limit() -> None:
+    en = [f"{n} {v} me {t}{u}" for n, v, t, u in product(["don't", "please don't", "never"], ["call", "ring", "phone"],
+          ["later", "tomorrow", "at work", "in the morning"], [" or ever", ", or ever", " or any other day", " or at all, ever again"])]
+    assert not _wrong("en-US", en, opt_out=True)
+    zh = [f"{t}{y}{n}{v}{e}" for t, y, n, v, e in product(["晚点", "改天", "明天", "等会儿", "以后", "下次"], ["也", "你们也"],
+          ["别", "不要", "不用"], ["打了", "打电话了", "联系我了", "来电"], ["", "，我自己会还"])]
+    zh += [f"不用{t}再打了" for t in ["晚点", "明天", "改天", "回头", "下次"]]
+    assert not _wrong("zh-CN", zh, opt_out=True)
+    for text in ["don't call me before 9", "don't call me now, call me tomorrow", "call me tomorrow or any time after"]:
+        assert nlu("en-US").classify(text).intent == "callback_later", text
+    for text in ["现在也别打，晚上再打", "今天别打了明天再说", "不用晚点再打，你现在说吧", "上班时间别打，下班再打"]:
+        assert nlu("zh-CN").classify(text).intent != "opt_out", text
