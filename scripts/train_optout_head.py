@@ -8,7 +8,7 @@ lowest on a grid whose out-of-fold predictions (family-grouped folds of the trai
 add at most --added-false false opt-outs (a share of the negatives) to those the rules
 already make. The pipeline is simulated as agent/nlu/factory.py runs it: rules, then the head
 at its threshold, then a nearest-exemplar opt-out only where the head gives P >= 0.5; neither
-of the two where the detector's head_gate says the utterance only stops the talk.
+of the two where the rules refuse a learned opt-out (head_gate, a voided frame).
 Reported, with the full pipeline (rules + exemplars + head):
 
 - cross-writer: trained on writer A, tested on writer B, and the reverse;
@@ -87,7 +87,7 @@ class Data:
         for text in self.texts:
             vectors.append(semantic.embed(text))
             rule_opt.append(nlu.rules.classify(text).intent == OPT_OUT)
-            gated.append(nlu.rules.only_stops_the_talk(text))  # the head_gate: no learned opt-out
+            gated.append(nlu.rules.refuses_a_learned_opt_out(text))  # head_gate, voided frames
             scores = semantic.scores(text)  # the same vector, from the encoder's cache
             near = scores.by_intent.get(OPT_OUT, 0.0) >= semantic.opt_out and scores.best == OPT_OUT
             nearest.append(near and not gated[-1])

@@ -16,7 +16,8 @@ The detector is generic; its vocabularies and frames are data, one file per loca
   `refusal` (a sentence that refuses the one before: "拉黑？不至于" is not an opt-out);
 - `head_gate`: `in_call` (a cessation of something said in this call: "stop interrupting me")
   and `contact` (any word of contacting); an utterance with the first and none of the second
-  gets no opt-out from the learned head or the nearest exemplar (agent/nlu/factory.py);
+  gets no opt-out from the learned head or the nearest exemplar (agent/nlu/factory.py), and
+  neither does one where a certain frame was heard but voided (a limiter, veto, `unless`);
 - `sound_alike`: `lists` (names of vocabularies above), `combine` (pairs of list names: every
   word of the first joined to every word of the second) and `words` whose ASR sound-alikes are
   repaired (`heads`: one-character words repaired only when `heads_before` follows them and
@@ -278,6 +279,29 @@ class OptOutDetector:
                     return hit
                 doubt = hit
         return doubt
+
+    def voided(self, sentences: Sequence[Sentence]) -> bool:
+        """Whether a certain frame was heard but voided by a time limiter, a veto, an `unless` or a
+        `needs_not` ("这会儿别打扰我，明天再联系", "don't call my wife", "不用取消，电话提醒挺好的"):
+        the rules understood the request and its limit, so a learned score may not overrule them."""
+        whole = " | ".join(s.text for s in sentences)
+        for sentence in sentences:
+            text = sentence.text
+            vetoed = any(v.search(text) for v in self._vetoes)
+            for rule in self.rules:
+                if rule.kind != "certain" or not any(p.search(text) for p in rule.patterns):
+                    continue
+                if vetoed and rule.vetoable:
+                    return True
+                if any(u.search(text) for u in rule.unless) or any(n.search(whole) for n in rule.needs_not):
+                    return True
+                if rule.limited and any(
+                    self._limited(text[: m.start()], m.group(0), text[m.end() :])
+                    for pattern in rule.patterns
+                    for m in pattern.finditer(text)
+                ):
+                    return True
+        return False
 
     def only_stops_the_talk(self, sentences: Sequence[Sentence]) -> bool:
         """Whether the utterance stops something said in this call ("stop interrupting me", "别念了")
