@@ -157,6 +157,8 @@ def test_an_exemplar_opt_out_the_head_refused_is_not_the_semantic_answer(pipelin
         ("en-US", "just stop repeating yourself", "just stop repeating yourself and take my number off"),
         ("zh-CN", "你别再打断我", "你别再打断我，以后也别打了"),
         ("zh-CN", "别再念了", "别再念了，把我号码删了"),
+        ("zh-CN", "这会儿别打扰我，明天再联系", "以后别打扰我了"),  # a frame voided by a time limiter
+        ("en-US", "please don't call my wife", "please don't call me"),  # ... and a third party
     ],
 )
 def test_a_learned_opt_out_needs_more_than_stopping_the_talk(locale: str, talk: str, contact: str) -> None:
@@ -170,6 +172,6 @@ def test_a_learned_opt_out_needs_more_than_stopping_the_talk(locale: str, talk: 
     head = OptOutHead.fit(vectors, [rules.normalize(t) for t in texts], labels, cjk=rules.cjk, ngram_dim=512,
                           l2=0.1, threshold=0.5)
     nlu = NluPipeline(rules, semantic, head=head)
-    assert nlu.opt_out_probability(talk) >= 0.5 and rules.only_stops_the_talk(talk)
+    assert nlu.opt_out_probability(talk) >= 0.5 and rules.refuses_a_learned_opt_out(talk)
     assert nlu.classify(talk).intent != OPT_OUT
     assert nlu.classify(contact).intent == OPT_OUT

@@ -178,6 +178,8 @@ def test_a_time_followed_by_a_universal_or_too_is_no_limit() -> None:
           ["别", "不要", "不用"], ["打了", "打电话了", "联系我了", "来电"], ["", "，我自己会还"])]
     zh += [f"不用{t}再打了" for t in ["晚点", "明天", "改天", "回头", "下次"]]
     assert not _wrong("zh-CN", zh, opt_out=True)
+    assert not _wrong("en-US", [f"{c} {v} {n}" for c, v, n in product(["stop", "please stop", "quit"],
+                      ["calling me", "the calls", "ringing this number"], ["now", "right now", "now please"])], opt_out=True)
     for text in ["don't call me before 9", "don't call me now, call me tomorrow", "call me tomorrow or any time after"]:
         assert nlu("en-US").classify(text).intent == "callback_later", text
     for text in ["现在也别打，晚上再打", "今天别打了明天再说", "不用晚点再打，你现在说吧", "上班时间别打，下班再打"]:
