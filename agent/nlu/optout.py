@@ -329,7 +329,9 @@ class OptOutDetector:
         if any(n.search(whole) for n in rule.needs_not):
             return None
         for pattern in rule.patterns:
-            for m in pattern.finditer(text):
+            at = 0  # a voided match is retried one character on ("不用了以后都别打" voided by 下午: "别打")
+            while (m := pattern.search(text, at)) is not None:
+                at = m.start() + 1
                 before, after = text[: m.start()], text[m.end() :]
                 if rule.not_after is not None and rule.not_after.search(before):
                     continue
