@@ -7,7 +7,8 @@ frozen blind sets. Each row's group is its writer (A, B, external, team); its fa
 lowest on a grid whose out-of-fold predictions (family-grouped folds of the training rows)
 add at most --added-false false opt-outs (a share of the negatives) to those the rules
 already make. The pipeline is simulated as agent/nlu/factory.py runs it: rules, then the head
-at its threshold, then a nearest-exemplar opt-out only where the head gives P >= 0.5.
+at its threshold, then a nearest-exemplar opt-out only where the head gives P >= 0.5; neither
+of the two where the rules refuse a learned opt-out (head_gate, a voided frame).
 Reported, with the full pipeline (rules + exemplars + head):
 
 - cross-writer: trained on writer A, tested on writer B, and the reverse;
@@ -82,12 +83,14 @@ class Data:
         self.normal = [nlu.rules.normalize(t) for t in self.texts]
         semantic = nlu.semantic
         plain = NluPipeline(nlu.rules, semantic, nlu.threshold)  # no head
-        vectors, rule_opt, nearest, fallback = [], [], [], []
+        vectors, rule_opt, nearest, fallback, gated = [], [], [], [], []
         for text in self.texts:
             vectors.append(semantic.embed(text))
             rule_opt.append(nlu.rules.classify(text).intent == OPT_OUT)
+            gated.append(nlu.rules.refuses_a_learned_opt_out(text))  # head_gate, voided frames
             scores = semantic.scores(text)  # the same vector, from the encoder's cache
-            nearest.append(scores.by_intent.get(OPT_OUT, 0.0) >= semantic.opt_out and scores.best == OPT_OUT)
+            near = scores.by_intent.get(OPT_OUT, 0.0) >= semantic.opt_out and scores.best == OPT_OUT
+            nearest.append(near and not gated[-1])
             threshold, semantic.opt_out = semantic.opt_out, 2.0  # the answer when nothing raises an opt-out
             try:
                 fallback.append(OPT_OUT if rule_opt[-1] else plain.classify(text).intent)
@@ -95,6 +98,7 @@ class Data:
                 semantic.opt_out = threshold
         self.vectors = np.stack(vectors)
         self.rule_opt, self.nearest, self.fallback = np.array(rule_opt), np.array(nearest), fallback
+        self.gated = np.array(gated)
         self.base = [OPT_OUT if n else f for n, f in zip(nearest, fallback, strict=True)]  # without a head
 
     def folds(self, mask: np.ndarray, k: int) -> np.ndarray:
@@ -135,7 +139,7 @@ def choose_threshold(data: Data, mask: np.ndarray, cjk: bool, added_false: float
     base_opt = data.rule_opt  # the head's own additions are what the threshold controls
     allowed = added_false * max(1, int(negatives.sum()))
     for thr in GRID:
-        added = int((negatives & ~base_opt & (oof >= thr)).sum())
+        added = int((negatives & ~base_opt & ~data.gated & (oof >= thr)).sum())
         if added <= allowed:
             return thr
     return GRID[-1]
@@ -158,7 +162,8 @@ def combined(data: Data, mask: np.ndarray, p: np.ndarray, threshold: float) -> l
     rows = np.flatnonzero(mask)
     return [
         OPT_OUT
-        if data.rule_opt[i] or q >= threshold or (data.nearest[i] and q >= EXEMPLAR_NEEDS_HEAD)
+        if data.rule_opt[i]
+        or (not data.gated[i] and (q >= threshold or (data.nearest[i] and q >= EXEMPLAR_NEEDS_HEAD)))
         else data.fallback[i]
         for i, q in zip(rows, p, strict=True)
     ]

@@ -2,13 +2,16 @@
 
 Every turn: the rules' opt-out (the structural detector: certain, or doubtful) wins at once;
 then the learned opt-out head (`agent.nlu.head`, prompts/<locale>/nlu_optout_head.npz) or the
-nearest exemplar above its stricter threshold (and, with a head, P >= EXEMPLAR_NEEDS_HEAD)
-may raise an opt-out over any other rule
-match, a complaint included (opt-out precedence: "call again and I'll report you" is an
-opt-out that is also a complaint), but only as a doubtful one (the agent confirms with one
-question: an encoder alone never ends calls); then a rule complaint; then a confident rule
-answer; then the semantic answer; then unknown. Thread-safe: the layers hold no per-call
-state, the encoder locks itself.
+nearest exemplar above its stricter threshold (and, with a head, P >= EXEMPLAR_NEEDS_HEAD) may
+raise an opt-out over any other rule match, a complaint included (opt-out precedence: "call
+again and I'll report you" is an opt-out that is also a complaint), but only as a doubtful one
+(the agent confirms with one question: an encoder alone never ends calls), and not when the
+utterance only stops something said in this call and names no contacting ("stop interrupting
+me", "别念了": the detector's `head_gate`), nor when the detector heard a frame and voided it (a
+time limiter, a third party, an exception: "这会儿别打扰我，明天再联系"); an exemplar opt-out refused there
+is not raised later as the semantic answer either; then a rule complaint; then a confident rule
+answer; then the semantic answer; then unknown. Thread-safe: the layers hold no per-call state,
+the encoder locks itself.
 """
 
 from __future__ import annotations
@@ -72,9 +75,10 @@ class NluPipeline:
         scores = self.semantic.scores(text)
         p = self.opt_out_probability(text, normal)
         nearest = scores.by_intent.get(OPT_OUT, 0.0) >= self.semantic.opt_out and scores.best == OPT_OUT
-        if (self.head is not None and p >= self.head.threshold) or (
+        learned = (self.head is not None and p >= self.head.threshold) or (
             nearest and (self.head is None or p >= EXEMPLAR_NEEDS_HEAD)
-        ):
+        )
+        if learned and not self.rules.refuses_a_learned_opt_out(text):
             also = (ruled.intent,) if ruled.intent != UNKNOWN else ()
             scope = self.rules.opt_out_scope(text)
             return NluResult(OPT_OUT, SEMANTIC_DOUBT_CONFIDENCE, {OPT_OUT_SCOPE_SLOT: scope}, also)
@@ -83,7 +87,7 @@ class NluPipeline:
         if ruled.intent != UNKNOWN and ruled.confidence >= self.threshold:
             return ruled
         meant = self.semantic.result(scores, text, expected, today=today)
-        if meant.intent != UNKNOWN:
+        if meant.intent not in (UNKNOWN, OPT_OUT):  # an exemplar opt-out was weighed (and refused) above
             return meant
         return ruled
 

@@ -78,17 +78,32 @@ def _choose(nlu: NluPipeline, rows: Sequence[Row]) -> tuple[float, float]:
     return best, max(opt_out, round(best + 0.01, 3))
 
 
+class _Cached(NluPipeline):
+    """The pipeline with the head's P(opt-out) looked up: it does not depend on the thresholds."""
+
+    probabilities: dict[str, float]
+
+    def opt_out_probability(self, text: str, normal: str | None = None) -> float:
+        return self.probabilities[text]
+
+
 def leave_one_family_out(nlu: NluPipeline, rows: Sequence[Row]) -> dict[str, Any]:
     """Per-family and pooled figures with thresholds never tuned on the family they are tested on."""
     if nlu.semantic is None:
         raise ValueError("leave-one-family-out needs the semantic layer: its thresholds are refitted")
     cache = {r.text: nlu.semantic.scores(r.text) for r in rows}
     ruled = {r.text: nlu.rules.classify(r.text) for r in rows}  # the rules do not depend on thresholds
-    normal = {r.text: nlu.rules.normalize(r.text) for r in rows}
-    original = nlu.semantic.scores
-    nlu.semantic.scores = cache.__getitem__  # type: ignore[method-assign,assignment]
+    normalize = nlu.rules.normalize
+    normal = {r.text: normalize(r.text) for r in rows}
+    head = {r.text: nlu.opt_out_probability(r.text, normal[r.text]) for r in rows}
+    semantic = nlu.semantic
+    original = semantic.scores
+    semantic.scores = cache.__getitem__  # type: ignore[method-assign,assignment]
     nlu.rules.classify = lambda text, expected=None, *, today=None: ruled[text]  # type: ignore[method-assign]
-    nlu.rules.normalize = normal.__getitem__  # type: ignore[method-assign,assignment]
+    # the pipeline also normalises pieces of an utterance (the opt-out scope reads its sentences)
+    nlu.rules.normalize = lambda text: normal[text] if text in normal else normalize(text)  # type: ignore[method-assign]
+    nlu = _Cached(nlu.rules, nlu.semantic, nlu.threshold, nlu.head)
+    object.__setattr__(nlu, "probabilities", head)
     families: dict[str, list[Row]] = defaultdict(list)
     for r in rows:
         families[r.family].append(r)
@@ -103,7 +118,7 @@ def leave_one_family_out(nlu: NluPipeline, rows: Sequence[Row]) -> dict[str, Any
             pooled += pairs
             per[name] = {**_figures(pairs), "accept": accept, "opt_out_threshold": opt_out}
     finally:
-        nlu.semantic.scores = original  # type: ignore[method-assign]
+        semantic.scores = original  # type: ignore[method-assign]
         del nlu.rules.classify, nlu.rules.normalize
     return {"families": per, **_figures(pooled)}
 

@@ -13,7 +13,18 @@ The detector is generic; its vocabularies and frames are data, one file per loca
   utterance must / must not contain), `complaint` (the utterance is also a complaint);
 - `limiters`, `vetoes` (void any rule hit in their sentence, e.g. "don't call me sir"),
   `voice_scope` (a mention of another medium that turns an opt-out's scope to `voice`) and
-  `refusal` (a sentence that refuses the one before: "拉黑？不至于" is not an opt-out).
+  `refusal` (a sentence that refuses the one before: "拉黑？不至于" is not an opt-out);
+- `head_gate`: `in_call` (a cessation of something said in this call: "stop interrupting me")
+  and `contact` (any word of contacting); an utterance with the first and none of the second
+  gets no opt-out from the learned head or the nearest exemplar (agent/nlu/factory.py), and
+  neither does one where a certain frame was heard but voided (a limiter, veto, `unless`);
+- `sound_alike`: `lists` (names of vocabularies above), `combine` (pairs of list names: every
+  word of the first joined to every word of the second) and `words` whose ASR sound-alikes are
+  repaired (`heads`: one-character words repaired only when `heads_before` follows them and
+  `heads_after` precedes them) before the rules are tried once more (`agent.nlu.soundalike`: "别大电话", "stop
+  colin me"), and `never` (real words that are not mis-hearings). A hit that needed a repair
+  is a doubt, unless every repair in it was a pure homophone of a zh word of 3+ characters
+  and the rule is certain.
 
 Text arrives as sentences already normalised by the rule NLU, with soft punctuation kept
 as "," (en-US) or "，" (zh-CN); patterns never cross sentences.
@@ -29,6 +40,7 @@ from typing import Any, Literal
 
 import yaml
 
+from agent.nlu.soundalike import Repair, SoundAlike, apply
 from agent.nlu.yamlio import load_words_yaml
 
 __all__ = ["OptOutDetector", "OptOutHit", "Sentence", "load_detector"]
@@ -139,6 +151,37 @@ class OptOutDetector:
         self._left = int(window.get("left", 3))
         self._right = int(window.get("right", 6))
         self._soft = "，" if cjk else ","
+        self._sounds = self._sound_alike(spec.get("sound_alike"), where)
+        gate = spec.get("head_gate") or {}
+        if not isinstance(gate, Mapping) or set(gate) - {"contact", "in_call"}:
+            raise ValueError(f"{where}: `head_gate:` takes `contact` and `in_call`")
+        self._gate_contact = self._many(gate.get("contact"), f"{where}: head_gate.contact")
+        self._gate_in_call = self._many(gate.get("in_call"), f"{where}: head_gate.in_call")
+
+    def _sound_alike(self, spec: Any, where: str) -> SoundAlike | None:
+        if not spec:
+            return None
+        keys = {"lists", "combine", "words", "never", "heads", "heads_before", "heads_after"}
+        if not isinstance(spec, Mapping) or set(spec) - keys:
+            raise ValueError(f"{where}: `sound_alike:` takes {sorted(keys)}")
+        joint = "" if self.cjk else " "
+        try:
+            words = [w for name in _texts(spec.get("lists")) for w in self._x.word_list(name)]
+            for pair in spec.get("combine") or ():
+                left, right = (self._x.word_list(str(name)) for name in pair)
+                words += [f"{a}{joint}{b}" for a in left for b in right]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{where}: sound_alike: `lists` and `combine` name lists above ({exc})") from exc
+        before = self._one(spec.get("heads_before"), f"{where}: sound_alike.heads_before")
+        after = self._one(spec.get("heads_after"), f"{where}: sound_alike.heads_after")
+        return SoundAlike(
+            [*words, *_texts(spec.get("words"))],
+            cjk=self.cjk,
+            never=_texts(spec.get("never")),
+            heads=_texts(spec.get("heads")),
+            heads_before=before,
+            heads_after=after,
+        )
 
     def words(self, name: str) -> list[str]:
         """A vocabulary list of the data file (the generated tests combine them)."""
@@ -178,6 +221,45 @@ class OptOutDetector:
 
     def detect(self, sentences: Sequence[Sentence]) -> OptOutHit | None:
         """The strongest opt-out in the utterance (certain before doubt), or None."""
+        hit = self._detect(sentences)
+        if hit is not None or self._sounds is None:
+            return hit
+        return self._detect_repaired(sentences, self._sounds)
+
+    def _detect_repaired(self, sentences: Sequence[Sentence], sounds: SoundAlike) -> OptOutHit | None:
+        """The rules once more on sentences whose sound-alikes of key words were repaired."""
+        found = [self._unprotected(s.text, sounds.repairs(s.text)) for s in sentences]
+        if not any(found):
+            return None
+        repaired = [Sentence(apply(s.text, r), s.question) for s, r in zip(sentences, found, strict=True)]
+        hit = self._detect(repaired)
+        if hit is None:
+            return None
+        for sentence, repairs in zip(repaired, found, strict=True):
+            at = sentence.text.find(hit.span)
+            if at < 0:
+                continue
+            shift, used = 0, []
+            for r in repairs:  # where each repaired word lies in the repaired sentence
+                start = r.start + shift
+                shift += len(r.word) - (r.end - r.start)
+                if start < at + len(hit.span) and start + len(r.word) > at:
+                    used.append(r)
+            if not used:
+                continue
+            sure = hit.kind == "certain" and self.cjk and all(r.exact and len(r.word) >= 3 for r in used)
+            kind: Kind = "certain" if sure else "doubt"
+            return OptOutHit(f"{hit.rule}~sound", kind, hit.scope, hit.complaint, hit.span)
+        return None
+
+    def _unprotected(self, text: str, repairs: list[Repair]) -> list[Repair]:
+        """The repairs that touch no limiter or veto already heard ("现在别打" is not "现再别打")."""
+        if not repairs:
+            return repairs
+        kept = [(m.start(), m.end()) for p in (*self._limiters, *self._vetoes) for m in p.finditer(text)]
+        return [r for r in repairs if not any(a < r.end and r.start < b for a, b in kept)]
+
+    def _detect(self, sentences: Sequence[Sentence]) -> OptOutHit | None:
         whole = " | ".join(s.text for s in sentences)
         doubt: OptOutHit | None = None
         for index, sentence in enumerate(sentences):
@@ -198,6 +280,42 @@ class OptOutDetector:
                 doubt = hit
         return doubt
 
+    def voided(self, sentences: Sequence[Sentence]) -> bool:
+        """Whether a certain frame was heard but voided by a time limiter, a veto, an `unless` or a
+        `needs_not` ("这会儿别打扰我，明天再联系", "don't call my wife", "不用取消，电话提醒挺好的"):
+        the rules understood the request and its limit, so a learned score may not overrule them."""
+        whole = " | ".join(s.text for s in sentences)
+        for sentence in sentences:
+            text = sentence.text
+            vetoed = any(v.search(text) for v in self._vetoes)
+            for rule in self.rules:
+                if rule.kind != "certain" or not any(p.search(text) for p in rule.patterns):
+                    continue
+                if vetoed and rule.vetoable:
+                    return True
+                if any(u.search(text) for u in rule.unless) or any(n.search(whole) for n in rule.needs_not):
+                    return True
+                if rule.limited and any(
+                    self._limited(text[: m.start()], m.group(0), text[m.end() :])
+                    for pattern in rule.patterns
+                    for m in pattern.finditer(text)
+                ):
+                    return True
+        return False
+
+    def only_stops_the_talk(self, sentences: Sequence[Sentence]) -> bool:
+        """Whether the utterance stops something said in this call ("stop interrupting me", "别念了")
+        and names no contacting at all: then a learned score alone is no opt-out (`head_gate`)."""
+        whole = " | ".join(s.text for s in sentences)
+        if not any(p.search(whole) for p in self._gate_in_call):
+            return False
+        if any(p.search(whole) for p in self._gate_contact):
+            return False
+        if self._sounds is not None:
+            repaired = " | ".join(apply(s.text, self._sounds.repairs(s.text)) for s in sentences)
+            return not any(p.search(repaired) for p in self._gate_contact)
+        return True
+
     def scope(self, sentences: Sequence[Sentence]) -> str:
         """The scope an opt-out found by another layer gets: `voice` when another medium is named."""
         whole = " | ".join(s.text for s in sentences)
@@ -211,7 +329,9 @@ class OptOutDetector:
         if any(n.search(whole) for n in rule.needs_not):
             return None
         for pattern in rule.patterns:
-            for m in pattern.finditer(text):
+            at = 0  # a voided match is retried one character on ("不用了以后都别打" voided by 下午: "别打")
+            while (m := pattern.search(text, at)) is not None:
+                at = m.start() + 1
                 before, after = text[: m.start()], text[m.end() :]
                 if rule.not_after is not None and rule.not_after.search(before):
                     continue

@@ -268,6 +268,18 @@ class RuleNlu:
             return None
         return self.optout.detect(self.sentences(text))
 
+    def only_stops_the_talk(self, text: str) -> bool:
+        """Whether raw text only stops something said in this call, naming no contacting (`head_gate`)."""
+        return self.optout is not None and self.optout.only_stops_the_talk(self.sentences(text))
+
+    def refuses_a_learned_opt_out(self, text: str) -> bool:
+        """Whether the rules overrule a learned opt-out: the text only stops the talk, or a certain
+        frame in it was voided by a limiter, veto or exception ("这会儿别打扰我，明天再联系")."""
+        if self.optout is None:
+            return False
+        sentences = self.sentences(text)
+        return self.optout.only_stops_the_talk(sentences) or self.optout.voided(sentences)
+
     def opt_out_scope(self, text: str) -> str:
         """The suppression scope of an opt-out another layer found in raw text ('all' or 'voice')."""
         return "all" if self.optout is None else self.optout.scope(self.sentences(text))

@@ -194,3 +194,24 @@ def test_doubt_is_below_certain_and_gives_way_to_a_plain_answer() -> None:
     assert r.intent == "opt_out" and r.doubtful
     assert nlu("en-US").classify("why do you keep calling me? I already paid it").intent == "already_paid"
     assert nlu("zh-CN").classify("你们有完没完").doubtful
+
+
+def test_register_vocabulary_slang_jargon_and_formal_in_both_locales() -> None:
+    """Words a thesaurus and a call-centre floor add (ping, hit up, give me a ring; 电联, call我, 去电, 轰炸)."""
+    verbs = ["ping", "give me a call", "give me a ring", "ring me up", "spam", "follow up with", "touch base with",
+             "hit me up", "buzz", "reach out to"]
+    frames = ["don't {v} {o}again", "please stop {g} {o}", "never {v} {o}again", "I'd rather you didn't {v} {o}anymore"]
+    gerund = {"ping": "pinging", "spam": "spamming", "buzz": "buzzing", "reach out to": "reaching out to",
+              "follow up with": "following up with", "touch base with": "touching base with", "hit me up": "hitting me up"}
+    texts = []
+    for v, f, o in product(verbs, frames, ["", "us "]):
+        if "{g}" in f and v not in gerund:
+            continue
+        obj = "" if " me" in v else (o or "me ")
+        texts.append(" ".join(f.format(v=v, g=gerund.get(v, v), o=obj).split()))
+    _check("en-US", texts, opt_out=True)
+    zh_verbs = ["电联", "call我", "去电", "轰炸我", "纠缠我", "电话轰炸", "滋扰我", "回访"]
+    zh = [f"{n}{a}{v}{e}" for n, a, v, e in product(["别", "不要", "请勿", "以后不要"], ["", "再"], zh_verbs, ["", "了"])]
+    _check("zh-CN", zh, opt_out=True)
+    _check("zh-CN", ["我正在通话，等会再打", "今天别call我，明天再说", "晚点再电联"], opt_out=False)
+    _check("en-US", ["give me a call tomorrow", "ping me after lunch", "don't call me up before noon"], opt_out=False)

@@ -137,3 +137,41 @@ def test_with_a_head_a_nearest_exemplar_opt_out_needs_the_head_to_agree(pipeline
     assert NluPipeline(pipeline.rules, semantic).classify(text).intent == OPT_OUT
     gated = NluPipeline(pipeline.rules, semantic, head=pipeline.head)
     assert gated.opt_out_probability(text) < 0.5 and gated.classify(text).intent != OPT_OUT
+
+
+def test_an_exemplar_opt_out_the_head_refused_is_not_the_semantic_answer(pipeline: NluPipeline) -> None:
+    text = "what is my balance"  # the rules know nothing of it, so the semantic answer would be used
+    exemplars = Exemplars(
+        "en-US", {"opt_out": (text,), "unknown": ("hello there",)}, accept=0.5, opt_out=0.5, encoder=None
+    )
+    semantic = SemanticNlu(exemplars, CharNgramEncoder([*OPT_OUTS, *OTHERS]), prepare=str.lower)
+    assert semantic.classify(text).intent == OPT_OUT and pipeline.rules.classify(text).intent == "unknown"
+    gated = NluPipeline(pipeline.rules, semantic, head=pipeline.head)
+    assert gated.opt_out_probability(text) < 0.5 and gated.classify(text).intent != OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("locale", "talk", "contact"),
+    [
+        ("en-US", "please stop interrupting me", "please stop interrupting me with these calls"),
+        ("en-US", "just stop repeating yourself", "just stop repeating yourself and take my number off"),
+        ("zh-CN", "你别再打断我", "你别再打断我，以后也别打了"),
+        ("zh-CN", "别再念了", "别再念了，把我号码删了"),
+        ("zh-CN", "这会儿别打扰我，明天再联系", "以后别打扰我了"),  # a frame voided by a time limiter
+        ("en-US", "please don't call my wife", "please don't call me"),  # ... and a third party
+    ],
+)
+def test_a_learned_opt_out_needs_more_than_stopping_the_talk(locale: str, talk: str, contact: str) -> None:
+    rules = RuleNlu.from_file(PROMPTS / locale / "nlu.yaml")
+    texts = [talk, contact, *OTHERS]
+    exemplars = Exemplars(locale, {"unknown": ("hello there",)}, accept=0.99, opt_out=1.01, encoder=None)
+    prepare = rules.normalize if rules.cjk else str.lower
+    semantic = SemanticNlu(exemplars, CharNgramEncoder([prepare(t) for t in texts]), prepare=prepare)
+    vectors = np.stack([semantic.embed(t) for t in texts])
+    labels = np.array([1.0, 1.0] + [0.0] * len(OTHERS))  # a head that learned the talk itself as an opt-out
+    head = OptOutHead.fit(vectors, [rules.normalize(t) for t in texts], labels, cjk=rules.cjk, ngram_dim=512,
+                          l2=0.1, threshold=0.5)
+    nlu = NluPipeline(rules, semantic, head=head)
+    assert nlu.opt_out_probability(talk) >= 0.5 and rules.refuses_a_learned_opt_out(talk)
+    assert nlu.classify(talk).intent != OPT_OUT
+    assert nlu.classify(contact).intent == OPT_OUT
