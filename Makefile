@@ -11,8 +11,10 @@ export HF_HUB_OFFLINE := 1
 demo: setup
 	$(BIN)/voice-agent demo --console --wav out/demo.wav --json out/demo.json  # serves /console until Ctrl-C
 
+# two workers (pytest-xdist): the real-time end-to-end calls run one after another on one of them,
+# everything else spreads over both (tests/conftest.py); `pytest` alone still runs serially
 test: setup
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup
 
 setup: system-deps $(STAMP)
 
