@@ -39,7 +39,7 @@ async def test_configured_gateways_get_their_planes_with_the_configured_values()
     assert (fs._rate, fs._reconnect_s, fs._lost_after_s) == (16000, 1.5, 30)
     fork = fs.fork_line(_Call(ORIGINATION, "u-1", "j-1"))
     assert fork.startswith("uuid_audio_fork u-1 start wss://node.example/ws/freeswitch mono 16k ")
-    assert fork.endswith('"sampleRate":16000} true true 16000')
+    assert fork.endswith('"sampleRate":16000,"va_screen":"1"} true true 16000')  # a campaign call: screened
     assert "sofia/gateway/gw/+12025550111 amd XML out" in fs.originate_line(ORIGINATION, "u-1")
     assert jz._media == "wss://node.example/ws/jambonz"
     assert (jz._rate, jz._amd, jz._sid) == (16000, True, "acct")
