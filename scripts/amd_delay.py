@@ -30,9 +30,8 @@ from agent.call.contracts import CallSetup
 from agent.call.session import CallSession
 from agent.call.speech_cache import SpeechCache
 from agent.config import CallConfig
-from agent.demo.scenarios import SLOTS
 from agent.testing.fakes import FakeEngines, FakeOutput, FakeRecorder, frames_of
-from agent.testing.harness import TODAY, CallHarness, rules_nlu, script_for
+from agent.testing.harness import SLOTS, TODAY, CallHarness, rules_nlu, script_for
 
 
 async def _screened(hello_ms: int, lead_ms: int, synth_ms: int) -> dict[str, Any]:

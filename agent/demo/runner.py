@@ -29,7 +29,7 @@ import uvicorn
 from agent.call import progress
 from agent.demo.customer import CustomerLog, SimulatedCustomer, customer_speech, speaking_voices
 from agent.demo.links import make_link
-from agent.demo.scenarios import SCENARIOS, SLOTS, Scenario
+from agent.demo.scenarios import SCENARIOS, Scenario, demo_slots
 
 # Fictional numbers (555-01xx / 138-0013-8xxx), one per scenario so that one scenario's
 # opt-out or conversation does not make the gate refuse the next one.
@@ -116,13 +116,14 @@ async def request_call(
 ) -> dict[str, Any]:
     """Register a demo customer and ask the pre-call gate for a call; returns the grant."""
     headers = {"X-API-Key": api_key}
-    slots = SLOTS[locale]
+    zone = daytime_zone(locale)
+    slots = demo_slots(locale, datetime.now(ZoneInfo(zone)).date())
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=10) as http:
         customer = {
             "external_ref": f"demo-{locale}-{number}",
             "phone": DEMO_PHONE[locale].format(number),
             "name": slots["customer_name"],
-            "timezone": daytime_zone(locale),
+            "timezone": zone,
             "locale": locale,
             "jurisdiction": DEMO_JURISDICTION[locale],
         }

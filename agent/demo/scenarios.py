@@ -7,6 +7,7 @@ a short pause, or cuts in `barge_after_ms` after the agent starts (a barge-in).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +34,6 @@ SLOTS_EN = {
     "customer_name": "John Smith",
     "company_name": "Acme Finance",
     "amount_due": "1234.50",
-    "due_date": "2026-12-05",
     "callback_number": "18005550123",
 }
 
@@ -90,7 +90,6 @@ SLOTS_ZH = {
     "customer_name": "张伟",
     "company_name": "安心金融",
     "amount_due": "1234.50",
-    "due_date": "2026-12-05",
     "callback_number": "4008001234",
 }
 
@@ -144,5 +143,14 @@ SCENARIOS_ZH: dict[str, Scenario] = {
     )
 }
 
-SLOTS = {"en-US": SLOTS_EN, "zh-CN": SLOTS_ZH}
+DUE_IN_DAYS = 3  # the demo customer's instalment falls due this many days after the call
+
+
+def demo_slots(locale: str, today: date) -> dict[str, str]:
+    """The demo customer's slots for a call placed on `today` (the caller's date): the due date is
+    always a few days ahead, so the reminder never names a date already past."""
+    base = {"en-US": SLOTS_EN, "zh-CN": SLOTS_ZH}[locale]
+    return {**base, "due_date": (today + timedelta(days=DUE_IN_DAYS)).isoformat()}
+
+
 SCENARIOS = {"en-US": SCENARIOS_EN, "zh-CN": SCENARIOS_ZH}

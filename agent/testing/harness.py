@@ -32,7 +32,7 @@ from agent.call.session import CallSession
 from agent.call.speech_cache import SpeechCache
 from agent.compliance.guard import ProhibitedRule, load_prohibited
 from agent.config import CallConfig
-from agent.demo.scenarios import SLOTS
+from agent.demo.scenarios import demo_slots
 from agent.dialogue.loader import load_scripts
 from agent.dialogue.script import Script
 from agent.nlu.factory import NluPipeline, build_nlu
@@ -40,6 +40,7 @@ from agent.testing.fakes import FakeEngines, FakeOutput, FakeRecorder, frames_of
 
 PROMPTS = Path(__file__).resolve().parent.parent.parent / "prompts"
 TODAY = date(2026, 11, 20)
+SLOTS = {locale: demo_slots(locale, TODAY) for locale in ("en-US", "zh-CN")}  # the demo customer on TODAY
 _SCRIPTS: dict[Path, dict[tuple[str, str], Script]] = {}
 _NLU: dict[tuple[Path, str], NluPipeline] = {}
 

@@ -10,9 +10,8 @@ from agent.call.contracts import CallSetup
 from agent.call.policy import HANGUP_SCREENING, MESSAGE, SCREEN, CallPolicy
 from agent.call.signals import AnswerFrame, HeardTurn, Partial, TimerFired
 from agent.config import CallConfig
-from agent.demo.scenarios import SLOTS
 from agent.dialogue.events import KeyPress
-from agent.testing.harness import TODAY, script_for
+from agent.testing.harness import SLOTS, TODAY, script_for
 
 
 def policy(locale: str = "en-US", jurisdiction: str = "US") -> CallPolicy:

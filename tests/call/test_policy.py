@@ -18,10 +18,9 @@ from agent.call.signals import (
 )
 from agent.compliance.guard import ProhibitedRule
 from agent.config import CallConfig
-from agent.demo.scenarios import SLOTS
 from agent.dialogue.events import KeyPress
 from agent.nlu.intents import NluResult
-from agent.testing.harness import TODAY, script_for
+from agent.testing.harness import SLOTS, TODAY, script_for
 
 
 def policy(**config: object) -> CallPolicy:

@@ -11,9 +11,8 @@ from agent.call.contracts import CallSetup
 from agent.call.policy import CallPolicy
 from agent.call.signals import AgentQuiet, Cut, TimerFired
 from agent.config import CallConfig
-from agent.demo.scenarios import SLOTS
 from agent.dialogue.events import KeyPress
-from agent.testing.harness import TODAY, script_for
+from agent.testing.harness import SLOTS, TODAY, script_for
 
 OPENING = ["opening.disclosure.0", "opening.disclosure.1", "opening.say.0"]
 REMINDER = ["reminder.say.0", "reminder.say.1", "reminder.say.2"]

@@ -52,10 +52,9 @@ def test_recordings_past_the_retention_are_purged(tmp_path: Path) -> None:
 
 async def test_recording_is_on_only_when_configured(fake_runtime: object, tmp_path: Path) -> None:
     from agent.call.contracts import CallSetup
-    from agent.demo.scenarios import SLOTS
     from agent.runtime import Runtime
     from agent.testing.fakes import FakeOutput
-    from agent.testing.harness import TODAY, script_for
+    from agent.testing.harness import SLOTS, TODAY, script_for
 
     assert isinstance(fake_runtime, Runtime)
     cfg = fake_runtime.settings.compliance

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from agent.demo.scenarios import SLOTS
+from agent.testing.harness import SLOTS
 
 
 @pytest.mark.looptime(noop_cycles=0)

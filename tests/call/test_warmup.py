@@ -16,10 +16,9 @@ from starlette.websockets import WebSocketDisconnect
 from agent.call.script_units import opening_units
 from agent.config import Settings
 from agent.demo.runner import daytime_zone
-from agent.demo.scenarios import SLOTS
 from agent.dialogue.presynth import fixed_sentences
 from agent.testing.fakes import FakeEngines
-from agent.testing.harness import CallHarness, script_for
+from agent.testing.harness import SLOTS, CallHarness, script_for
 from agent.transports.base import CallStart
 from agent.transports.closes import CLOSE_TRY_AGAIN, Refused
 from agent.tts.base import Speech

@@ -27,7 +27,7 @@ from agent.campaign.model import Campaign
 from agent.campaign.report import report_table
 from agent.compliance.redact import redact
 from agent.demo.runner import LoopbackServer, daytime_zone
-from agent.demo.scenarios import SLOTS
+from agent.demo.scenarios import demo_slots
 from agent.dialer.asterisk import AriControl
 from agent.dialer.dialer import Dialer
 from agent.dialogue import engine as dialogue
@@ -135,8 +135,9 @@ async def test_screening_through_ari_voicemail_carrier_and_a_person(runtime: Any
                 })
                 cid = cs.create(spec, now)
                 zone = daytime_zone(locale)
+                slots = demo_slots(locale, now.date())
                 cs.add_members(cid, [{"phone": n, "timezone": zone, "name": "John Smith",
-                                      "debt_id": f"screen-{n}", **SLOTS[locale]} for n in numbers], now)
+                                      "debt_id": f"screen-{n}", **slots} for n in numbers], now)
                 cs.control(cid, "start", now)
                 ids[juris] = cid
             with runtime.store.transaction() as s:
@@ -162,8 +163,8 @@ async def test_screening_through_ari_voicemail_carrier_and_a_person(runtime: Any
     }
 
     script = runtime.scripts[("repayment_reminder", "en-US")]
-    _, actions = dialogue.start(script, SLOTS["en-US"], today=datetime.now(UTC).date(),
-                                at=dialogue.VOICEMAIL_STATE)
+    today = datetime.now(UTC).date()
+    _, actions = dialogue.start(script, demo_slots("en-US", today), today=today, at=dialogue.VOICEMAIL_STATE)
     message = [a.text for a in actions if isinstance(a, Say)]
     us_vm_gw = calls[us_vm].gateway
     assert us_vm_gw is not None
