@@ -15,7 +15,8 @@ SUMS = sorted(HERE.glob("blind*/SHA256SUMS"))
 def test_blind_set_unchanged(sums: Path) -> None:
     for line in sums.read_text(encoding="utf-8").splitlines():
         digest, name = line.split(maxsplit=1)
-        assert hashlib.sha256((sums.parent / name).read_bytes()).hexdigest() == digest, f"{sums.parent.name}/{name}"
+        actual = hashlib.sha256((sums.parent / name).read_bytes()).hexdigest()
+        assert actual == digest, f"{sums.parent.name}/{name} was edited after it was frozen"
 
 
 def test_the_newest_blind_sets_are_covered() -> None:
