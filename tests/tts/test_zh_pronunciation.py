@@ -157,7 +157,9 @@ def test_sandhi_reaches_the_phonemes(g2p: MandarinG2P) -> None:
 
 
 @pytest.mark.parametrize(
-    ("word", "expected"), [("谢谢", "xie4 xie5"), ("告诉", "gao4 su5"), ("麻烦", "ma2 fan5")]
+    ("word", "expected"),
+    [("谢谢", "xie4 xie5"), ("告诉", "gao4 su5"), ("麻烦", "ma2 fan5"),
+     ("商量", "shang1 liang5"), ("还是", "hai2 shi5")],  # 商量, 还是: CC-CEDICT's neutral tones (audit)
 )
 def test_neutral_tones_of_the_scripts_words(g2p: MandarinG2P, word: str, expected: str) -> None:
     assert reading(g2p, f"{word}您", word) == expected
