@@ -178,6 +178,10 @@ async def play_call(
         server_turn_gap_ms=[int(e["longest_gap_ms"]) for e in played],
         server_turn_gap_at=[str(e.get("longest_gap_at", "")) for e in played],  # where: the join or unit
         dtmf_stop_ms=[stopped_after_ms(heard, float(a["ms"])) for a in log.said if "dtmf" in a],
+        # what the server heard and said: why a call missed its outcome
+        heard=[{"text": e.get("text"), "intent": e.get("intent")} for e in log.events
+               if e.get("type") == "transcript" and e.get("final")],
+        agent_said=[str(e.get("say_id")) for e in log.events if e.get("type") == "agent"],
     )
     return record
 
@@ -246,14 +250,29 @@ def server_env(opts: BenchOptions, cfg: Any, tmp: Path) -> dict[str, str]:
 
 
 def client_voice(opts: BenchOptions, cfg: Any) -> Any:
-    """Piper loaded in the bench process only to render the customers' lines once."""
+    """The customers' synthesiser, loaded in the bench process only to render their lines once.
+
+    It has the shape `agent.demo.customer.customer_speech` reads (`locales[locale].tts`, `pool.run`),
+    so the bench customer speaks exactly as the demo's: for zh-CN Kokoro another voice of the other
+    sex than the agent's (a bench customer in the agent's own voice was misheard: "明天还款" came
+    back as "宁杰皇款", and every zh happy_path call ran out of lines).
+    """
     from agent.engines import _load_tts
     from agent.models.resolver import resolve
 
     name = "tts-en" if opts.locale == "en-US" else "tts-zh"
-    tts = _load_tts(resolve(name, models_dir=cfg.models.dir, overrides=cfg.models.paths))
+    voice = cfg.engines.zh_voice if opts.locale != "en-US" else None
+    tts = _load_tts(resolve(name, models_dir=cfg.models.dir, overrides=cfg.models.paths), voice=voice)
+
+    class _Pool:
+        async def run(self, fn: Any, *args: Any, priority: str = "high") -> Any:
+            return await asyncio.to_thread(fn, *args)
 
     class _Engines:
+        def __init__(self) -> None:
+            self.locales = {opts.locale: SimpleNamespace(tts=tts)}
+            self.pool = _Pool()
+
         async def synthesize(self, locale: str, text: str, priority: str = "high") -> Any:
             return await asyncio.to_thread(tts.synthesize, text)
 
