@@ -58,6 +58,7 @@ class BenchOptions:
     server_env: dict[str, str] = field(default_factory=dict)  # e.g. VOICE_AGENT_ENGINES__POOL_WORKERS=3
     max_call_s: float = 120.0
     fresh_tts_cache: bool = False  # the server gets an empty TTS disk cache: a first-ever start
+    loopwatch: Path | None = None  # write what the server's event loop did when late here (bench/loopwatch.py)
     burn: int = 0  # CPU-burning processes beside the server while measuring (a loaded box; bench/load.py)
 
 
@@ -242,6 +243,8 @@ def server_env(opts: BenchOptions, cfg: Any, tmp: Path) -> dict[str, str]:
     env = dict(opts.server_env)
     if opts.locale not in cfg.engines.locales:
         env.setdefault("VOICE_AGENT_ENGINES__LOCALES", json.dumps([*cfg.engines.locales, opts.locale]))
+    if opts.loopwatch is not None:
+        env["VOICE_AGENT_LOOPWATCH"] = str(opts.loopwatch.resolve())
     if opts.fresh_tts_cache:
         env["VOICE_AGENT_ENGINES__TTS_CACHE_DIR"] = str(tmp / "tts-cache")
     return env
@@ -324,7 +327,8 @@ async def run_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
     return {
         "meta": {
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "options": {**asdict(opts), "config": str(opts.config) if opts.config else None},
+            "options": {**asdict(opts), "config": str(opts.config) if opts.config else None,
+                        "loopwatch": str(opts.loopwatch) if opts.loopwatch else None},
             "cpu_count": os.cpu_count(),
             "burn": opts.burn,  # CPU hogs beside the server while measuring, at nice `nice`
             "nice": nice_level(),
