@@ -121,7 +121,10 @@ class ServerProcess:
     async def start(self) -> None:
         env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
                "VOICE_AGENT_STORE__URL": f"sqlite:///{self.workdir / 'bench-store.db'}", **self.env}
-        cmd = [sys.executable, "-c", "from agent.cli import main; main()", "serve", "--port", str(self.port)]
+        boot = "from agent.cli import main; main()"
+        if env.get("VOICE_AGENT_LOOPWATCH"):  # bench --loopwatch: sample the event loop (bench/loopwatch.py)
+            boot = "import agent.bench.loopwatch as w; w.start(); " + boot
+        cmd = [sys.executable, "-c", boot, "serve", "--port", str(self.port)]
         if self.config is not None:
             cmd += ["--config", str(self.config)]
         started = time.monotonic()

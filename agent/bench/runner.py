@@ -28,6 +28,7 @@ import httpx
 import numpy as np
 
 from agent.bench.audio import first_audio_ms, stopped_after_ms, stretches, turn_gaps_ms
+from agent.bench.load import Burners, nice_level
 from agent.bench.proc import ServerProcess, Window, rss_mb
 from agent.bench.stats import slope, summary
 from agent.demo.customer import SimulatedCustomer
@@ -57,6 +58,8 @@ class BenchOptions:
     server_env: dict[str, str] = field(default_factory=dict)  # e.g. VOICE_AGENT_ENGINES__POOL_WORKERS=3
     max_call_s: float = 120.0
     fresh_tts_cache: bool = False  # the server gets an empty TTS disk cache: a first-ever start
+    loopwatch: Path | None = None  # write what the server's event loop did when late here (bench/loopwatch.py)
+    burn: int = 0  # CPU-burning processes beside the server while measuring (a loaded box; bench/load.py)
 
 
 class BenchCustomer(SimulatedCustomer):
@@ -244,6 +247,8 @@ def server_env(opts: BenchOptions, cfg: Any, tmp: Path) -> dict[str, str]:
     env = dict(opts.server_env)
     if opts.locale not in cfg.engines.locales:
         env.setdefault("VOICE_AGENT_ENGINES__LOCALES", json.dumps([*cfg.engines.locales, opts.locale]))
+    if opts.loopwatch is not None:
+        env["VOICE_AGENT_LOOPWATCH"] = str(opts.loopwatch.resolve())
     if opts.fresh_tts_cache:
         env["VOICE_AGENT_ENGINES__TTS_CACHE_DIR"] = str(tmp / "tts-cache")
     return env
@@ -306,7 +311,9 @@ async def run_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
         server = ServerProcess(Path(tmp), config=opts.config, env=server_env(opts, cfg, Path(tmp)))
         say("starting the server (loading models, warming up)…")
         await server.start()
+        burners = Burners(opts.burn)
         try:
+            burners.start()  # after the models loaded: the calls, the cold start's first included, are loaded
             idle_rss = rss_mb(server.pid)[0]
             async with httpx.AsyncClient(base_url=server.base, headers={"X-API-Key": api_key},
                                          timeout=10) as http:
@@ -332,14 +339,18 @@ async def run_bench(opts: BenchOptions, progress: Any = None) -> dict[str, Any]:
                         f"server CPU {lv['server_cpu_avg_pct']}%")
             _, peak_rss = rss_mb(server.pid)
         finally:
+            burners.stop()
             server.stop()
     xs = [lv["concurrency"] for lv in levels]
     per_call = slope(xs, [lv["server_peak_rss_mb"] for lv in levels])
     return {
         "meta": {
             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "options": {**asdict(opts), "config": str(opts.config) if opts.config else None},
+            "options": {**asdict(opts), "config": str(opts.config) if opts.config else None,
+                        "loopwatch": str(opts.loopwatch) if opts.loopwatch else None},
             "cpu_count": os.cpu_count(),
+            "burn": opts.burn,  # CPU hogs beside the server while measuring, at nice `nice`
+            "nice": nice_level(),
             "loadavg_before": [round(x, 2) for x in load_before],
             "loadavg_after": [round(x, 2) for x in os.getloadavg()],
             "server_load_s": round(server.load_s, 1),  # start to /readyz 200: models loaded and warmed

@@ -42,6 +42,9 @@ def bench(
     locale: str = typer.Option("en-US", help="Locale(s) of the calls, comma-separated: a fresh server each."),
     fresh_tts_cache: bool = typer.Option(
         False, help="Give the server an empty TTS disk cache (a first-ever start, not a restart)."),
+    burn: int = typer.Option(
+        0, help="Run N CPU-burning processes beside the server while measuring (a loaded box), at this "
+                "process's nice level."),
     stagger_ms: int = typer.Option(300, help="Delay between call starts within a level."),
     warmup: int = typer.Option(1, help="Calls played and discarded before measuring."),
     pool_workers: int | None = typer.Option(None, help="Override engines.pool_workers in the server."),
@@ -74,7 +77,7 @@ def bench(
             concurrency=_ints(concurrency), calls=calls,
             scenarios=[s.strip() for s in scenario.split(",") if s.strip()],
             locale=loc, stagger_ms=stagger_ms, warmup=warmup, config=config, server_env=env,
-            fresh_tts_cache=fresh_tts_cache,
+            fresh_tts_cache=fresh_tts_cache, burn=burn,
         )
         console.print(f"[bold]{loc}[/bold]")
         try:
