@@ -81,7 +81,7 @@ class LoopWatch:
                 if now - looked > 1.0:  # the loop starts once the models have loaded
                     looked, loop = now, _find_loop()
                 continue
-            stack = _stack(sys._current_frames().get(self.main_id))  # noqa: SLF001 - a profiler
+            stack = _stack(sys._current_frames().get(self.main_id or 0))
             with self._lock:
                 self.samples[stack] += 1
                 self._window.append(stack)

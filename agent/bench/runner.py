@@ -58,7 +58,7 @@ class BenchOptions:
     server_env: dict[str, str] = field(default_factory=dict)  # e.g. VOICE_AGENT_ENGINES__POOL_WORKERS=3
     max_call_s: float = 120.0
     fresh_tts_cache: bool = False  # the server gets an empty TTS disk cache: a first-ever start
-    loopwatch: Path | None = None  # write what the server's event loop did when late here (bench/loopwatch.py)
+    loopwatch: Path | None = None  # report of what the event loop ran while late (bench/loopwatch.py)
     burn: int = 0  # CPU-burning processes beside the server while measuring (a loaded box; bench/load.py)
 
 

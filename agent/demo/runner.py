@@ -40,7 +40,10 @@ DEMO_JURISDICTION = {"en-US": "US", "zh-CN": "CN"}
 DEMO_ZONES = {
     "en-US": ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles",
               "America/Anchorage", "Pacific/Honolulu", "Pacific/Pago_Pago", "Pacific/Guam",
-              "America/Puerto_Rico"),
+              "America/Puerto_Rico",
+              # between about 10:00 and 13:00 UTC no US zone is in daytime: the demo customer is then
+              # a US customer living in London (Reg F's convenient hours are the consumer's own)
+              "Europe/London"),
     "zh-CN": ("Asia/Shanghai", "Europe/London", "America/New_York", "America/Los_Angeles",
               "Australia/Sydney", "Europe/Berlin"),
 }
