@@ -163,8 +163,9 @@ class OptOutDetector:
         self._soft = "，" if cjk else ","
         self._sounds = self._sound_alike(spec.get("sound_alike"), where)
         gate = spec.get("head_gate") or {}
-        if not isinstance(gate, Mapping) or set(gate) - {"contact", "in_call", "complaint", "request", "keep"}:
-            raise ValueError(f"{where}: `head_gate:` takes `contact`, `in_call`, `complaint`, `request`, `keep`")
+        gate_keys = {"contact", "in_call", "complaint", "request", "keep"}
+        if not isinstance(gate, Mapping) or set(gate) - gate_keys:
+            raise ValueError(f"{where}: `head_gate:` takes {sorted(gate_keys)}")
         self._gate_contact = self._many(gate.get("contact"), f"{where}: head_gate.contact")
         self._gate_in_call = self._many(gate.get("in_call"), f"{where}: head_gate.in_call")
         self._gate_complaint = self._many(gate.get("complaint"), f"{where}: head_gate.complaint")
