@@ -18,6 +18,16 @@ The detector is generic; its vocabularies and frames are data, one file per loca
   and `contact` (any word of contacting); an utterance with the first and none of the second
   gets no opt-out from the learned head or the nearest exemplar (agent/nlu/factory.py), and
   neither does one where a certain frame was heard but voided (a limiter, veto, `unless`);
+  `complaint` (a complaint about the calls: how often, how annoying) with none of `request`
+  (any word that asks for something: stop, don't, remove, please ...) is a complaint, not an
+  opt-out, for the learned layers too; `keep` (a wish that contacting go on: "don't stop the
+  reminder calls") gets no learned opt-out either;
+- `accepts_calls`: `patterns` (with an optional `not_after`) saying the customer still takes
+  calls ("call my cell", "calls are fine", "周一打吧"): beside it a certain hit that names a line,
+  place or rhythm (`target`: "this number", "the landline", "天天") is only a doubt
+  (which gives way to the callback wish the lexicon heard), a doubtful hit or one of a
+  `scope: voice` rule ("I don't want emails, call me instead") is void, and the learned layers
+  raise nothing (rules that are not `vetoable` - list removal, threats - are untouched);
 - `sound_alike`: `lists` (names of vocabularies above), `combine` (pairs of list names: every
   word of the first joined to every word of the second) and `words` whose ASR sound-alikes are
   repaired (`heads`: one-character words repaired only when `heads_before` follows them and
@@ -153,10 +163,20 @@ class OptOutDetector:
         self._soft = "，" if cjk else ","
         self._sounds = self._sound_alike(spec.get("sound_alike"), where)
         gate = spec.get("head_gate") or {}
-        if not isinstance(gate, Mapping) or set(gate) - {"contact", "in_call"}:
-            raise ValueError(f"{where}: `head_gate:` takes `contact` and `in_call`")
+        gate_keys = {"contact", "in_call", "complaint", "request", "keep"}
+        if not isinstance(gate, Mapping) or set(gate) - gate_keys:
+            raise ValueError(f"{where}: `head_gate:` takes {sorted(gate_keys)}")
         self._gate_contact = self._many(gate.get("contact"), f"{where}: head_gate.contact")
         self._gate_in_call = self._many(gate.get("in_call"), f"{where}: head_gate.in_call")
+        self._gate_complaint = self._many(gate.get("complaint"), f"{where}: head_gate.complaint")
+        self._gate_request = self._many(gate.get("request"), f"{where}: head_gate.request")
+        self._gate_keep = self._many(gate.get("keep"), f"{where}: head_gate.keep")
+        accepts = spec.get("accepts_calls") or {}
+        if not isinstance(accepts, Mapping) or set(accepts) - {"patterns", "not_after", "target"}:
+            raise ValueError(f"{where}: `accepts_calls:` takes `patterns`, `not_after` and `target`")
+        self._accepts_target = self._one(accepts.get("target"), f"{where}: accepts_calls.target")
+        self._accepts = self._many(accepts.get("patterns"), f"{where}: accepts_calls.patterns")
+        self._accepts_not_after = self._one(accepts.get("not_after"), f"{where}: accepts_calls.not_after")
 
     def _sound_alike(self, spec: Any, where: str) -> SoundAlike | None:
         if not spec:
@@ -261,6 +281,7 @@ class OptOutDetector:
 
     def _detect(self, sentences: Sequence[Sentence]) -> OptOutHit | None:
         whole = " | ".join(s.text for s in sentences)
+        accepts = self.accepts_calls(sentences)
         doubt: OptOutHit | None = None
         for index, sentence in enumerate(sentences):
             if not sentence.text or self._refused(sentences, index):
@@ -274,10 +295,17 @@ class OptOutDetector:
                     continue
                 voice = rule.scope == "voice" or any(v.search(whole) for v in self._voice)
                 scope = "voice" if voice else "all"
-                hit = OptOutHit(rule.name, rule.kind, scope, rule.complaint, span)
-                if rule.kind == "certain":
+                kind = rule.kind
+                if accepts and rule.vetoable:
+                    if rule.scope == "voice" or kind == "doubt":
+                        continue  # "no emails, call me instead" asks for calls
+                    if self._redirected(sentence.text, span):
+                        kind = "doubt"  # "stop calling the landline, use my mobile": a callback wish, or ask
+                hit = OptOutHit(rule.name, kind, scope, rule.complaint, span)
+                if kind == "certain":
                     return hit
-                doubt = hit
+                if doubt is None:
+                    doubt = hit
         return doubt
 
     def voided(self, sentences: Sequence[Sentence]) -> bool:
@@ -315,6 +343,37 @@ class OptOutDetector:
             repaired = " | ".join(apply(s.text, self._sounds.repairs(s.text)) for s in sentences)
             return not any(p.search(repaired) for p in self._gate_contact)
         return True
+
+    def accepts_calls(self, sentences: Sequence[Sentence]) -> bool:
+        """Whether the utterance says calls are still welcome ("call my cell", "calls are fine")."""
+        whole = " | ".join(s.text for s in sentences)  # "下午再打？不用了" is refused in the next sentence
+        for pattern in self._accepts:
+            for m in pattern.finditer(whole):
+                before = whole[: m.start()].split(" | ")[-1]
+                if self._accepts_not_after is None or not self._accepts_not_after.search(before):
+                    return True
+        return False
+
+    def _redirected(self, text: str, span: str) -> bool:
+        """Whether the hit names a line, a place or a rhythm (`accepts_calls.target`: "this number",
+        "the landline", "every day", "单位电话", "天天"), so a call welcomed elsewhere redirects it;
+        "call me tomorrow. stop calling me" names the customer and stays certain."""
+        if self._accepts_target is None:
+            return False
+        at = text.find(span)
+        window = text[at : at + len(span) + (8 if self.cjk else 32)] if at >= 0 else span
+        return self._accepts_target.search(window) is not None
+
+    def only_complains(self, sentences: Sequence[Sentence]) -> bool:
+        """Whether the utterance complains about the calls and asks for nothing ("why do you keep
+        calling me?", "烦不烦"), or wishes the contacting to go on ("don't stop the reminder calls"):
+        then a learned score alone is no opt-out (`head_gate.complaint`, `request`, `keep`)."""
+        whole = " | ".join(s.text for s in sentences)
+        if any(p.search(whole) for p in self._gate_keep):
+            return True
+        if not any(p.search(whole) for p in self._gate_complaint):
+            return False
+        return not any(p.search(whole) for p in self._gate_request)
 
     def scope(self, sentences: Sequence[Sentence]) -> str:
         """The scope an opt-out found by another layer gets: `voice` when another medium is named."""

@@ -273,12 +273,19 @@ class RuleNlu:
         return self.optout is not None and self.optout.only_stops_the_talk(self.sentences(text))
 
     def refuses_a_learned_opt_out(self, text: str) -> bool:
-        """Whether the rules overrule a learned opt-out: the text only stops the talk, or a certain
-        frame in it was voided by a limiter, veto or exception ("这会儿别打扰我，明天再联系")."""
+        """Whether the rules overrule a learned opt-out: the text only stops the talk, only complains
+        about the calls, says calls are still welcome, or a certain frame in it was voided by a
+        limiter, veto or exception ("这会儿别打扰我，明天再联系")."""
         if self.optout is None:
             return False
         sentences = self.sentences(text)
-        return self.optout.only_stops_the_talk(sentences) or self.optout.voided(sentences)
+        detector = self.optout
+        return (
+            detector.only_stops_the_talk(sentences)
+            or detector.only_complains(sentences)
+            or detector.accepts_calls(sentences)
+            or detector.voided(sentences)
+        )
 
     def opt_out_scope(self, text: str) -> str:
         """The suppression scope of an opt-out another layer found in raw text ('all' or 'voice')."""
