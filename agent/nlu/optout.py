@@ -144,6 +144,11 @@ def _texts(value: Any) -> list[str]:
     return [str(v) for v in value]
 
 
+def _joined(sentences: Sequence[Sentence]) -> str:
+    """The utterance's sentences as one text, with the boundaries kept visible (" | ")."""
+    return " | ".join(s.text for s in sentences)
+
+
 class OptOutDetector:
     """Finds a request to stop or not to be contacted in a normalised utterance."""
 
@@ -280,7 +285,7 @@ class OptOutDetector:
         return [r for r in repairs if not any(a < r.end and r.start < b for a, b in kept)]
 
     def _detect(self, sentences: Sequence[Sentence]) -> OptOutHit | None:
-        whole = " | ".join(s.text for s in sentences)
+        whole = _joined(sentences)
         accepts = self.accepts_calls(sentences)
         doubt: OptOutHit | None = None
         for index, sentence in enumerate(sentences):
@@ -312,7 +317,7 @@ class OptOutDetector:
         """Whether a certain frame was heard but voided by a time limiter, a veto, an `unless` or a
         `needs_not` ("这会儿别打扰我，明天再联系", "don't call my wife", "不用取消，电话提醒挺好的"):
         the rules understood the request and its limit, so a learned score may not overrule them."""
-        whole = " | ".join(s.text for s in sentences)
+        whole = _joined(sentences)
         for sentence in sentences:
             text = sentence.text
             vetoed = any(v.search(text) for v in self._vetoes)
@@ -334,7 +339,7 @@ class OptOutDetector:
     def only_stops_the_talk(self, sentences: Sequence[Sentence]) -> bool:
         """Whether the utterance stops something said in this call ("stop interrupting me", "别念了")
         and names no contacting at all: then a learned score alone is no opt-out (`head_gate`)."""
-        whole = " | ".join(s.text for s in sentences)
+        whole = _joined(sentences)
         if not any(p.search(whole) for p in self._gate_in_call):
             return False
         if any(p.search(whole) for p in self._gate_contact):
@@ -346,7 +351,7 @@ class OptOutDetector:
 
     def accepts_calls(self, sentences: Sequence[Sentence]) -> bool:
         """Whether the utterance says calls are still welcome ("call my cell", "calls are fine")."""
-        whole = " | ".join(s.text for s in sentences)  # "下午再打？不用了" is refused in the next sentence
+        whole = _joined(sentences)  # "下午再打？不用了" is refused in the next sentence
         for pattern in self._accepts:
             for m in pattern.finditer(whole):
                 before = whole[: m.start()].split(" | ")[-1]
@@ -368,7 +373,7 @@ class OptOutDetector:
         """Whether the utterance complains about the calls and asks for nothing ("why do you keep
         calling me?", "烦不烦"), or wishes the contacting to go on ("don't stop the reminder calls"):
         then a learned score alone is no opt-out (`head_gate.complaint`, `request`, `keep`)."""
-        whole = " | ".join(s.text for s in sentences)
+        whole = _joined(sentences)
         if any(p.search(whole) for p in self._gate_keep):
             return True
         if not any(p.search(whole) for p in self._gate_complaint):
@@ -377,7 +382,7 @@ class OptOutDetector:
 
     def scope(self, sentences: Sequence[Sentence]) -> str:
         """The scope an opt-out found by another layer gets: `voice` when another medium is named."""
-        whole = " | ".join(s.text for s in sentences)
+        whole = _joined(sentences)
         return "voice" if any(v.search(whole) for v in self._voice) else "all"
 
     def _match(self, rule: _Rule, text: str, whole: str) -> str | None:
