@@ -13,7 +13,10 @@ rule proves, for that state and any state that ends `voicemail`:
 - no word of the locale's `voicemail.forbidden` list (debt, collection, overdue, payment, ...);
 - it asks for a reply (`voicemail.reply`) and gives a number (a phone slot);
 - it has no AI disclosure block, no question (`ask`), no `needs`, and ends the call with
-  `end: voicemail`: nothing follows it but the hang-up.
+  `end: voicemail`: nothing follows it but the hang-up;
+- the synthetic voice never introduces itself as a person (`voicemail.persona`: "this is…",
+  "my name is…"): the message comes *from* the business and names the person to call back,
+  so that a recipient is not led to believe a human named X left it.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ def _state(ctx: LintContext, name: str) -> Iterator[Finding]:
     where = ("states", name)
     data = ctx.rules.data.get("voicemail") or {}
     forbidden, reply = patterns(data.get("forbidden")), patterns(data.get("reply"))
+    persona = patterns(data.get("persona"))
     if state.end != "voicemail":
         yield _finding(ctx, (*where, "end") if state.end else where,
                        f"state {name!r} must end the call with `end: voicemail` (nothing may follow it)",
@@ -80,6 +84,15 @@ def _state(ctx: LintContext, name: str) -> Iterator[Finding]:
             if hit:
                 yield _finding(ctx, path, f"state {name!r} says {hit.group(0)!r}, which tells what the "
                                "call is about; a limited-content message must not")
+                break
+        for pattern in persona:
+            hit = pattern.search(literal)
+            if hit:
+                yield _finding(ctx, path, f"state {name!r} says {hit.group(0)!r}: the synthetic voice "
+                               "introduces itself as a person",
+                               "Say the message is from the business and name the person to call: "
+                               "'This is a message from Meridian Services. Please call Jordan Lee back at "
+                               "{callback_number}.'")
                 break
     if texts and not said_phone:
         yield _finding(ctx, where, f"state {name!r} gives no telephone number to reply to",

@@ -18,8 +18,8 @@ PROMPTS = ROOT / "prompts"
 EN = PROMPTS / "en-US" / "repayment_reminder.yaml"
 EN_CREDIT = PROMPTS / "en-US" / "credit_limit_notice.yaml"
 RULE = "voicemail-content"
-CALL_BACK = "      - Please call me back at {callback_number}.\n"
-SAY = "    say:\n      - Hello, this is Jordan Lee with Meridian Services.\n"
+CALL_BACK = "      - Please call Jordan Lee back at {callback_number}.\n"
+SAY = "    say:\n      - Hello, this is a message from Meridian Services.\n"
 
 
 def _voicemail_rules(text: str, path: Path = EN) -> list[str]:
@@ -104,11 +104,24 @@ def test_anything_after_the_message_but_the_hang_up_is_refused() -> None:
 def test_the_message_must_give_a_number_and_ask_for_a_reply() -> None:
     text = EN.read_text(encoding="utf-8")
     block = text[text.index("  voicemail:\n"):text.index("\nglobal:")]
-    bare = ("  voicemail:\n    say:\n      - Hello, this is Jordan Lee with Meridian Services.\n"
+    bare = ("  voicemail:\n    say:\n      - Hello, this is a message from Meridian Services.\n"
             "      - Thank you.\n    end: voicemail\n")
     findings = [f for f in lint_text(text.replace(block, bare), str(EN), PROMPTS) if f.rule == RULE]
     messages = " ".join(f.message for f in findings)
     assert "telephone number" in messages and "reply" in messages
+
+
+@pytest.mark.parametrize("intro", [
+    "Hello, this is Jordan Lee with Meridian Services.", "Hi, my name is Sam.", "I'm Alex from Meridian.",
+    "I am calling from Meridian Services.",
+])
+def test_the_synthetic_voice_may_not_introduce_itself_as_a_person(intro: str) -> None:
+    text = EN.read_text(encoding="utf-8")
+    first = "      - Hello, this is a message from Meridian Services.\n"
+    assert first in text
+    findings = [f for f in lint_text(text.replace(first, f"      - {intro}\n", 1), str(EN), PROMPTS)
+                if f.rule == RULE]
+    assert any("introduces itself as a person" in f.message for f in findings)
 
 
 def test_another_state_that_ends_as_voicemail_is_held_to_the_same_rule() -> None:
