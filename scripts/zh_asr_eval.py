@@ -13,7 +13,8 @@ before transcripts were converted.
 `--beams 1,2,3,5` replaces the fixed list by the runtime's two cases (no hint; the opening's
 hint with the coverage check) at each beam width, to weigh CER against decode time; the
 table then also gives the mean compute ms per utterance. `--threads` is ctranslate2's
-cpu_threads per decode (the runtime's engines.asr_threads, 1 by default).
+cpu_threads per decode (the runtime's engines.asr_threads, 1 by default). `--window` sets the
+shortest window the encoder sees (whisper.WINDOW_MIN_S), to weigh its cost against CER.
 
 Usage: python scripts/zh_asr_eval.py tests/data/zh_asr/aishell1.tsv [more.tsv] [--json out/zh_asr.json]
        python scripts/zh_asr_eval.py tests/data/zh_asr/aishell1.tsv --beams 1,2,3,5 --threads 1
@@ -162,6 +163,8 @@ def main() -> None:
     ap.add_argument("--only", action="append", help="run only configs whose name contains this")
     ap.add_argument("--beams", default=None, help="comma-separated beam widths: the runtime's decode at each")
     ap.add_argument("--threads", type=int, default=2, help="ctranslate2 cpu_threads per decode")
+    ap.add_argument("--window", type=float, default=None,
+                    help="shortest window encoded per turn, s (whisper.WINDOW_MIN_S: the encoder cost)")
     ap.add_argument("--repeat", type=int, default=1, help="decode every clip this many times (steadier ms)")
     args = ap.parse_args()
     cfg = settings(None)
@@ -169,6 +172,8 @@ def main() -> None:
     clips = load_tsv(args.tsv)
     print(f"{len(clips)} clips, {sum(len(p) for _, p, _ in clips) / 16000:.1f} s of speech")
     clips = clips * args.repeat
+    if args.window is not None:
+        whisper_mod.WINDOW_MIN_S = args.window
     configs = beam_configs([int(b) for b in args.beams.split(",")]) if args.beams else CONFIGS
     results = []
     for c in configs:
