@@ -10,7 +10,14 @@ read out in Chinese (cardinal or digit by digit, whichever is closer). The row `
 is scored WITHOUT the Simplified conversion of the hypothesis: that is what NLU received
 before transcripts were converted.
 
+`--beams 1,2,3,5` replaces the fixed list by the runtime's two cases (no hint; the opening's
+hint with the coverage check) at each beam width, to weigh CER against decode time; the
+table then also gives the mean compute ms per utterance. `--threads` is ctranslate2's
+cpu_threads per decode (the runtime's engines.asr_threads, 1 by default). `--window` sets the
+shortest window the encoder sees (whisper.WINDOW_MIN_S), to weigh its cost against CER.
+
 Usage: python scripts/zh_asr_eval.py tests/data/zh_asr/aishell1.tsv [more.tsv] [--json out/zh_asr.json]
+       python scripts/zh_asr_eval.py tests/data/zh_asr/aishell1.tsv --beams 1,2,3,5 --threads 1
 """
 
 from __future__ import annotations
@@ -85,9 +92,18 @@ def load_tsv(paths: list[Path]) -> list[tuple[str, np.ndarray, str]]:
     return out
 
 
-def recogniser(model_dir: Path, cfg: Config) -> WhisperRecognizer:
-    rec = WhisperRecognizer(model_dir, "zh", cpu_threads=2, default_prompt=cfg.prompt, beam_size=cfg.beam,
-                            check_coverage=cfg.coverage)
+def beam_configs(beams: list[int]) -> list[Config]:
+    """The runtime's decode (no default prompt) without and with the opening's hint, per beam width."""
+    out = []
+    for b in beams:
+        out.append(Config(f"no hint, beam {b}", beam=b, coverage=True))
+        out.append(Config(f"state hint + coverage check, beam {b}", hint=OPENING_HINT, beam=b, coverage=True))
+    return out
+
+
+def recogniser(model_dir: Path, cfg: Config, threads: int = 2) -> WhisperRecognizer:
+    rec = WhisperRecognizer(model_dir, "zh", cpu_threads=threads, default_prompt=cfg.prompt,
+                            beam_size=cfg.beam, check_coverage=cfg.coverage)
     if cfg.raw_prompt:
         rec.default_prompt = cfg.prompt  # as it was: with the trailing full stop
     return rec
@@ -105,14 +121,19 @@ def run(cfg: Config, rec: WhisperRecognizer, clips: list[tuple[str, np.ndarray, 
     try:
         for name, pcm, ref in clips:
             audio = pcm if line is None else line(pcm)
+            t0, c0 = time.perf_counter(), time.process_time()
             got = _fallback(rec, audio) if cfg.fallback else rec.transcribe(audio, hint=cfg.hint).text
+            ms, cpu_ms = (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
             e, n = cer(ref, got) if cfg.simplify else _raw_cer(ref, got)
             edits, chars = edits + e, chars + n
-            rows.append({"wav": name, "reference": ref, "heard": got, "cer": e / max(1, n)})
+            rows.append({"wav": name, "reference": ref, "heard": got, "cer": e / max(1, n), "ms": round(ms),
+                         "cpu_ms": round(cpu_ms)})
     finally:
         whisper_mod.to_simplified = original
     return {"config": cfg.name, "line": "16k" if line is None else "ulaw8k", "cer": edits / max(1, chars),
-            "retries": rec.retries, "seconds": round(time.perf_counter() - started, 1), "clips": rows}
+            "retries": rec.retries, "seconds": round(time.perf_counter() - started, 1),
+            "ms_per_clip": round(sum(r["ms"] for r in rows) / max(1, len(rows))),
+            "cpu_ms_per_clip": round(sum(r["cpu_ms"] for r in rows) / max(1, len(rows))), "clips": rows}
 
 
 def _fallback(rec: WhisperRecognizer, pcm: np.ndarray) -> str:
@@ -140,28 +161,41 @@ def main() -> None:
     ap.add_argument("tsv", nargs="+", type=Path)
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--only", action="append", help="run only configs whose name contains this")
+    ap.add_argument("--beams", default=None, help="comma-separated beam widths: the runtime's decode at each")
+    ap.add_argument("--threads", type=int, default=2, help="ctranslate2 cpu_threads per decode")
+    ap.add_argument("--window", type=float, default=None,
+                    help="shortest window encoded per turn, s (whisper.WINDOW_MIN_S: the encoder cost)")
+    ap.add_argument("--repeat", type=int, default=1, help="decode every clip this many times (steadier ms)")
     args = ap.parse_args()
     cfg = settings(None)
     model_dir = resolve("asr-multi", models_dir=cfg.models.dir, overrides=cfg.models.paths).path
     clips = load_tsv(args.tsv)
     print(f"{len(clips)} clips, {sum(len(p) for _, p, _ in clips) / 16000:.1f} s of speech")
+    clips = clips * args.repeat
+    if args.window is not None:
+        whisper_mod.WINDOW_MIN_S = args.window
+    configs = beam_configs([int(b) for b in args.beams.split(",")]) if args.beams else CONFIGS
     results = []
-    for c in CONFIGS:
+    for c in configs:
         if args.only and not any(o in c.name for o in args.only):
             continue
-        rec = recogniser(model_dir, c)
+        rec = recogniser(model_dir, c, args.threads)
         for line in (None, phone_line):
             res = run(c, rec, clips, line)
             results.append(res)
-            print(f"{c.name:<45} {res['line']:<7} CER {res['cer']:.3f} retries {res['retries']}", flush=True)
+            print(f"{c.name:<45} {res['line']:<7} CER {res['cer']:.3f} retries {res['retries']} "
+                  f"{res['ms_per_clip']} ms/clip (CPU {res['cpu_ms_per_clip']} ms)", flush=True)
     names = list(dict.fromkeys(r["config"] for r in results))
     rows = []
     for n in names:
         by = {r["line"]: r for r in results if r["config"] == n}
         retries = by["16k"]["retries"] + by["ulaw8k"]["retries"]
-        rows.append([n, by["16k"]["cer"], by["ulaw8k"]["cer"], retries])
-    print_table(f"zh-CN ASR CER on {len(clips)} real clips (whisper base)",
-                ["config", "16 kHz", "8 kHz μ-law", "retries"], rows)
+        rows.append([n, by["16k"]["cer"], by["ulaw8k"]["cer"], retries,
+                     by["16k"]["ms_per_clip"], by["ulaw8k"]["ms_per_clip"],
+                     by["16k"]["cpu_ms_per_clip"], by["ulaw8k"]["cpu_ms_per_clip"]])
+    print_table(f"zh-CN ASR CER on {len(clips)} real clips (whisper base, cpu_threads {args.threads})",
+                ["config", "16 kHz", "8 kHz μ-law", "retries", "ms/clip 16k", "ms/clip 8k", "CPU ms 16k",
+                 "CPU ms 8k"], rows)
     print_table("per clip (last config, phone line)", ["wav", "CER", "heard", "reference"],
                 [[c["wav"], c["cer"], c["heard"], c["reference"]] for c in results[-1]["clips"]])
     write_json(args.json, {"tsv": [str(t) for t in args.tsv], "results": results})
