@@ -29,15 +29,12 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SUPPORTED_LOCALES = ("en-US", "zh-CN")
-ZH_BEAM_SIZE = 3
+ZH_BEAM_SIZE = 5
 """Default beam width of the zh-CN recogniser (engines.zh_asr_beam_size). On real recorded
-Mandarin (scripts/zh_asr_eval.py, docs/models.md; 9 clips) greedy was 18.0 % CER at 16 kHz and
-29.2 % over 8 kHz μ-law, beam 3 19.9 % / 22.4 %, beam 5 14.3 % / 21.7 %. Beam 3 keeps the phone
-figure within a point of beam 5 and costs about 12 % less CPU per turn (beam 5 → 3: 957-1,051 →
-832-925 ms CPU for a 4 s turn with the state hint, cpu_threads 1); greedy would save twice that
-but costs 7.5 points over the phone. The encoder over the 10 s window is most of a decode
-either way. No default prompt: '以下是普通话的句子。' only steered whisper to Simplified
-characters, which OpenCC now guarantees, and it cost CER."""
+Mandarin (scripts/zh_asr_eval.py, docs/models.md) beam 5 cut CER from 18.0 % to 14.3 % at
+16 kHz and from 29.2 % to 21.7 % over 8 kHz μ-law, against greedy. No default prompt:
+'以下是普通话的句子。' only steered whisper to Simplified characters, which OpenCC now
+guarantees, and it cost CER."""
 
 
 @dataclass(frozen=True, slots=True)
