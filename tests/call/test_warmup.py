@@ -89,7 +89,7 @@ async def test_warm_up_renders_the_openings_and_runs_every_model(tmp_path: Path)
     assert runtime.cache.cached("en-US", EN_FIRST) and runtime.cache.cached("zh-CN", ZH_FIRST)
     # the default use case's words between slots too: the first call's replies never render them live
     assert runtime.cache.cached("en-US", "I've noted that you plan to pay")
-    assert runtime.cache.cached("zh-CN", "好的，已为您记录：")
+    assert runtime.cache.cached("zh-CN", "谢谢，我已经记下：您计划在")
     assert len(engines.vad_streams) == 1 and engines.vad_streams[0].pushed  # the VAD ran on real frames
     assert [partial for _, partial, _ in engines.transcribed] == [False, False]  # one real recognition each
 

@@ -20,7 +20,7 @@ EN_VERIFY = (
     "      - Thank you, {customer_name}. You can check this call is really from {company_name} "
     "by calling the number in our official app.\n"
 )
-ZH_VERIFY = "      - 谢谢您。如需核实来电，请拨打{company_name}官方App上的客服电话。\n"
+ZH_VERIFY = "      - 谢谢您。如果想确认这通电话是否真实，可以通过{company_name}官方App上的客服电话核实。\n"
 
 
 def _rules(text: str, file: Path, official: object = OFFICIAL) -> dict[str, int]:
@@ -34,7 +34,7 @@ def _rules(text: str, file: Path, official: object = OFFICIAL) -> dict[str, int]
 def test_shipped_scripts_offer_verification_and_pass(path: Path) -> None:
     assert lint_paths([path], PROMPTS, official=OFFICIAL) == []
     text = path.read_text(encoding="utf-8")
-    assert "this call is really from" in text or "核实来电" in text
+    assert "this call is really from" in text or "确认这通电话是否真实" in text
 
 
 @pytest.mark.parametrize(

@@ -226,7 +226,7 @@ def test_opt_out_confirmation_without_retention_pitch() -> None:
 
 def test_ask_is_ai_must_be_truthful() -> None:
     broken, file = _variant(
-        ZH, "say: 是的，我是人工智能客服，您听到的是合成语音，不是真人。", "say: 我是客服小王。"
+        ZH, "say: 是的，我是人工智能语音助手，您听到的是合成语音，不是真人。", "say: 我是客服小王。"
     )
     assert "ai-answer-untruthful" in _rules(broken, file)
 

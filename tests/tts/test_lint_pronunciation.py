@@ -28,7 +28,7 @@ def test_shipped_scripts_resolve_every_polyphone(name: str) -> None:
 def test_an_unreviewed_polyphone_is_refused_with_its_line(prompts: Path) -> None:
     script = prompts / "zh-CN" / "repayment_reminder.yaml"
     text = script.read_text(encoding="utf-8")
-    text = text.replace("say: 明白。请问您大概哪天方便还款呢？", "say: 明白。请问您打算哪天还呢？")
+    text = text.replace("say: 明白。请问您打算哪一天还上？", "say: 明白。请问您打算哪天还呢？")
     script.write_text(text, encoding="utf-8")
     findings = [f for f in lint_file(script, prompts) if f.rule == "pronunciation-unknown"]
     assert len(findings) == 1

@@ -53,6 +53,7 @@ def reading(g2p: MandarinG2P, text: str, piece: str) -> str:
         ("账单已经逾期三天", "逾期", "yu2 qi1"),
         ("到期当天还款", "当天", "dang4 tian1"),
         ("一千二百三十四元五角", "角", "jiao3"),
+        ("您的本期账单金额为一千元", "为", "wei2"),
     ],
 )
 def test_lending_polyphones(g2p: MandarinG2P, text: str, piece: str, expected: str) -> None:
