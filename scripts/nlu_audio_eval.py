@@ -18,6 +18,8 @@ Usage: python scripts/nlu_audio_eval.py [--locale en-US --locale zh-CN] [--voice
        [--feed listener|bare] [--cache DIR]
 --every K keeps every K-th row (a sample across all blocks of a long corpus, e.g. the training sets).
 --cache DIR keeps synthesised audio in DIR (keyed by TTS model, voice and text), so reruns skip TTS.
+--rescore JSON classifies the transcripts of an earlier run again with the current NLU (the
+ASR is deterministic on cached audio, so this is what a rerun would give; feed is shown with *).
 --voice LOCALE=PATH uses that TTS voice (e.g. a Kokoro or Piper model the resolver accepts as
 tts-zh / tts-en); without it the runtime's resolved voice is used (zh-CN today: espeak-ng).
 """
@@ -36,7 +38,6 @@ from pathlib import Path
 
 import numpy as np
 
-import agent.asr.whisper as whisper_asr
 import agent.call.listener as listener_mod
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,30 +159,50 @@ def run(
                 split += len(segments) > 1
                 unheard += not segments
                 heard = sep.join(loc.asr.transcribe(seg, hint).text for seg in segments).strip()
-            result = nlu.classify(heard, expected) if heard.strip() else None
-            predicted = result.intent if result else "unknown"
-            doubtful = bool(result and result.doubtful)
-            first_lost = _first(text, zh) != _first(heard, zh)
-            row = {"text": text, "heard": heard, "gold": gold, "predicted": predicted}
-            row["first_lost"] = first_lost
-            out.append({**row, "doubtful": doubtful})
-        pos = [r for r in out if r["gold"] == "opt_out"]
-        neg = [r for r in out if r["gold"] != "opt_out"]
+            out.append(_scored(nlu, expected, text, gold, heard, zh))
         return {
             "locale": locale, "file": str(tsv), "state": state or script.start,
             "tts": tts_model.source, "feed": feed, "load_average": os.getloadavg(),
-            "n": len(out), "split_turns": split, "no_turn": unheard,
-            "first_word_lost": sum(bool(r["first_lost"]) for r in out),
-            "preroll_frames": listener_mod.PREROLL_FRAMES, "window_lead_s": whisper_asr.WINDOW_LEAD_S,
-            "seconds": round(time.perf_counter() - started, 1),
-            "opt_out_recall": sum(r["predicted"] == "opt_out" for r in pos) / len(pos) if pos else 1.0,
-            "false_opt_out_rate": sum(r["predicted"] == "opt_out" for r in neg) / len(neg) if neg else 0.0,
-            "opt_out_as_callback_later": sum(r["predicted"] == "callback_later" for r in pos),
-            "doubtful_opt_outs": sum(bool(r["doubtful"]) for r in out),
-            "rows": out,
+            "split_turns": split, "no_turn": unheard, "preroll_frames": listener_mod.PREROLL_FRAMES,
+            "seconds": round(time.perf_counter() - started, 1), **_summary(out),
         }
     finally:
         engines.close()
+
+
+def _scored(
+    nlu: object, expected: tuple[str, ...], text: str, gold: str, heard: str, zh: bool
+) -> dict[str, object]:
+    result = nlu.classify(heard, expected) if heard.strip() else None  # type: ignore[attr-defined]
+    predicted = result.intent if result else "unknown"
+    row: dict[str, object] = {"text": text, "heard": heard, "gold": gold, "predicted": predicted}
+    row["first_lost"] = _first(text, zh) != _first(heard, zh)
+    return {**row, "doubtful": bool(result and result.doubtful)}
+
+
+def _summary(out: list[dict[str, object]]) -> dict[str, object]:
+    pos = [r for r in out if r["gold"] == "opt_out"]
+    neg = [r for r in out if r["gold"] != "opt_out"]
+    return {
+        "n": len(out), "first_word_lost": sum(bool(r["first_lost"]) for r in out),
+        "opt_out_recall": sum(r["predicted"] == "opt_out" for r in pos) / len(pos) if pos else 1.0,
+        "false_opt_out_rate": sum(r["predicted"] == "opt_out" for r in neg) / len(neg) if neg else 0.0,
+        "opt_out_as_callback_later": sum(r["predicted"] == "callback_later" for r in pos),
+        "doubtful_opt_outs": sum(bool(r["doubtful"]) for r in out),
+        "rows": out,
+    }
+
+
+def rescore(report: dict[str, object]) -> dict[str, object]:
+    """A stored report's transcripts classified again by the current NLU (no TTS, no ASR)."""
+    locale = str(report["locale"])
+    script = load_script(ROOT / "prompts" / locale / "repayment_reminder.yaml")
+    expected = tuple(script.states[str(report["state"])].expect)
+    nlu = build_nlu(locale, ROOT / "prompts")
+    rows = report["rows"]  # type: ignore[assignment]
+    out = [_scored(nlu, expected, r["text"], r["gold"], r["heard"], locale.startswith("zh")) for r in rows]
+    kept = {k: v for k, v in report.items() if k not in _summary([])}
+    return {**kept, "feed": f"{report['feed']}*", "load_average": os.getloadavg(), **_summary(out)}
 
 
 def main() -> None:
@@ -198,15 +219,15 @@ def main() -> None:
                         help="listener: segments as a call's listener cuts them (default); bare: TTS output.")
     parser.add_argument("--cache", type=Path, help="Directory keeping synthesised audio across runs.")
     parser.add_argument("--preroll", type=int, help="Experiment: listener PREROLL_FRAMES (20 ms frames).")
-    parser.add_argument("--lead-s", type=float, help="Experiment: whisper WINDOW_LEAD_S.")
+    parser.add_argument("--rescore", type=Path, help="Classify a stored JSON's transcripts again (NLU only).")
     args = parser.parse_args()
     if args.preroll is not None:
         listener_mod.PREROLL_FRAMES = args.preroll
-    if args.lead_s is not None:
-        whisper_asr.WINDOW_LEAD_S = args.lead_s
     voices = dict(v.split("=", 1) for v in args.voice)
     reports = []
-    for locale in args.locale or ["en-US", "zh-CN"]:
+    stored = json.loads(args.rescore.read_text(encoding="utf-8"))["reports"] if args.rescore else []
+    reports += [rescore(r) for r in stored]
+    for locale in [] if args.rescore else args.locale or ["en-US", "zh-CN"]:
         tsv = args.tsv or ROOT / "tests" / "nlu" / "blind" / f"{locale}.tsv"
         voice = Path(voices[locale]) if locale in voices else None
         reports.append(run(locale, tsv, args.state, voice, args.limit, args.every, args.feed, args.cache))
