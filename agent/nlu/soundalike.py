@@ -10,7 +10,10 @@ the detector's own vocabularies; the caller substitutes the word and runs the sa
 - zh-CN: toneless pinyin (pypinyin, in context), near-homophones merged (zh/z, ch/c, sh/s,
   n/l, r/l, f/h initials; -ing/-in, -eng/-en, -ang/-an, -iang/-ian, -uang/-uan finals). In a
   word of three syllables one inner syllable may have another final ("别得了" for 别打了), in
-  a longer one another initial or another final ("设置免饶" for 设置免扰: not "设置粘饶").
+  a longer one another initial or another final ("设置免饶" for 设置免扰: not "设置粘饶"). In a
+  word of three or more syllables the first may have a near initial of the same class (m/n/l,
+  b/d/g, p/t/k: what a narrowband line blurs at a word's onset) with the same final ("黏打扰"
+  for 免打扰; not "需要打电话" for 不要打电话).
 - en-US: a small consonant-skeleton key per word (c/k/q -> K, ph -> F, the first letter
   kept and the other vowels, h, w, y dropped, doubles collapsed, -ing/-in/-en/-on/-un/-an/
   -umn endings -> N), whole words
@@ -114,6 +117,19 @@ def _half_right(heard: str, meant: str, strict: bool) -> bool:
     return (a == c and bool(a)) or (not strict and b == d)
 
 
+_ONSET_CLASSES = ({"m", "l"}, {"b", "d", "g"}, {"p", "t", "k"})
+"""Initials (after the zh_key merges: n, r -> l) a narrowband line blurs at the start of a word:
+the nasals and liquids, the unaspirated stops, the aspirated stops (place of articulation is
+what 8 kHz mu-law smears; voicing and aspiration survive)."""
+
+
+def _blurred_onset(heard: str, meant: str) -> bool:
+    """Whether a word's first (merged) syllable was heard with the same final and a near initial
+    ("黏打扰" for 免打扰: nian/mian); a different final, or a far initial ("需要" for 不要), is no."""
+    (a, b), (c, d) = _split_syllable(heard), _split_syllable(meant)
+    return b == d and a != c and any(a in k and c in k for k in _ONSET_CLASSES)
+
+
 class SoundAlike:
     """Finds windows of a normalised sentence that sound like a word of the given vocabulary."""
 
@@ -133,6 +149,7 @@ class SoundAlike:
         and `heads_after` (if given) matches the text before them ("我爹打了我" is no "别打了")."""
         self.cjk = cjk
         self._heads = {_head_key(s): w for w in heads if len(w) == 1 and cjk for _, s in zh_syllables(w)}
+        self._head_words = frozenset(self._heads.values())
         self._heads_before = heads_before
         self._heads_after = heads_after
         self._reach = reach
@@ -162,9 +179,9 @@ class SoundAlike:
         if len(syllables) != len(word):
             return []
         keys = [(tuple(zh_key(s) for s in syllables), True)]
-        if len(syllables) >= 3:  # one inner syllable may be half right
+        if len(syllables) >= 3:  # one inner syllable may be half right, the first one's onset blurred
             keys += [(tuple("*" if j == i else zh_key(s) for j, s in enumerate(syllables)), False)
-                     for i in range(1, len(syllables) - 1)]
+                     for i in range(len(syllables) - 1)]
         return keys
 
     def repairs(self, text: str) -> list[Repair]:
@@ -208,9 +225,14 @@ class SoundAlike:
             return None  # the window is itself a word of the vocabulary ("打扰" in "免打扰")
         word = self._entries.get(keys)
         if word is None and self.cjk and len(keys) >= 3:
-            for i in range(1, len(keys) - 1):
+            for i in range(len(keys) - 1):
                 word = self._entries.get((*keys[:i], "*", *keys[i + 1 :]))
-                if word is not None and _half_right(keys[i], zh_key(zh_syllables(word)[i][1]), len(keys) < 4):
+                if word is None:
+                    continue
+                meant = zh_key(zh_syllables(word)[i][1])
+                if i == 0 and word[0] in self._head_words:
+                    continue  # a one-character negator is repaired only where `heads_after` allows it
+                if _blurred_onset(keys[i], meant) if i == 0 else _half_right(keys[i], meant, len(keys) < 4):
                     return word, False
             return None
         if word is None:
