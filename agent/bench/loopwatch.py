@@ -42,7 +42,8 @@ def _stack(frame: FrameType | None) -> str:
 
 
 def _find_loop(main_id: int) -> asyncio.AbstractEventLoop | None:
-    """The event loop the main thread is running, found on its stack (`self` of `_run_once`).
+    """The event loop the main thread is running, found on its stack (`self` of `_run_once`,
+    or of the `asyncio.Runner` uvicorn runs it with: the loop's own frames may not show).
 
     Not by scanning `gc.get_objects()`: that list holds references to objects other threads
     are still building, and CPython's tuple(generator) then fails with "SystemError: bad
@@ -51,10 +52,11 @@ def _find_loop(main_id: int) -> asyncio.AbstractEventLoop | None:
     """
     frame = sys._current_frames().get(main_id)
     while frame is not None:
-        if frame.f_code.co_name in ("_run_once", "run_forever"):
-            loop = frame.f_locals.get("self")
-            if isinstance(loop, asyncio.AbstractEventLoop) and loop.is_running():
-                return loop
+        if frame.f_code.co_name in ("_run_once", "run_forever", "run_until_complete", "run"):
+            owner = frame.f_locals.get("self")
+            for loop in (owner, getattr(owner, "_loop", None)):  # the loop, or an asyncio.Runner's
+                if isinstance(loop, asyncio.AbstractEventLoop) and loop.is_running():
+                    return loop
         frame = frame.f_back
     return None
 
