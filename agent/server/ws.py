@@ -64,6 +64,7 @@ class WsOutput(CallOutput):
         self._adapter = adapter
         self._lock = asyncio.Lock()
         self.closed = False
+        self.buffers_audio = adapter.buffers_audio
 
     async def _send(self, messages: list[WireMessage]) -> None:
         if self.closed:
