@@ -94,7 +94,7 @@ class AgentVoice:
 
     def speaking(self) -> tuple[bool, bool]:
         """(agent audio is playing or queued, the current utterance may be interrupted)."""
-        current = self.playout.current
+        current = self.playout.playing(asyncio.get_running_loop().time())  # maybe the one before, its tail
         return (self.playout.speaking, current is not None and current.interruptible)
 
     def speak(self, cmd: Speak) -> Utterance:

@@ -141,3 +141,63 @@ async def test_with_a_lead_the_first_frames_go_out_at_once_and_stop_sends_nothin
     # 1 s in: what has played (50 frames) plus the 400 ms lead (20), nothing after the stop
     assert len(gateway.plays_at) <= 71
     assert playout.heard_ms(utt, first + 1.0) == 1000  # heard follows the clock, not what was sent
+
+
+async def _two(stall_s: float) -> tuple[Gateway, Playout, Utterance, Utterance]:
+    """Two 1 s utterances queued at once; the send of the second's first frame blocks `stall_s`."""
+    loop = asyncio.get_running_loop()
+    gateway = Gateway()
+
+    async def send(frame: np.ndarray) -> None:
+        gateway.take(loop.time())
+        if len(gateway.plays_at) == 51:
+            await asyncio.sleep(stall_s)
+
+    playout = Playout(send, send_ahead_ms=400)
+    runner = asyncio.create_task(playout.run())
+    first, second = Utterance("a", interruptible=False), Utterance("b", interruptible=True)
+    for utt in (first, second):
+        utt.add(np.ones(16000, dtype=np.int16))
+        utt.close()
+        playout.play(utt)
+    await asyncio.wait_for(playout.wait_idle(), 10)
+    runner.cancel()
+    return gateway, playout, first, second
+
+
+@pytest.mark.looptime
+async def test_the_lead_holds_across_utterances_of_a_turn() -> None:
+    gateway, playout, first, second = await _two(0.3)
+    assert len(gateway.plays_at) == 100 and gateway.silences_ms() == []
+    assert playout.turn_gap_ms == 0
+    assert second.first_frame_at == pytest.approx(first.first_frame_at + 1.0)  # type: ignore[operator]  # right after
+
+
+@pytest.mark.looptime
+async def test_a_barge_in_during_the_tail_of_the_one_before_cuts_that_one() -> None:
+    # at 0.8 s the first utterance still plays; the second's first frames are already at the gateway
+    loop = asyncio.get_running_loop()
+    gateway = Gateway()
+    sent: list[float] = []
+
+    async def send(frame: np.ndarray) -> None:
+        sent.append(loop.time())
+        gateway.take(loop.time())
+
+    playout = Playout(send, send_ahead_ms=400)
+    runner = asyncio.create_task(playout.run())
+    first, second = Utterance("a", interruptible=False), Utterance("b", interruptible=True)
+    for utt in (first, second):
+        utt.add(np.ones(16000, dtype=np.int16))
+        utt.close()
+        playout.play(utt)
+    await asyncio.sleep(0.8)
+    assert playout.playing(loop.time()) is first  # what the customer hears: not interruptible
+    assert second.first_frame_at is not None and second.first_frame_at > loop.time()
+    cut = playout.stop()
+    at = loop.time()
+    await asyncio.wait_for(playout.wait_idle(), 10)
+    runner.cancel()
+    assert cut is first and first.stopped and second.stopped
+    assert playout.heard_ms(first, at) == 800 and playout.heard_ms(second, at) == 0
+    assert all(t <= at for t in sent)  # nothing sent after the stop
