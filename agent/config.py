@@ -87,7 +87,9 @@ class CallConfig(Section):
     max_call_s: int = 300  # hard cap on call length
     max_agent_talk_s: int = 30  # hard cap on one agent utterance without a pause
     goodbye_grace_ms: int = 3000  # how long to wait for the goodbye to finish playing
-    send_ahead_ms: int = 60  # agent audio sent ahead of real time (small, so barge-in can take it back)
+    send_ahead_ms: int = 60  # agent audio sent ahead of real time to a gateway that plays what it gets
+    # ... to one that buffers it (all shipped adapters): stalls this long are not heard; clear takes it back
+    gateway_lead_ms: int = Field(400, ge=0)
     prerender: bool = True  # synthesise the likely next utterances ahead of need
     media_gap_ms: int = Field(200, ge=0)  # inbound audio missing this long counts as silence (0 = off)
 

@@ -16,7 +16,6 @@ A profiling aid for benches, not part of serving; it costs a few percent of one 
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import os
 import sys
@@ -42,10 +41,23 @@ def _stack(frame: FrameType | None) -> str:
     return " < ".join(parts) or "(no python frame: in C, e.g. the loop's poll)"
 
 
-def _find_loop() -> asyncio.AbstractEventLoop | None:
-    for obj in gc.get_objects():
-        if isinstance(obj, asyncio.AbstractEventLoop) and obj.is_running():
-            return obj
+def _find_loop(main_id: int) -> asyncio.AbstractEventLoop | None:
+    """The event loop the main thread is running, found on its stack (`self` of `_run_once`,
+    or of the `asyncio.Runner` uvicorn runs it with: the loop's own frames may not show).
+
+    Not by scanning `gc.get_objects()`: that list holds references to objects other threads
+    are still building, and CPython's tuple(generator) then fails with "SystemError: bad
+    argument to internal function" (it resizes the tuple in place only while it alone holds
+    it); the server died so while loading its models.
+    """
+    frame = sys._current_frames().get(main_id)
+    while frame is not None:
+        if frame.f_code.co_name in ("_run_once", "run_forever", "run_until_complete", "run"):
+            owner = frame.f_locals.get("self")
+            for loop in (owner, getattr(owner, "_loop", None)):  # the loop, or an asyncio.Runner's
+                if isinstance(loop, asyncio.AbstractEventLoop) and loop.is_running():
+                    return loop
+        frame = frame.f_back
     return None
 
 
@@ -79,7 +91,7 @@ class LoopWatch:
             now = time.monotonic()
             if loop is None or loop.is_closed():
                 if now - looked > 1.0:  # the loop starts once the models have loaded
-                    looked, loop = now, _find_loop()
+                    looked, loop = now, _find_loop(self.main_id or 0)
                 continue
             stack = _stack(sys._current_frames().get(self.main_id or 0))
             with self._lock:

@@ -41,6 +41,10 @@ TAIL_SAMPLES = 1600  # 100 ms after the last speech frame, so word endings are n
 Emit = Callable[[ListenerSignal], None]
 
 
+LATE_WATCH_S = 0.05  # the media watch firing this late means the loop ran late, not that media stopped
+MAX_DEFERS = 5  # ... and it waits for the reads this many times (a frame apart) before filling anyway
+
+
 class Listener:
     """One call's inbound pipeline: frames in, turns out."""
 
@@ -95,6 +99,9 @@ class Listener:
         self._media_at = self._loop.time()  # loop time the last real frame arrived
         self._filled_since = 0  # frames made up since then
         self._watch: asyncio.TimerHandle | None = None
+        self._due = 0.0  # loop time the watch is due
+        self._deferred = 0  # times in a row the watch fired late and waited for media still unread
+        self.deferred = 0  # all such times (a loaded box: the loop ran late, the media was not missing)
         self._arm(self._gap_s)
 
     @property
@@ -104,7 +111,7 @@ class Listener:
 
     def feed(self, pcm: np.ndarray) -> None:
         """Accept 16 kHz PCM16 of any length; process every whole 20 ms frame."""
-        self._media_at, self._filled_since = self._loop.time(), 0
+        self._media_at, self._filled_since, self._deferred = self._loop.time(), 0, 0
         self._arm(self._gap_s)
         if self._tap is not None:
             self._tap(pcm)
@@ -120,6 +127,7 @@ class Listener:
             return
         if self._watch is not None:
             self._watch.cancel()
+        self._due = self._loop.time() + delay
         self._watch = self._loop.call_later(delay, self._on_gap)
 
     def _on_gap(self) -> None:
@@ -128,7 +136,21 @@ class Listener:
         Gateways with silence suppression (Asterisk, Twilio, SIP comfort noise, a caller on
         hold) send nothing while the customer is quiet, so turns must end by the clock. A
         gap shorter than the allowance is jitter: the late frames will come, nothing is made up.
+
+        A watch that fires late says the event loop itself ran late (a loaded box): the media may
+        be waiting unread in the socket, and the timers run before the reads of the same turn of
+        the loop. Making up silence then would put a pause into the customer's speech (ending the
+        turn early) and run the VAD twice over the stall (once on the made-up frames, once on the
+        real ones behind them), which makes the loop later still. So a late watch first lets the
+        reads run (`MAX_DEFERS` times at most, a frame apart) and fills only what is still missing.
         """
+        now = self._loop.time()
+        if now - self._due > LATE_WATCH_S and self._deferred < MAX_DEFERS:
+            self._deferred += 1
+            self.deferred += 1
+            self._arm(FRAME_MS / 1000)
+            return
+        self._deferred = 0
         missing = int((self._loop.time() - self._media_at) / (FRAME_MS / 1000)) - self._filled_since
         silence = np.zeros(FRAME_SAMPLES, dtype=np.int16)
         for _ in range(max(0, missing)):

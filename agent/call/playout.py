@@ -1,14 +1,18 @@
 """Agent audio out: 20 ms frames paced at real time, stoppable at once on barge-in.
 
 The playout sends each frame when its play time is `send_ahead_ms` away, so the gateway
-never holds more than that and a `clear` takes back almost nothing. It remembers, per
-utterance, when the first frame went out and how much has played, so a barge-in knows how
-much of the utterance the customer heard.
+never holds more than that: a buffering gateway gets a lead (call.gateway_lead_ms) that rides
+over stalls of the event loop or of the process, and its `clear` takes the lead back. An
+utterance queued behind another goes on from where the other's audio ends, without waiting
+for its tail to play, so the lead holds across the join. It remembers, per utterance, when
+its first frame plays and how much has played, so a barge-in knows how much of the utterance
+the customer heard (the one still playing at the gateway, which may be the one before).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -30,7 +34,7 @@ class Utterance:
     chunks: asyncio.Queue[np.ndarray | None] = field(default_factory=asyncio.Queue)
     total_ms: int = 0
     played_ms: int = 0
-    first_frame_at: float | None = None  # loop time of the first frame on the wire
+    first_frame_at: float | None = None  # loop time the first frame plays (sent then, or behind another)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     started: asyncio.Event = field(default_factory=asyncio.Event)  # set when the first frame is sent
     stopped: bool = False
@@ -76,6 +80,9 @@ class Playout:
         self.turn_gap_at = ""  # where it was: "say_id: 'before' | 'after'" (a join) or "inside"
         self._turn_end: float | None = None  # loop time the turn's audio so far ends playing
         self._last_label = ""  # the label of the chunk whose frame went out last
+        self._tail: Utterance | None = None  # the utterance before `current`, its tail maybe still playing
+        self._tail_end: float = 0.0  # loop time the tail's audio ends: the next utterance goes on from it
+        self._queued = asyncio.Event()  # set by play(): wakes a playout waiting for a tail to play
 
     @property
     def paused(self) -> bool:
@@ -98,22 +105,43 @@ class Playout:
         """Queue an utterance; its audio may still be arriving."""
         self._idle.clear()
         self._queue.put_nowait(utt)
+        self._queued.set()
 
     async def wait_idle(self) -> None:
         """Wait until every queued utterance has played (or been stopped)."""
         await self._idle.wait()
 
+    def playing(self, now: float) -> Utterance | None:
+        """The utterance the customer hears at loop time `now` (or the one about to be heard)."""
+        tail = self._tail
+        if tail is not None and tail.first_frame_at is not None:
+            current = self.current
+            starts = current.first_frame_at if current is not None else None
+            if (starts if starts is not None else self._tail_end) > now:
+                return tail
+        return self.current
+
     def stop(self) -> Utterance | None:
-        """Barge-in: drop the current and queued utterances at once; return the one cut off."""
-        cut = self.current
+        """Barge-in: drop the current and queued utterances at once; return the one cut off.
+
+        That is the one still playing: the utterance before the current one while its tail
+        is in the gateway's buffer (the clear takes it back), the current one then unheard.
+        """
+        now = asyncio.get_running_loop().time()
+        cut = self.playing(now)
         self._turn_end = None  # what follows a barge-in is a new agent turn
-        if cut is not None:
+        self._tail = None
+        if cut is not None and cut is not self.current:
             cut.stopped = True
-            cut.chunks.put_nowait(None)  # wake a playout waiting for this utterance's audio
+            cut.played_ms = self.heard_ms(cut, now)
+        if self.current is not None:
+            self.current.stopped = True
+            self.current.chunks.put_nowait(None)  # wake a playout waiting for this utterance's audio
         while not self._queue.empty():
             queued = self._queue.get_nowait()
             queued.stopped = True
             queued.done.set()
+        self._queued.set()  # wake a playout waiting for a tail to play
         return cut
 
     async def run(self) -> None:
@@ -133,9 +161,11 @@ class Playout:
                     self._on_idle()
                 self.turn_gap_ms, self.turn_say_ids, self._turn_end, self.turn_gap_at = 0, [], None, ""
                 self._last_label = ""
+                self._tail = None
 
     async def _play(self, utt: Utterance, loop: asyncio.AbstractEventLoop) -> None:
-        clock: float | None = None  # loop time at which the next frame is due to play
+        # loop time at which the next frame is due to play (None: start at once)
+        clock = self._tail_end if self._tail is not None else None
         frames_sent = 0
         index = -1
         while not utt.stopped:
@@ -167,7 +197,7 @@ class Playout:
                 if utt.stopped:
                     break
                 if utt.first_frame_at is None:
-                    utt.first_frame_at = loop.time()
+                    utt.first_frame_at = max(clock, loop.time())
                     utt.started.set()
                     self.turn_say_ids.append(utt.say_id)
                 elif clock_reset:
@@ -187,8 +217,16 @@ class Playout:
         if clock is not None:
             end = clock if not utt.stopped else loop.time()
             self.last_end_at = end
-            if not utt.stopped and end > loop.time():
-                await asyncio.sleep(end - loop.time())  # let the tail actually play before "done"
+            self._tail = None
+            if not utt.stopped:
+                self._queued.clear()
+                # let the tail actually play before "done", unless another utterance comes meanwhile
+                if self._queue.empty() and end > loop.time():  # woken by play() or stop(), or it played
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._queued.wait(), end - loop.time())
+                if not self._queue.empty() and end > loop.time() and not utt.stopped:
+                    self._tail, self._tail_end = utt, end  # the next goes on from here: the lead holds
+                    return
         if utt.first_frame_at is not None:
             utt.played_ms = min(utt.total_ms, int((loop.time() - utt.first_frame_at) * 1000))
 

@@ -79,7 +79,13 @@ class Nlu(Protocol):
 
 
 class CallOutput(Protocol):
-    """Outbound side of a transport, as the session sees it (all async, all non-blocking)."""
+    """Outbound side of a transport, as the session sees it (all async, all non-blocking).
+
+    `buffers_audio`: the gateway queues our audio and plays it in order, and `clear` takes back
+    what it holds (so audio may be sent ahead of real time: call.gateway_lead_ms).
+    """
+
+    buffers_audio: bool
 
     async def audio(self, pcm16k: np.ndarray) -> None: ...
 

@@ -65,8 +65,11 @@ class AgentVoice:
         self._free_at = 0.0  # loop time the speech queued so far should have finished playing
         self._born = asyncio.get_running_loop().time()
         self._first_sent: float | None = None  # loop time of the call's first agent frame
+        # a buffering gateway holds a lead of agent audio, so a stall of the event loop or of the
+        # process (a loaded box) shorter than it is not heard; barge-in's clear takes it back
+        ahead = config.gateway_lead_ms if out.buffers_audio else config.send_ahead_ms
         self.playout = Playout(
-            self._send, send_ahead_ms=config.send_ahead_ms, max_talk_s=config.max_agent_talk_s,
+            self._send, send_ahead_ms=max(ahead, config.send_ahead_ms), max_talk_s=config.max_agent_talk_s,
             on_idle=self._idle,
         )
 
@@ -91,7 +94,7 @@ class AgentVoice:
 
     def speaking(self) -> tuple[bool, bool]:
         """(agent audio is playing or queued, the current utterance may be interrupted)."""
-        current = self.playout.current
+        current = self.playout.playing(asyncio.get_running_loop().time())  # maybe the one before, its tail
         return (self.playout.speaking, current is not None and current.interruptible)
 
     def speak(self, cmd: Speak) -> Utterance:

@@ -53,6 +53,9 @@ def bench(
     server_env: list[str] | None = typer.Option(
         None, "--server-env", help="Extra KEY=VALUE for the server (VOICE_AGENT_CALL__ENDPOINT_LONG_MS=600).",
     ),
+    loopwatch: Path | None = typer.Option(
+        None, help="Sample the server's event loop; write what it ran while late to this JSON file "
+                   "(agent/bench/loopwatch.py)."),
     json_path: Path | None = typer.Option(None, "--json", help="Write the results as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Draw a PNG chart of latency vs concurrency."),
     config: Path | None = typer.Option(None, "--config", "-c", help="Path to config.yaml."),
@@ -77,7 +80,7 @@ def bench(
             concurrency=_ints(concurrency), calls=calls,
             scenarios=[s.strip() for s in scenario.split(",") if s.strip()],
             locale=loc, stagger_ms=stagger_ms, warmup=warmup, config=config, server_env=env,
-            fresh_tts_cache=fresh_tts_cache, burn=burn,
+            fresh_tts_cache=fresh_tts_cache, burn=burn, loopwatch=loopwatch,
         )
         console.print(f"[bold]{loc}[/bold]")
         try:

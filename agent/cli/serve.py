@@ -62,5 +62,6 @@ def serve(
     loaded = f"models loaded in {runtime.load_seconds:.1f}s"
     typer.echo(f"voice-agent: {loaded}; serving on {bind_host}:{bind_port}")
     app = create_app(runtime, checkpoints=checkpoints)
+    from agent.server.ws import UVICORN_WS_OPTIONS
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="warning", log_config=None,
-                ws_max_size=cfg.server.max_message_bytes)
+                ws_max_size=cfg.server.max_message_bytes, **UVICORN_WS_OPTIONS)

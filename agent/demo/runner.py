@@ -30,6 +30,7 @@ from agent.call import progress
 from agent.demo.customer import CustomerLog, SimulatedCustomer, customer_speech, speaking_voices
 from agent.demo.links import make_link
 from agent.demo.scenarios import SCENARIOS, Scenario, demo_slots
+from agent.server.ws import UVICORN_WS_OPTIONS
 
 # Fictional numbers (555-01xx / 138-0013-8xxx), one per scenario so that one scenario's
 # opt-out or conversation does not make the gate refuse the next one.
@@ -82,7 +83,8 @@ class LoopbackServer:
     def __init__(self, app: Any, port: int = 0) -> None:
         self._app = app
         self._server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=1 << 20)
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=1 << 20,
+                           **UVICORN_WS_OPTIONS)
         )
         self._task: asyncio.Task[None] | None = None
         self.port = 0

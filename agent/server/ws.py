@@ -51,6 +51,11 @@ __all__ = ["CLOSE_ERROR", "CLOSE_NORMAL", "CLOSE_POLICY", "CLOSE_TOO_BIG", "CLOS
 
 log = logging.getLogger(__name__)
 
+# uvicorn's WebSocket settings for every server that takes calls: no permessage-deflate. PCM and
+# mu-law barely compress, and deflating every 20 ms frame each way ran on the event loop (loopwatch:
+# encode and decode among what the loop ran while late at 16 calls).
+UVICORN_WS_OPTIONS: dict[str, Any] = {"ws_per_message_deflate": False}
+
 START_TIMEOUT_S = 10.0
 MAX_REASON_CHARS = 200  # a close reason as logged (the close frame itself carries at most 120)
 DROP_AFTER_S = 0.1  # a flooding peer's connection is aborted this long after our close frame
@@ -64,6 +69,7 @@ class WsOutput(CallOutput):
         self._adapter = adapter
         self._lock = asyncio.Lock()
         self.closed = False
+        self.buffers_audio = adapter.buffers_audio
 
     async def _send(self, messages: list[WireMessage]) -> None:
         if self.closed:

@@ -30,6 +30,7 @@ from agent.logs import configure_logging
 from agent.runtime import Runtime
 from agent.server.app import create_app
 from agent.server.campaigns_api import campaign_store
+from agent.server.ws import UVICORN_WS_OPTIONS
 from agent.testing.fakes import FakeEngines
 
 
@@ -62,7 +63,8 @@ async def serve(config: Path, port: int, clock: Callable[[], datetime]) -> None:
     dialer.clock = clock
     app.state.dialer = dialer  # the gateways' callback routes find it here
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           log_config=None, ws_max_size=settings.server.max_message_bytes))
+                                           log_config=None, ws_max_size=settings.server.max_message_bytes,
+                                           **UVICORN_WS_OPTIONS))
     try:
         with campaign_store(app).hold_node(dialer.node_id):  # as the campaigns router's lifespan does
             task = asyncio.create_task(dialer.serve())

@@ -205,8 +205,10 @@ class Sent:
 class FakeOutput:
     """The outbound side of a gateway: records, plays out of a jitter buffer, echoes marks."""
 
-    def __init__(self, *, echo_marks: bool = True, markers: Mapping[int, str] | None = None) -> None:
+    def __init__(self, *, echo_marks: bool = True, markers: Mapping[int, str] | None = None,
+                 buffers_audio: bool = True) -> None:
         self.echo_marks = echo_marks
+        self.buffers_audio = buffers_audio  # False: a gateway that plays what it gets (no lead)
         self.markers = markers if markers is not None else {}
         self.sent: list[Sent] = []
         self.events: list[dict[str, Any]] = []  # notify() payloads, in order, with "t" added

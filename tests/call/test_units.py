@@ -128,6 +128,8 @@ class Synth:
 class Wire:
     """The gateway side: keeps every frame sent."""
 
+    buffers_audio = True
+
     def __init__(self) -> None:
         self.frames: list[np.ndarray] = []
 

@@ -45,12 +45,13 @@ def is_read(key: str) -> bool:
 # --- probes: the value set in config reaches the code that uses it --------------------------------
 
 
-def _session(**call: Any) -> Any:
+def _session(*, buffers_audio: bool = True, **call: Any) -> Any:
     """A call session on fakes, built with these call.* values (inside a running loop)."""
+    from agent.testing.fakes import FakeOutput
     from agent.testing.harness import CallHarness
 
     async def build() -> Any:
-        harness = CallHarness(config=CallConfig(**call))
+        harness = CallHarness(config=CallConfig(**call), output=FakeOutput(buffers_audio=buffers_audio))
         return harness, harness._build()
 
     return asyncio.run(build())
@@ -87,10 +88,12 @@ def probe_timers() -> None:
 
 
 def probe_playout() -> None:
-    _, session = _session(max_agent_talk_s=7, send_ahead_ms=80, goodbye_grace_ms=1500)
+    _, session = _session(max_agent_talk_s=7, send_ahead_ms=80, gateway_lead_ms=450, goodbye_grace_ms=1500)
     playout = session._voice.playout
-    assert playout._max_talk_frames == 350 and playout._ahead == 0.08
+    assert playout._max_talk_frames == 350 and playout._ahead == 0.45  # a buffering gateway: the lead
     assert session._voice._cfg.goodbye_grace_ms == 1500
+    _, session = _session(buffers_audio=False, send_ahead_ms=80, gateway_lead_ms=450)
+    assert session._voice.playout._ahead == 0.08  # one that plays what it gets: the small send-ahead
 
 
 def probe_engines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -155,6 +158,7 @@ PROBES: dict[str, Callable[..., None]] = {
     "call.prerender": probe_timers,
     "call.max_agent_talk_s": probe_playout,
     "call.send_ahead_ms": probe_playout,
+    "call.gateway_lead_ms": probe_playout,
     "call.goodbye_grace_ms": probe_playout,
     "engines.locales": probe_engines,
     "engines.asr_threads": probe_engines,
