@@ -320,10 +320,11 @@ def _smoke_vad(model: ResolvedModel, ctx: SmokeContext) -> str:
 
 def _smoke_asr(model: ResolvedModel, locale: str, ctx: SmokeContext) -> str:
     from agent.asr.whisper import WhisperRecognizer
-    from agent.engines import ZH_BEAM_SIZE
+    from agent.engines import EN_BEAM_SIZE, ZH_BEAM_SIZE
 
     language = "en" if locale == "en-US" else "zh"
-    asr = WhisperRecognizer(model.path, language, beam_size=1 if language == "en" else ZH_BEAM_SIZE)
+    beam = EN_BEAM_SIZE if language == "en" else ZH_BEAM_SIZE
+    asr = WhisperRecognizer(model.path, language, beam_size=beam)
     pcm = ctx.speech.get(locale)
     if pcm is None:
         raise RuntimeError(f"no {locale} speech to recognise (its TTS check failed)")
