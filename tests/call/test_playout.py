@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import numpy as np
 import pytest
@@ -18,7 +19,14 @@ async def _play(seconds: float, *, stop_after: float | None = None) -> tuple[lis
         assert len(frame) == 320
         sent.append(loop.time())
 
-    playout = Playout(send, send_ahead_ms=60)
+    playout, utt = await _play_one(send, 60, seconds, stop_after, idle_within_s=5)
+    return sent, utt, playout
+
+
+async def _play_one(send: Callable[[np.ndarray], Awaitable[None]], send_ahead_ms: int, seconds: float,
+                    stop_after: float | None, *, idle_within_s: float) -> tuple[Playout, Utterance]:
+    """One utterance of `seconds` through a playout, stopped `stop_after` in if given; until idle."""
+    playout = Playout(send, send_ahead_ms=send_ahead_ms)
     runner = asyncio.create_task(playout.run())
     utt = Utterance("u1", interruptible=True)
     utt.add(np.ones(int(16000 * seconds), dtype=np.int16))
@@ -27,9 +35,9 @@ async def _play(seconds: float, *, stop_after: float | None = None) -> tuple[lis
     if stop_after is not None:
         await asyncio.sleep(stop_after)
         playout.stop()
-    await asyncio.wait_for(playout.wait_idle(), 5)
+    await asyncio.wait_for(playout.wait_idle(), idle_within_s)
     runner.cancel()
-    return sent, utt, playout
+    return playout, utt
 
 
 async def test_frames_go_out_in_real_time() -> None:
@@ -98,17 +106,7 @@ async def _stalled(lead_ms: int, stall_s: float,
             stalled = True
             await asyncio.sleep(stall_s)  # the event loop busy elsewhere, or the process not on a core
 
-    playout = Playout(send, send_ahead_ms=lead_ms)
-    runner = asyncio.create_task(playout.run())
-    utt = Utterance("u1", interruptible=True)
-    utt.add(np.ones(32000, dtype=np.int16))
-    utt.close()
-    playout.play(utt)
-    if stop_after is not None:
-        await asyncio.sleep(stop_after)
-        playout.stop()
-    await asyncio.wait_for(playout.wait_idle(), 10)
-    runner.cancel()
+    playout, utt = await _play_one(send, lead_ms, 2.0, stop_after, idle_within_s=10)
     return gateway, playout, utt
 
 
