@@ -235,3 +235,46 @@ def test_en_medium_fine_then_voice_refused_in_the_next_sentence() -> None:
                                                      ["Calls aren't.", "Phone calls, no.", "The phone is not."])]
     _check("en-US", texts, opt_out=True, scope="voice")
     _check("en-US", ["Letters are okay. Calls are okay too.", "Emails are fine. Call me after five."], opt_out=False)
+
+
+def test_en_asking_that_this_be_the_last_call() -> None:
+    subjects = ["this", "today", "I need this to", "I'd be grateful if this", "honestly this has to"]
+    links = ["is", "was", "be", "should be", "will be"]
+    lasts = ["the last call", "the final call", "the last time you call me", "the very last time I hear from you"]
+    texts = [f"{s} {link} {last}" for s, link, last in product(subjects, links, lasts)]
+    texts += [f"{p}make {o} the {w} {n}" for p, o, w, n in product(
+        ["", "please ", "can you "], ["this", "it", "today"], ["last", "final"], ["call", "time"])]
+    _check("en-US", texts, opt_out=True)
+    _check("en-US", ["is this the last call?", "was that the last call about the bill?", "your last call was on monday",
+                     "the last time you called, my payment went through", "is this the final reminder?"], opt_out=False)
+
+
+def test_en_no_more_calls_after_this_payment_is_no_time_limit() -> None:
+    heads = ["I'll pay tonight, and please no more calls", "no more phone calls", "don't call me again"]
+    tails = ["after that", "after this", "after today", "after this call", "after I pay"]
+    _check("en-US", [f"{h} {t}" for h, t in product(heads, tails)], opt_out=True)
+    _check("en-US", [f"please don't call {t}" for t in ["after 9 pm", "after that meeting", "after work", "after six"]],
+           opt_out=False)
+
+
+def test_en_blocking_the_number_at_their_end_and_removing_other_things() -> None:
+    verbs = ["block this number", "block my number", "block me", "please block my cell number"]
+    ends = ["", " on your end", " in your system", " please"]
+    _check("en-US", [f"{p}{v}{e}" for p, v, e in product(["", "nah, ", "just "], verbs, ends)], opt_out=True)
+    things = ["my old address", "the late fee", "my ex's name", "that charge", "my old employer"]
+    _check("en-US", [f"remove {t} from {f}" for t, f in product(things, ["the file", "your records", "my account"])],
+           opt_out=False)
+
+
+def test_en_denying_that_one_asks_to_stop_is_no_opt_out() -> None:
+    frames = ["I'm not trying to", "I'm not asking you to", "I'm not saying you should", "I am not telling you to"]
+    stops = ["stop calling me", "stop you from calling"]
+    tails = ["", ", I just can't pay right now", ", I only need more time"]
+    _check("en-US", [f"{f} {s}{t}" for f, s, t in product(frames, stops, tails)], opt_out=False)
+
+
+def test_zh_any_consequence_threatened_for_another_call() -> None:
+    ifs = ["再打", "你们再打", "要是再打来", "再打电话", "下次再打过来"]
+    thens = ["我就骂人了", "我就打12345", "我就找上门", "我就换号", "我就跟你们急眼", "我就把你们拉进黑名单", "我就报警"]
+    _check("zh-CN", [f"{a}{b}" for a, b in product(ifs, thens)], opt_out=True)
+    _check("zh-CN", ["你晚点再打就行", "明天再打吧", "下午再打我就接", "再打一遍给我听听"], opt_out=False)
