@@ -413,7 +413,8 @@ class OptOutDetector:
             right = after.split(self._soft)[0][: self._right]
             window = f"{left}{span}{right}"
         else:
-            left = " ".join(before.split(self._soft)[-1].split()[-self._left :])
+            clause = re.split(r"\b(?:and|but|so|because)\b", before.split(self._soft)[-1])[-1]
+            left = " ".join(clause.split()[-self._left :])  # "pay tonight and no more calls": not "tonight"
             right_part = re.split(r"\s,\s|\bbut\b|\|", after)[0]
             right = " ".join(right_part.split()[: self._right])
             window = f"{left} {span} {right}".strip()

@@ -278,3 +278,9 @@ def test_zh_any_consequence_threatened_for_another_call() -> None:
     thens = ["我就骂人了", "我就打12345", "我就找上门", "我就换号", "我就跟你们急眼", "我就把你们拉进黑名单", "我就报警"]
     _check("zh-CN", [f"{a}{b}" for a, b in product(ifs, thens)], opt_out=True)
     _check("zh-CN", ["你晚点再打就行", "明天再打吧", "下午再打我就接", "再打一遍给我听听"], opt_out=False)
+
+
+def test_en_a_time_in_the_clause_before_and_is_no_limit() -> None:
+    firsts = ["I'll pay online tonight", "I get paid tomorrow", "I'm off work at five"]
+    seconds = ["please no more phone calls", "don't call me again", "stop calling me"]
+    _check("en-US", [f"{a} {j} {b}" for a, j, b in product(firsts, ["and", "but"], seconds)], opt_out=True)
