@@ -284,3 +284,10 @@ def test_en_a_time_in_the_clause_before_and_is_no_limit() -> None:
     firsts = ["I'll pay online tonight", "I get paid tomorrow", "I'm off work at five"]
     seconds = ["please no more phone calls", "don't call me again", "stop calling me"]
     _check("en-US", [f"{a} {j} {b}" for a, j, b in product(firsts, ["and", "but"], seconds)], opt_out=True)
+
+
+def test_zh_threats_heard_with_zai_for_zai_or_without_it() -> None:
+    heads = ["你们在打", "在打", "你在给我打", "打过来", "打电话过来"]
+    threats = ["我就报警", "我就投诉", "我就去银保监会告你们", "我就打12345"]
+    _check("zh-CN", [f"{h}{t}" for h, t in product(heads, threats)], opt_out=True)
+    _check("zh-CN", ["我在打电话，一会就投诉他们", "你们打过来我就还钱", "打过来我就接", "他在打我，我就报警了"], opt_out=False)
