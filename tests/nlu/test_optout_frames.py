@@ -291,3 +291,8 @@ def test_zh_threats_heard_with_zai_for_zai_or_without_it() -> None:
     threats = ["我就报警", "我就投诉", "我就去银保监会告你们", "我就打12345"]
     _check("zh-CN", [f"{h}{t}" for h, t in product(heads, threats)], opt_out=True)
     _check("zh-CN", ["我在打电话，一会就投诉他们", "你们打过来我就还钱", "打过来我就接", "他在打我，我就报警了"], opt_out=False)
+
+
+def test_en_mail_heard_as_male_in_a_medium_preference() -> None:
+    _check("en-US", [f"{m} is fine, the phone is not" for m in ["male", "e male", "mail"]], opt_out=True)
+    _check("en-US", ["I'm a male, is that fine", "the male nurse is fine"], opt_out=False)
