@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +62,7 @@ class NluPipeline:
     threshold: float = 0.6
     head: OptOutHead | None = None
     runner_up_strong: float = RUNNER_UP_STRONG  # opt-out confidence a runner-up needs to raise a doubt
+    runner_up_encoder: bool = False  # runner-ups read by encoder and head too (one batch), not rules only
 
     @property
     def layers(self) -> tuple[object, ...]:
@@ -79,13 +80,24 @@ class NluPipeline:
         """One customer utterance -> intent, confidence and slots; `runner_ups`: the recogniser's
         next-best readings of it, which may only turn a missed opt-out into a doubtful one."""
         best = self._classify(text, expected, today=today)
-        if not runner_ups:
+        if not runner_ups or best.intent == OPT_OUT:
             return best
+        if not self.runner_up_encoder:  # the rules (detector, sound-alike repair): ~1 ms a reading
+            ruled = self._ruled(expected, today)
+            return runner_up_doubt(best, runner_ups, ruled, strong=self.runner_up_strong)
+        if self.semantic is not None:
+            self.semantic.prime(runner_ups)  # one encoder batch for all of them
 
         def read(other: str) -> NluResult:
             return self._classify(other, expected, today=today)
 
         return runner_up_doubt(best, runner_ups, read, strong=self.runner_up_strong)
+
+    def _ruled(self, expected: Sequence[str] | None, today: dt.date | None) -> Callable[[str], NluResult]:
+        def read(text: str) -> NluResult:
+            return self.rules.classify(text, expected, today=today)
+
+        return read
 
     def _classify(
         self, text: str, expected: Sequence[str] | None = None, *, today: dt.date | None = None

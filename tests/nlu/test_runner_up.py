@@ -82,3 +82,12 @@ def test_the_best_reading_stands_when_it_is_an_opt_out_or_yields_nothing() -> No
     assert runner_up_doubt(paid, ["stop"], read, yields_to={Intent.ALREADY_PAID}) is paid and not seen
     assert runner_up_doubt(paid, ["", "stop"], read).also == (Intent.ALREADY_PAID,)
     assert seen == ["stop"]  # an empty runner-up is not read
+
+
+def test_runner_ups_are_read_by_the_rules_unless_the_encoder_is_asked_for(en: NluPipeline) -> None:
+    import dataclasses
+
+    full = dataclasses.replace(en, runner_up_encoder=True)  # no semantic layer here: the same rules
+    for nlu in (en, full):
+        got = nlu.classify("call me again", runner_ups=("Don't call me again.",))
+        assert got.intent == OPT_OUT and got.doubtful
