@@ -234,6 +234,11 @@ class SemanticNlu:
         """The encoder vector of one utterance (cached: the opt-out head reuses the scores' vector)."""
         return self._embed(self._prepare(text))
 
+    def forget(self) -> None:
+        """Drop the cached vectors (a benchmark timing each utterance from cold)."""
+        with self._vectors_lock:
+            self._vectors.clear()
+
     def prime(self, texts: Sequence[str]) -> None:
         """Embed the texts not cached yet in one encoder batch (a turn's runner-up readings), so
         reading them one by one afterwards costs one encoder call, not one each."""
