@@ -43,6 +43,16 @@ tests/nlu/train/corpus_en-US_trainB.tsv, n = 282) beam 5 raised opt-out recall f
 for about 65 ms more decode per turn (tiny.en, 1 thread: 259 → 324 ms wall, 361 → 429 ms CPU
 per clip). Measured 2026-12-02, load 0.5-2.5."""
 
+RUNNER_UPS = 4
+"""Next-best readings a final turn's beam decode keeps (engines.asr_runner_ups) for the NLU's
+runner-up doubt (agent.nlu.runner_up): an opt-out only a runner-up heard is asked about. Through
+the line (scripts/nlu_audio_eval.py --paired, listener feed, 8 kHz mu-law; tests/nlu/dev6 and every
+2nd / 8th row of trainB) opt-out recall rose 262 -> 266 of 274 en-US and 145 -> 155 of 169 zh-CN, false
+opt-outs 3 -> 4 of 286 en-US (the new one a doubt: asked, not persisted) and 1 -> 1 of 197 zh-CN.
+The best reading was the same on all 926 clips and the decode cost the same within noise (en
+389 vs 390 ms, zh 806 vs 793 ms a clip, order alternating, load 3-9); the rules read the
+runner-ups for ~2-7 ms more NLU a turn. Measured 2026-12-03."""
+
 
 @dataclass(frozen=True, slots=True)
 class LocaleEngines:
@@ -79,6 +89,7 @@ class Engines:
             tts_cache_mb=eng.tts_cache_mb,
             zh_asr_beam_size=eng.zh_asr_beam_size,
             en_asr_beam_size=eng.en_asr_beam_size,
+            asr_runner_ups=eng.asr_runner_ups,
         )
 
     @classmethod
@@ -97,6 +108,7 @@ class Engines:
         tts_cache_mb: int = 512,
         zh_asr_beam_size: int = ZH_BEAM_SIZE,
         en_asr_beam_size: int = EN_BEAM_SIZE,
+        asr_runner_ups: int = RUNNER_UPS,
     ) -> Engines:
         """Resolve and load every model the locales need (blocking; call once at start-up)."""
         wanted = list(dict.fromkeys(["en-US", *locales]))
@@ -133,6 +145,7 @@ class Engines:
                     num_workers=pool_workers,
                     default_prompt=prompt,
                     beam_size=zh_asr_beam_size if language == "zh" else en_asr_beam_size,
+                    runner_ups=asr_runner_ups,
                 ),
             )
             tts_model = get("tts-en" if loc == "en-US" else "tts-zh")

@@ -15,11 +15,18 @@ classified on their joined transcripts. --feed bare hands the ASR the bare TTS o
 
 Usage: python scripts/nlu_audio_eval.py [--locale en-US --locale zh-CN] [--voice zh-CN=PATH]
        [--state opening] [--limit N] [--every K] [--json out/nlu_audio_eval.json] [--show-misses]
-       [--feed listener|bare] [--cache DIR]
+       [--feed listener|bare] [--cache DIR] [--runner-ups N] [--paired]
 --every K keeps every K-th row (a sample across all blocks of a long corpus, e.g. the training sets).
 --cache DIR keeps synthesised audio in DIR (keyed by TTS model, voice and text), so reruns skip TTS.
 --rescore JSON classifies the transcripts of an earlier run again with the current NLU (the
 ASR is deterministic on cached audio, so this is what a rerun would give; feed is shown with *).
+--runner-ups N keeps N runner-up readings per final turn (default engines.asr_runner_ups; 0 = off):
+the NLU reads them for the runner-up doubt (agent.nlu.runner_up), and rows store them, so
+--rescore re-reads them too. --paired also decodes every segment without runner-ups (the order
+alternating clip by clip), so one run gives before (best reading only) and after on the same
+audio and load, with the decode time of both ("asr ms" columns). "nlu ms" is the NLU's time on the
+best reading alone (before) and with its runner-ups (after), each from cold (no vector cached).
+"f.doubt" is false opt-outs / how many of them were doubtful (asked, not persisted).
 --voice LOCALE=PATH uses that TTS voice (e.g. a Kokoro or Piper model the resolver accepts as
 tts-zh / tts-en); without it the runtime's resolved voice is used (zh-CN today: espeak-ng).
 """
@@ -122,7 +129,7 @@ def _synthesise(tts: object, text: str, key: str, cache: Path | None) -> np.ndar
 
 def run(
     locale: str, tsv: Path, state: str | None, voice: Path | None, limit: int | None, every: int = 1,
-    feed: str = "listener", cache: Path | None = None,
+    feed: str = "listener", cache: Path | None = None, runner_ups: int | None = None, paired: bool = False,
 ) -> dict[str, object]:
     tts_name = "tts-zh" if locale.startswith("zh") else "tts-en"
     overrides = {tts_name: voice} if voice else None
@@ -131,6 +138,8 @@ def run(
     engines = Engines.load(
         [locale], models_dir=ROOT / "models", overrides=overrides, asr_threads=eng.asr_threads,
         zh_voice=eng.zh_voice, zh_speed=eng.zh_speed, zh_asr_beam_size=eng.zh_asr_beam_size,
+        en_asr_beam_size=eng.en_asr_beam_size,
+        asr_runner_ups=eng.asr_runner_ups if runner_ups is None else runner_ups,
     )
     try:
         loc = engines.locales[locale]
@@ -147,10 +156,12 @@ def run(
         out = []
         started = time.perf_counter()
         split = unheard = 0
-        for text, gold in rows:
+        asr = loc.asr
+        keep = getattr(asr, "runner_ups", 0)
+        for index, (text, gold) in enumerate(rows):
             pcm = _synthesise(loc.tts, text, voice_key, cache)
             if feed == "bare":
-                heard = loc.asr.transcribe(_line(pcm), hint).text  # type: ignore[arg-type]
+                segments = [np.asarray(_line(pcm))]
             else:
                 pad = np.zeros(int(LEAD_S * 16000), np.int16), np.zeros(int(TRAIL_S * 16000), np.int16)
                 wire = np.asarray(_line(np.concatenate((pad[0], pcm, pad[1]))))
@@ -158,11 +169,26 @@ def run(
                 segments = asyncio.run(_listen(engines, line.astype(np.int16), settings.call, locale))
                 split += len(segments) > 1
                 unheard += not segments
-                heard = sep.join(loc.asr.transcribe(seg, hint).text for seg in segments).strip()
-            out.append(_scored(nlu, expected, text, gold, heard, zh))
+            order = (True, False) if index % 2 else (False, True)  # plain first on even rows
+            decoded: dict[bool, list[Transcript]] = {}
+            for with_runner_ups in order if paired else (True,):
+                asr.runner_ups = keep if with_runner_ups else 0  # type: ignore[attr-defined]
+                decoded[with_runner_ups] = [asr.transcribe(seg, hint) for seg in segments]
+            asr.runner_ups = keep  # type: ignore[attr-defined]
+            ts = decoded[True]
+            heard = sep.join(t.text for t in ts).strip()
+            row: dict[str, object] = {
+                "heard": heard, "runner_ups": _whole_runner_ups(ts, sep),
+                "asr_ms": sum(t.compute_ms for t in ts),
+            }
+            if paired:
+                row["heard_plain"] = sep.join(t.text for t in decoded[False]).strip()
+                row["asr_ms_plain"] = sum(t.compute_ms for t in decoded[False])
+            out.append({**_scored(nlu, expected, text, gold, row, zh)})
         return {
             "locale": locale, "file": str(tsv), "state": state or script.start,
-            "tts": tts_model.source, "feed": feed, "load_average": os.getloadavg(),
+            "tts": tts_model.source, "feed": feed, "load_average": os.getloadavg(), "runner_ups": keep,
+            "paired": paired,
             "split_turns": split, "no_turn": unheard, "preroll_frames": listener_mod.PREROLL_FRAMES,
             "seconds": round(time.perf_counter() - started, 1), **_summary(out),
         }
@@ -170,25 +196,79 @@ def run(
         engines.close()
 
 
+def _whole_runner_ups(transcripts: list[Transcript], sep: str) -> list[str]:
+    """Runner-up readings of the whole line: one segment's runner-up among the others' best readings."""
+    best = [t.text for t in transcripts]
+    whole = (
+        sep.join([*best[:i], other, *best[i + 1 :]]).strip()
+        for i, t in enumerate(transcripts)
+        for other in t.runner_ups
+    )
+    return list(dict.fromkeys(w for w in whole if w))
+
+
 def _scored(
-    nlu: object, expected: tuple[str, ...], text: str, gold: str, heard: str, zh: bool
+    nlu: object, expected: tuple[str, ...], text: str, gold: str, heard: dict[str, object], zh: bool
 ) -> dict[str, object]:
-    result = nlu.classify(heard, expected) if heard.strip() else None  # type: ignore[attr-defined]
-    predicted = result.intent if result else "unknown"
-    row: dict[str, object] = {"text": text, "heard": heard, "gold": gold, "predicted": predicted}
-    row["first_lost"] = _first(text, zh) != _first(heard, zh)
-    return {**row, "doubtful": bool(result and result.doubtful)}
+    """One line's row: the NLU on the best reading only (`before`: the plain decode when paired) and
+    with its runner-ups (`predicted`), and what each runner-up alone was read as."""
+    said, others = str(heard["heard"]), [str(o) for o in heard.get("runner_ups") or []]  # type: ignore[attr-defined]
+    plain = str(heard.get("heard_plain", said))
+    classify = nlu.classify  # type: ignore[attr-defined]
+    forget = nlu.semantic.forget if getattr(nlu, "semantic", None) is not None else lambda: None  # type: ignore[attr-defined]
+    forget()  # each timing from cold: no vector cached by the other reading
+    started = time.perf_counter()
+    before = classify(plain, expected) if plain.strip() else None
+    nlu_ms_before = (time.perf_counter() - started) * 1000
+    forget()
+    started = time.perf_counter()
+    result = classify(said, expected, runner_ups=others) if said.strip() else None
+    nlu_ms = (time.perf_counter() - started) * 1000
+    reads = [classify(o, expected) for o in others] if said.strip() else []
+    row: dict[str, object] = {**heard, "text": text, "gold": gold}
+    row["predicted"] = result.intent if result else "unknown"
+    row["confidence"] = round(result.confidence, 3) if result else 0.0
+    row["doubtful"] = bool(result and result.doubtful)
+    row["predicted_before"] = before.intent if before else "unknown"
+    row["doubtful_before"] = bool(before and before.doubtful)
+    row["runner_up_reads"] = [[r.intent, round(r.confidence, 3)] for r in reads]
+    row["nlu_ms"], row["nlu_ms_before"] = round(nlu_ms, 1), round(nlu_ms_before, 1)
+    row["first_lost"] = _first(text, zh) != _first(said, zh)
+    row["first_lost_before"] = _first(text, zh) != _first(plain, zh)
+    return row
+
+
+def _rates(out: list[dict[str, object]], key: str, doubt: str) -> dict[str, object]:
+    pos = [r for r in out if r["gold"] == "opt_out"]
+    neg = [r for r in out if r["gold"] != "opt_out"]
+    false = [r for r in neg if r[key] == "opt_out"]
+    return {
+        "opt_out_recall": sum(r[key] == "opt_out" for r in pos) / len(pos) if pos else 1.0,
+        "false_opt_out_rate": len(false) / len(neg) if neg else 0.0,
+        "false_opt_outs": len(false), "false_opt_outs_doubtful": sum(bool(r[doubt]) for r in false),
+        "opt_out_as_callback_later": sum(r[key] == "callback_later" for r in pos),
+        "doubtful_opt_outs": sum(bool(r[doubt]) for r in out),
+        "positives": len(pos), "negatives": len(neg),
+    }
+
+
+def _mean(values: list[float]) -> float:
+    return round(sum(values) / len(values), 1) if values else 0.0
 
 
 def _summary(out: list[dict[str, object]]) -> dict[str, object]:
-    pos = [r for r in out if r["gold"] == "opt_out"]
-    neg = [r for r in out if r["gold"] != "opt_out"]
+    paired = [r for r in out if "asr_ms_plain" in r]
     return {
         "n": len(out), "first_word_lost": sum(bool(r["first_lost"]) for r in out),
-        "opt_out_recall": sum(r["predicted"] == "opt_out" for r in pos) / len(pos) if pos else 1.0,
-        "false_opt_out_rate": sum(r["predicted"] == "opt_out" for r in neg) / len(neg) if neg else 0.0,
-        "opt_out_as_callback_later": sum(r["predicted"] == "callback_later" for r in pos),
-        "doubtful_opt_outs": sum(bool(r["doubtful"]) for r in out),
+        "first_word_lost_before": sum(bool(r.get("first_lost_before", r["first_lost"])) for r in out),
+        **_rates(out, "predicted", "doubtful"),
+        "before": _rates(out, "predicted_before", "doubtful_before"),
+        "heard_changed": sum(r["heard"] != r.get("heard_plain", r["heard"]) for r in out),
+        "with_runner_ups": sum(bool(r.get("runner_ups")) for r in out),
+        "asr_ms_mean": _mean([float(r.get("asr_ms", 0)) for r in out]),  # type: ignore[arg-type]
+        "asr_ms_plain_mean": _mean([float(r["asr_ms_plain"]) for r in paired]),  # type: ignore[arg-type]
+        "nlu_ms_mean": _mean([float(r.get("nlu_ms", 0)) for r in out]),  # type: ignore[arg-type]
+        "nlu_ms_before_mean": _mean([float(r.get("nlu_ms_before", 0)) for r in out]),  # type: ignore[arg-type]
         "rows": out,
     }
 
@@ -200,7 +280,11 @@ def rescore(report: dict[str, object]) -> dict[str, object]:
     expected = tuple(script.states[str(report["state"])].expect)
     nlu = build_nlu(locale, ROOT / "prompts")
     rows = report["rows"]  # type: ignore[assignment]
-    out = [_scored(nlu, expected, r["text"], r["gold"], r["heard"], locale.startswith("zh")) for r in rows]
+    heard, zh = ("heard", "runner_ups", "asr_ms", "heard_plain", "asr_ms_plain"), locale.startswith("zh")
+    out = [
+        _scored(nlu, expected, r["text"], r["gold"], {k: r[k] for k in heard if k in r}, zh)
+        for r in rows
+    ]
     kept = {k: v for k, v in report.items() if k not in _summary([])}
     return {**kept, "feed": f"{report['feed']}*", "load_average": os.getloadavg(), **_summary(out)}
 
@@ -220,6 +304,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="Directory keeping synthesised audio across runs.")
     parser.add_argument("--preroll", type=int, help="Experiment: listener PREROLL_FRAMES (20 ms frames).")
     parser.add_argument("--rescore", type=Path, help="Classify a stored JSON's transcripts again (NLU only).")
+    parser.add_argument("--runner-ups", type=int, help="Runner-up readings kept per final turn (0 = off).")
+    parser.add_argument("--paired", action="store_true", help="Also decode without runner-ups: before/after.")
     args = parser.parse_args()
     if args.preroll is not None:
         listener_mod.PREROLL_FRAMES = args.preroll
@@ -230,20 +316,33 @@ def main() -> None:
     for locale in [] if args.rescore else args.locale or ["en-US", "zh-CN"]:
         tsv = args.tsv or ROOT / "tests" / "nlu" / "blind" / f"{locale}.tsv"
         voice = Path(voices[locale]) if locale in voices else None
-        reports.append(run(locale, tsv, args.state, voice, args.limit, args.every, args.feed, args.cache))
-    head = ("locale", "tts", "feed", "n", "recall", "false", "oo->cb", "doubt", "split", "1st", "s", "load")
-    print("{:<7} {:<10} {:<8} {:>4} {:>7} {:>7} {:>6} {:>6} {:>5} {:>4} {:>7} {:>5}".format(*head))
+        reports.append(run(
+            locale, tsv, args.state, voice, args.limit, args.every, args.feed, args.cache,
+            args.runner_ups, args.paired,
+        ))
+    head = ("locale", "tts", "feed", "n", "", "recall", "false", "f.doubt", "oo->cb", "doubt", "split", "1st",
+            "asr ms", "nlu ms", "s", "load")
+    fmt = "{:<7} {:<10} {:<8} {:>4} {:<6} {:>7} {:>7} {:>7} {:>6} {:>6} {:>5} {:>4} {:>7} {:>6} {:>7} {:>5}"
+    print(fmt.format(*head))
     for r in reports:
-        print(
-            f"{r['locale']:<7} {r['tts']:<10} {r['feed']:<8} {r['n']:>4} {r['opt_out_recall']:>7.3f} "
-            f"{r['false_opt_out_rate']:>7.3f} {r['opt_out_as_callback_later']:>6} "
-            f"{r['doubtful_opt_outs']:>6} {r['split_turns']:>5} {r['first_word_lost']:>4} {r['seconds']:>7} "
-            f"{r['load_average'][0]:>5.2f}"
-        )
+        b = r["before"]
+        for label, x, first, ms in (
+            ("before", b, r["first_word_lost_before"], r.get("asr_ms_plain_mean") or "-"),
+            ("after", r, r["first_word_lost"], r.get("asr_ms_mean", "-")),
+        ):
+            print(fmt.format(
+                r["locale"], r["tts"], r["feed"], r["n"], label, f"{x['opt_out_recall']:.3f}",
+                f"{x['false_opt_out_rate']:.3f}", f"{x['false_opt_outs']}/{x['false_opt_outs_doubtful']}",
+                x["opt_out_as_callback_later"], x["doubtful_opt_outs"], r["split_turns"], first, ms,
+                r.get("nlu_ms_mean" if label == "after" else "nlu_ms_before_mean", "-"), r["seconds"],
+                f"{r['load_average'][0]:.2f}",
+            ))
         if args.show_misses:
             for row in r["rows"]:  # type: ignore[attr-defined]
-                if (row["gold"] == "opt_out") != (row["predicted"] == "opt_out"):
-                    print(f"  {row['gold']} -> {row['predicted']}: {row['text']!r} heard {row['heard']!r}")
+                got, was = row["predicted"], row["predicted_before"]
+                if (row["gold"] == "opt_out") != (got == "opt_out") or got != was:
+                    note = "" if got == was else f" (was {was})"
+                    print(f"  {row['gold']} -> {got}{note}: {row['text']!r} heard {row['heard']!r}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     summary = [{k: v for k, v in r.items() if k != "rows"} for r in reports]
     text = json.dumps({"summary": summary, "reports": reports}, ensure_ascii=False, indent=2)

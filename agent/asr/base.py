@@ -18,6 +18,10 @@ class Transcript:
     audio_ms: int
     compute_ms: int
     is_partial: bool = False
+    runner_ups: tuple[str, ...] = ()
+    """The decoder's next-best readings of a final turn, best first, each distinct from `text` (in
+    case and from each other): what the NLU's runner-up doubt reads (agent.nlu.runner_up). Empty
+    for running transcripts, greedy decodes and recognisers that keep none."""
 
 
 @runtime_checkable

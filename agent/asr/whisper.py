@@ -1,4 +1,8 @@
-"""faster-whisper recogniser tuned for short phone turns: greedy, fixed language, no fallback."""
+"""faster-whisper recogniser tuned for short phone turns: fixed language, no fallback, runner-ups kept.
+
+A final turn decoded with a beam also returns the beam's next-best finished readings
+(`Transcript.runner_ups`, engines.asr_runner_ups of them at most), filtered like the best one;
+the NLU reads them only to doubt a missed opt-out (agent.nlu.runner_up)."""
 
 from __future__ import annotations
 
@@ -167,7 +171,9 @@ class WhisperRecognizer:
         hint_mode: str = "prompt",
         beam_size: int = 1,
         check_coverage: bool | None = None,
+        runner_ups: int = 0,
     ) -> None:
+        """`runner_ups`: next-best readings a final beam decode keeps (at most beam_size - 1; 0: none)."""
         if hint_mode not in ("prompt", "hotwords"):
             raise ValueError(f"hint_mode must be 'prompt' or 'hotwords', got {hint_mode!r}")
         self.language = language
@@ -175,6 +181,7 @@ class WhisperRecognizer:
         self.default_prompt = prompt_text(default_prompt, language) if default_prompt else None
         self.hint_mode = hint_mode
         self.beam_size = beam_size
+        self.runner_ups = max(0, min(runner_ups, beam_size - 1))
         # measured on Mandarin only (scripts/zh_asr_eval.py); English decodes are left as they were
         self.check_coverage = language in MIN_UNITS_PER_VOICED_S if check_coverage is None else check_coverage
         self.retries = 0  # decodes repeated without the prompt because the first did not cover the speech
@@ -229,9 +236,12 @@ class WhisperRecognizer:
         return opts
 
     def _decode_window(
-        self, audio: np.ndarray, prompt: str | None, beam_size: int = 1
-    ) -> tuple[str, float, float, int]:
-        """Greedy decode of one turn in a short window: (text, avg_logprob, no_speech_prob, tokens)."""
+        self, audio: np.ndarray, prompt: str | None, beam_size: int = 1, runner_ups: int = 0
+    ) -> tuple[str, float, float, int, tuple[str, ...]]:
+        """Decode one turn in a short window: (text, avg_logprob, no_speech_prob, tokens, runner-up texts).
+
+        The runner-ups are the beam's next finished hypotheses, best first (raw, unfiltered); the
+        beam search runs the same either way, so asking for them costs only their detokenising."""
         window = max(WINDOW_MIN_S, len(audio) / RATE + WINDOW_TAIL_S)
         padded = np.zeros(int(window * RATE), dtype=np.float32)
         padded[: len(audio)] = audio
@@ -246,6 +256,7 @@ class WhisperRecognizer:
             encoder_input,
             [tokens_in],
             beam_size=beam_size,
+            num_hypotheses=1 + min(runner_ups, beam_size - 1),
             max_length=len(tokens_in) + min(MAX_NEW_TOKENS, int(len(audio) / RATE * TOKENS_PER_SECOND) + 16),
             return_scores=True,
             return_no_speech_prob=True,
@@ -254,7 +265,8 @@ class WhisperRecognizer:
         )[0]
         tokens = result.sequences_ids[0]
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1)
-        return self.tokenizer.decode(tokens), avg_logprob, result.no_speech_prob, len(tokens)
+        others = tuple(self.tokenizer.decode(ids) for ids in result.sequences_ids[1:])
+        return self.tokenizer.decode(tokens), avg_logprob, result.no_speech_prob, len(tokens), others
 
     def transcribe(self, pcm16k: np.ndarray, hint: str | None = None, partial: bool = False) -> Transcript:
         """Transcribe one segment of 16 kHz audio; non-speech yields empty text."""
@@ -262,9 +274,9 @@ class WhisperRecognizer:
         audio = _to_float(pcm16k)
         audio_ms = len(audio) * 1000 // RATE
 
-        def result(text: str, confidence: float) -> Transcript:
+        def result(text: str, confidence: float, runner_ups: tuple[str, ...] = ()) -> Transcript:
             compute_ms = int((time.perf_counter() - started) * 1000)
-            return Transcript(text, self.language, confidence, audio_ms, compute_ms, partial)
+            return Transcript(text, self.language, confidence, audio_ms, compute_ms, partial, runner_ups)
 
         if audio_ms < MIN_SPEECH_MS or not len(audio):
             return result("", 0.0)
@@ -272,7 +284,8 @@ class WhisperRecognizer:
             return result("", 0.0)
         prompt_used = prompt_text(hint, self.language) if hint else self.default_prompt
         beam = 1 if partial else self.beam_size  # running transcripts stay greedy: they are many and cheap
-        text, confidence = self._recognise(audio, hint, prompt_used, beam=beam)
+        keep = 0 if partial else self.runner_ups  # the doubt path reads final turns only
+        text, confidence, others = self._recognise(audio, hint, prompt_used, beam=beam, runner_ups=keep)
         if (
             self.check_coverage
             and prompt_used
@@ -280,20 +293,26 @@ class WhisperRecognizer:
             and not covers(text, audio, self.language)
         ):
             self.retries += 1
-            again, again_conf = self._recognise(audio, None, None, beam=beam, use_default=False)
+            again, again_conf, again_others = self._recognise(
+                audio, None, None, beam=beam, use_default=False, runner_ups=keep
+            )
             if _units(again, self.language) > _units(text, self.language):
                 log.debug("decode %r did not cover the speech; without the prompt: %r", text, again)
-                text, confidence = again, again_conf
-        return result(text, confidence)
+                text, confidence, others = again, again_conf, again_others
+        return result(text, confidence, others)
 
     def _recognise(
         self, audio: np.ndarray, hint: str | None, prompt_used: str | None, *, beam: int = 1,
-        use_default: bool = True,
-    ) -> tuple[str, float]:
-        """Decode, filter hallucinations and prompt echoes, convert to Simplified: (text, confidence)."""
+        use_default: bool = True, runner_ups: int = 0,
+    ) -> tuple[str, float, tuple[str, ...]]:
+        """Decode, drop hallucinations and prompt echoes, to Simplified: (text, confidence, runner-ups)."""
         prompt = _normalise(prompt_used or "")
+        others: tuple[str, ...] = ()
         if len(audio) / RATE + WINDOW_TAIL_S <= 30.0:
-            decoded = [self._decode_window(audio, prompt_used, beam)]
+            raw, avg_logprob, no_speech_prob, n_tokens, others = self._decode_window(
+                audio, prompt_used, beam, runner_ups
+            )
+            decoded = [(raw, avg_logprob, no_speech_prob, n_tokens)]
         else:  # a very long turn: faster-whisper's own 30 s windowing
             opts = self._options(hint)
             if not use_default:
@@ -304,26 +323,46 @@ class WhisperRecognizer:
         texts: list[str] = []
         weights: list[tuple[float, float, int]] = []
         for raw, avg_logprob, no_speech_prob, n_tokens in decoded:
-            text = _collapse_repeats(raw.strip())
-            if self.language == "zh":
-                text = to_simplified(text)  # whisper answers Mandarin in Traditional about half the time
+            text = self._clean(raw)
             if not text:
                 continue
             if no_speech_prob > NO_SPEECH_DROP and avg_logprob < UNSURE_LOGPROB:
                 continue
-            if no_speech_prob > HALLUCINATION_NO_SPEECH and _normalise(text) in _HALLUCINATIONS:
-                log.debug("dropped likely hallucination %r (no_speech=%.2f)", text, no_speech_prob)
-                continue
-            if _echoes(_normalise(text), prompt):
-                log.debug("dropped prompt echo %r", text)
+            if not self._plausible(text, no_speech_prob, prompt):
                 continue
             texts.append(text)
             weights.append((avg_logprob, no_speech_prob, max(1, n_tokens)))
         if not texts:
-            return "", 0.0
+            return "", 0.0, ()
         n = sum(w for _, _, w in weights)
         avg_logprob = sum(lp * w for lp, _, w in weights) / n
         no_speech = max(ns for _, ns, _ in weights)
         confidence = float(np.clip(np.exp(avg_logprob) * (1.0 - no_speech), 0.0, 1.0))
         sep = "" if self.language in ("zh", "ja") else " "
-        return sep.join(texts), confidence
+        best = sep.join(texts)
+        seen = {best.lower()}
+        kept: list[str] = []
+        for raw in others if len(texts) == 1 else ():
+            other = self._clean(raw)
+            if other and other.lower() not in seen and self._plausible(other, no_speech, prompt, quiet=True):
+                seen.add(other.lower())
+                kept.append(other)
+        return best, confidence, tuple(kept)
+
+    def _clean(self, raw: str) -> str:
+        """A decoded text with whisper's loops collapsed, in Simplified characters for Mandarin."""
+        text = _collapse_repeats(raw.strip())
+        return to_simplified(text) if self.language == "zh" else text  # whisper often writes Traditional
+
+    @staticmethod
+    def _plausible(text: str, no_speech_prob: float, prompt: str, *, quiet: bool = False) -> bool:
+        """False for a stock silence phrase on doubtful audio, or the prompt echoed back."""
+        if no_speech_prob > HALLUCINATION_NO_SPEECH and _normalise(text) in _HALLUCINATIONS:
+            if not quiet:
+                log.debug("dropped likely hallucination %r (no_speech=%.2f)", text, no_speech_prob)
+            return False
+        if _echoes(_normalise(text), prompt):
+            if not quiet:
+                log.debug("dropped prompt echo %r", text)
+            return False
+        return True

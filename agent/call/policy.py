@@ -223,6 +223,19 @@ class CallPolicy:
         self._last_answered = None
         return text
 
+    def turn_runner_ups(self, turn: HeardTurn, text: str) -> tuple[str, ...]:
+        """The recogniser's runner-up readings of a finished turn, as whole turns like `text` (the
+        text turn_text returned): a continued turn's runner-ups keep what it continued. None while
+        the opt-out confirmation waits for its answer or after the script ended: a doubt there is
+        honoured at once, and a runner-up alone must never persist an opt-out."""
+        heard, state = turn.transcript.text.strip(), self.state
+        if state is not None and (state.confirming is not None or state.ended):
+            return ()
+        if not heard or not text.endswith(heard):
+            return ()
+        before = text[: len(text) - len(heard)]
+        return tuple(before + other for other in turn.transcript.runner_ups)
+
     def on_understood(
         self, turn: HeardTurn, text: str, result: Understood | None, nlu_ms: int
     ) -> list[Command]:

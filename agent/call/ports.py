@@ -72,8 +72,15 @@ class Nlu(Protocol):
     """Classify a final turn (may be slow: an encoder), judge a running one (rules: fast)."""
 
     def classify(
-        self, text: str, expected: Sequence[str] | None = None, *, today: dt.date | None = None
-    ) -> Understood: ...
+        self,
+        text: str,
+        expected: Sequence[str] | None = None,
+        *,
+        today: dt.date | None = None,
+        runner_ups: Sequence[str] = (),
+    ) -> Understood:
+        """`runner_ups`: the recogniser's next-best readings of `text` (Transcript.runner_ups)."""
+        ...
 
     def is_complete_answer(self, text: str, expected: Sequence[str]) -> bool: ...
 

@@ -166,7 +166,10 @@ class CallSession:
             return self._policy.on(item)
         text, started, expected = self._policy.turn_text(item), self._loop.time(), self._policy.expected
         classify, today = self._nlu.classify, self.setup.today
-        result = await self._offload(classify, text, expected, today=today) if text else None
+        others = self._policy.turn_runner_ups(item, text)
+        result = (
+            await self._offload(classify, text, expected, today=today, runner_ups=others) if text else None
+        )
         nlu_ms = int((self._loop.time() - started) * 1000)
         self._metric("nlu_ms", nlu_ms)
         return self._policy.on_understood(item, text, result, nlu_ms)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -178,6 +178,10 @@ class Scores:
     by_intent: Mapping[str, float]
 
 
+VECTOR_CACHE = 64
+"""Utterance vectors a semantic layer keeps (a turn and its runner-ups are read several times)."""
+
+
 class SemanticNlu:
     """Nearest-exemplar intent classifier; opt_out only above its own, stricter threshold."""
 
@@ -201,16 +205,48 @@ class SemanticNlu:
         self._labels = np.array([intent for intent, _ in texts])
         self._names = tuple(exemplars.intents)
         self._matrix = encoder.encode([prepare(t) for _, t in texts])
-        self._embed = lru_cache(maxsize=64)(self._encode_one)
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()  # prepared text -> vector, LRU
+        self._vectors_lock = threading.Lock()
 
-    def _encode_one(self, prepared: str) -> np.ndarray:
-        vector: np.ndarray = np.asarray(self._encoder.encode([prepared])[0])
-        vector.setflags(write=False)
-        return vector
+    def _embed(self, prepared: str) -> np.ndarray:
+        with self._vectors_lock:
+            vector = self._vectors.get(prepared)
+            if vector is not None:
+                self._vectors.move_to_end(prepared)
+                return vector
+        return self._keep([prepared], self._encoder.encode([prepared]))[0]
+
+    def _keep(self, prepared: Sequence[str], vectors: np.ndarray) -> list[np.ndarray]:
+        """Cache one read-only vector per prepared text; the vectors, in order."""
+        out = []
+        with self._vectors_lock:
+            for text, row in zip(prepared, vectors, strict=True):
+                vector = np.array(row, dtype=np.float32)
+                vector.setflags(write=False)
+                self._vectors[text] = vector
+                self._vectors.move_to_end(text)
+                out.append(vector)
+            while len(self._vectors) > VECTOR_CACHE:
+                self._vectors.popitem(last=False)
+        return out
 
     def embed(self, text: str) -> np.ndarray:
         """The encoder vector of one utterance (cached: the opt-out head reuses the scores' vector)."""
         return self._embed(self._prepare(text))
+
+    def forget(self) -> None:
+        """Drop the cached vectors (a benchmark timing each utterance from cold)."""
+        with self._vectors_lock:
+            self._vectors.clear()
+
+    def prime(self, texts: Sequence[str]) -> None:
+        """Embed the texts not cached yet in one encoder batch (a turn's runner-up readings), so
+        reading them one by one afterwards costs one encoder call, not one each."""
+        with self._vectors_lock:
+            prepared = (self._prepare(t) for t in texts)
+            todo = list(dict.fromkeys(p for p in prepared if p.strip() and p not in self._vectors))
+        if todo:
+            self._keep(todo, self._encoder.encode(todo))
 
     def scores(self, text: str) -> Scores:
         """Raw nearest-exemplar similarity per intent (for calibration and the pipeline)."""

@@ -143,6 +143,7 @@ class FakeEngines:
         self.transcribed: list[tuple[float, bool, str]] = []  # (time, partial, text)
         self.synthesized: list[SynthRequest] = []
         self.markers: dict[int, str] = {}  # sample value of a sentence's audio -> its text
+        self.runner_ups: dict[str, tuple[str, ...]] = {}  # final text -> the runner-up readings it comes with
         self._by_text: dict[str, int] = {}
 
     def busy(self) -> bool:
@@ -160,7 +161,9 @@ class FakeEngines:
             await asyncio.sleep(self.asr_delay_s)
             text = self.book.words(pcm16k)
             self.transcribed.append((asyncio.get_running_loop().time(), partial, text))
-            return Transcript(text, locale[:2], 0.9, len(pcm16k) // 16, int(self.asr_delay_s * 1000), partial)
+            others = () if partial else self.runner_ups.get(text, ())
+            ms = int(self.asr_delay_s * 1000)
+            return Transcript(text, locale[:2], 0.9, len(pcm16k) // 16, ms, partial, others)
 
         return await self.pool.run(job, "low" if partial else "high")
 

@@ -148,6 +148,31 @@ def test_a_continuation_is_answered_whole_from_the_state_before() -> None:
     assert p.state.state == "opening"  # rewound: the whole answer is answered once
 
 
+def test_a_continued_turns_runner_ups_keep_what_it_continued() -> None:
+    p = policy()
+    p.start()
+    answer(p, "Please.", "unknown", end_at=10.0, ms=400, fast=True)
+    t = Transcript("call me again.", "en", 0.9, 500, 50, runner_ups=("stop calling me.",))
+    late = HeardTurn(t, 1000, 1500, 10.0 + CONTINUATION_S / 2 + 0.5, 11.0, 11.05, False, True, True)
+    merged = p.turn_text(late)
+    assert merged == "Please. call me again."
+    assert p.turn_runner_ups(late, merged) == ("Please. stop calling me.",)
+    alone = heard("I already paid")
+    assert p.turn_runner_ups(alone, p.turn_text(alone)) == ()
+
+
+def test_no_runner_ups_while_the_opt_out_confirmation_waits_for_its_answer() -> None:
+    """A doubt there is honoured at once: a runner-up alone must never persist an opt-out."""
+    p = policy()
+    p.start()
+    first = heard("call me again.")
+    p.on_understood(first, p.turn_text(first), NluResult("opt_out", 0.6, {"opt_out_scope": "all"}), 5)
+    assert p.state is not None and p.state.confirming is not None
+    t = Transcript("no, keep calling.", "en", 0.9, 500, 50, runner_ups=("no, stop calling.",))
+    answer_turn = HeardTurn(t, 1000, 1500, 20.0, 20.3, 20.35, False, False, False)
+    assert p.turn_runner_ups(answer_turn, p.turn_text(answer_turn)) == ()
+
+
 def test_a_turn_after_the_window_is_not_a_continuation() -> None:
     p = policy()
     p.start()

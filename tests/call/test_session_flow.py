@@ -298,3 +298,19 @@ async def test_every_call_opens_with_the_disclosure_and_how_to_stop(locale: str)
     first, second = call.agent_lines()[:2]
     assert ("AI" in first) if locale == "en-US" else ("人工智能" in first)
     assert "9" in second
+
+
+async def test_an_opt_out_only_a_runner_up_heard_is_asked_then_honoured_on_yes() -> None:
+    """The recogniser's best reading lost the "don't"; its runner-up kept it: the agent asks first."""
+    engines = FakeEngines()
+    engines.runner_ups["call me again."] = ("Call me again.", "Don't call me again.")
+    async with CallHarness(engines=engines) as call:
+        await _past_the_greeting(call)
+        await call.say("call me again.")
+        await call.agent_said("global.confirm_opt_out.0")
+        assert not call.recorder.of("opt_out")  # a runner-up alone persists nothing
+        await call.agent_quiet()
+        await call.say("Yes.")
+        result = await call.ended()
+    assert result.outcome == "opted_out" and call.recorder.of("opt_out")
+    assert [t["intent"] for t in call.customer_turns()] == ["opt_out", "affirm"]

@@ -87,3 +87,23 @@ async def test_zh_cn_engines(models_dir: Path, tmp_path: Path) -> None:
         assert heard.language == "zh"
     finally:
         engines.close()
+
+
+@pytest.mark.asyncio
+async def test_a_final_turn_carries_runner_ups_a_running_one_none(engines_en, piper, phone_line) -> None:  # type: ignore[no-untyped-def]
+    """The recogniser fills Transcript.runner_ups on a final beam decode: distinct, the same best reading."""
+    asr = engines_en.locales["en-US"].asr
+    assert asr.beam_size > 1 and asr.runner_ups >= 1
+    line = phone_line(piper.synthesize("I can't pay right now, call me next week.").pcm16k)
+    final = await engines_en.transcribe("en-US", line)
+    assert final.runner_ups and len(final.runner_ups) <= asr.runner_ups
+    readings = [final.text.lower(), *(r.lower() for r in final.runner_ups)]
+    assert all(r.strip() for r in readings) and len(set(readings)) == len(readings)
+    running = await engines_en.transcribe("en-US", line, partial=True)
+    assert running.runner_ups == () and running.is_partial
+    keep, asr.runner_ups = asr.runner_ups, 0
+    try:
+        plain = await engines_en.transcribe("en-US", line)
+    finally:
+        asr.runner_ups = keep
+    assert plain.runner_ups == () and plain.text == final.text
