@@ -296,3 +296,31 @@ def test_zh_threats_heard_with_zai_for_zai_or_without_it() -> None:
 def test_en_mail_heard_as_male_in_a_medium_preference() -> None:
     _check("en-US", [f"{m} is fine, the phone is not" for m in ["male", "e male", "mail"]], opt_out=True)
     _check("en-US", ["I'm a male, is that fine", "the male nurse is fine"], opt_out=False)
+
+
+def test_en_no_need_to_keep_calling_and_spelled_dnc() -> None:
+    heads = ["there's no need to keep calling me", "no point to keep on calling", "you don't need to continue calling me"]
+    tails = ["", ", I've got autopay, so you can go ahead and stop", ", I'll pay online"]
+    texts = [f"{h}{t}" for h, t in product(heads, tails)]
+    texts += [f"{p} the d n c list" for p in ["put me on", "i want to be on", "add my number to"]]
+    texts += [f"{q} I want my number {v}" for q, v in product(["Is this a real person? Because", "Okay, well,"],
+                                                              ["taken off", "taken out", "pulled"])]
+    _check("en-US", texts, opt_out=True)
+
+
+def test_en_other_things_stopped_or_preferred_calls_are_no_opt_out() -> None:
+    _check("en-US", ["I'd rather you call than text, I never read my texts", "I prefer calls over email",
+                     "can you stop the call recording", "stop the call transfer, I want to stay with you"], opt_out=False)
+
+
+def test_zh_do_not_disturb_as_a_phone_mode_and_other_media_stopped() -> None:
+    _check("zh-CN", ["我手机开了免打扰，所以没接到", "刚才手机调成勿扰模式了", "能不能把余额变动的短信提醒关掉，我在APP上看就行",
+                     "不用不用，我自己在APP上还就行", "你们号码被标成骚扰电话了，我才没接"], opt_out=False)
+    _check("zh-CN", ["帮我开通免打扰", "把我加入免打扰名单", "以后只在APP上通知我就行", "别打电话，短信通知就行"], opt_out=True)
+
+
+def test_zh_calls_named_then_stopped() -> None:
+    heads = ["你们是不是有病，天天打，", "电话一个接一个，", "老打电话，"]
+    stops = ["给我停了", "赶紧停了吧", "马上停掉", "都给我停了"]
+    _check("zh-CN", [f"{h}{s}" for h, s in product(heads, stops)], opt_out=True)
+    _check("zh-CN", ["你念得太快了，给我停下", "扣款的事，赶紧停了吧"], opt_out=False)
