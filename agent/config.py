@@ -74,6 +74,7 @@ class EnginesConfig(Section):
     tts_cache_mb: int = Field(512, ge=1)  # size bound of tts_cache_dir; least recently used files go first
     zh_asr_beam_size: int = Field(5, ge=1)  # zh-CN recogniser beam (5 measured best; 1 decodes faster)
     en_asr_beam_size: int = Field(5, ge=1)  # en-US recogniser beam (5 hears more opt-outs; 1 is faster)
+    vad_thread: bool = True  # every call's VAD on one thread beside the event loop (false: on the loop)
 
 
 class CallConfig(Section):
