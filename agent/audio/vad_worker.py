@@ -8,10 +8,10 @@ onnxruntime releases the GIL while it runs, so on a thread of its own it runs be
 `VadWorker` owns that thread and the model. Each call gets a `WorkerVadStream`
 (VadStreamPort): `submit(frame, done)` queues the frame and returns at once; `done(verdict)`
 is called later on the submitting loop, once per frame, in the order the frames were
-submitted. The worker takes, per round, the next frame of every call that has one and runs
-all the windows they complete as one batched model call ([B, 576], one recurrent state per
-row), so 16 calls cost one model call a round instead of 16. Each row gives what the same
-stream's own `VadStream.push` gives (tests/audio/test_vad_worker.py).
+submitted. The worker takes, per round (at most one every `ROUND_MS`), the next frame of
+every call that has one and runs all the windows they complete as one batched model call
+([B, 576], one recurrent state per row), so 16 calls cost one model call a round, not 16.
+Each row gives what the same stream's own `VadStream.push` gives (tests/audio/test_vad_worker.py).
 
 A model failure is logged and its frames are silence (probability 0): the call keeps its
 clock, its turns end and its no-input timer runs, rather than hearing nothing at all.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -30,6 +31,12 @@ import numpy as np
 from agent.audio.vad import SileroVad, VadFrame, VadStream
 
 log = logging.getLogger(__name__)
+
+ROUND_MS = 10
+"""Rounds start at most this often. Woken for every frame, the thread took the GIL ~800 times a
+second at 16 calls, and on a box short of CPU a holder that loses its core stalls the loop
+behind it; a round every 10 ms batches the frames of ~half the calls and adds 5 ms on average
+to a verdict (a VAD window is 32 ms)."""
 
 Done = Callable[[VadFrame], None]
 Item = tuple[np.ndarray, Done, asyncio.AbstractEventLoop]
@@ -69,8 +76,9 @@ class WorkerVadStream:
 class VadWorker:
     """The thread that runs the VAD model for all calls, batching their windows."""
 
-    def __init__(self, model: SileroVad, *, name: str = "vad") -> None:
+    def __init__(self, model: SileroVad, *, round_ms: int = ROUND_MS, name: str = "vad") -> None:
         self.model = model
+        self.round_s = round_ms / 1000
         self._cond = threading.Condition()
         self._ready: list[WorkerVadStream] = []  # streams with frames waiting, each once, in order of arrival
         self._closed = False
@@ -104,10 +112,17 @@ class VadWorker:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        last = 0.0
         while True:
             with self._cond:
                 while not self._ready and not self._closed:
                     self._cond.wait()
+                closed = self._closed
+            wait = last + self.round_s - time.monotonic()
+            if wait > 0 and not closed:
+                time.sleep(wait)  # the other calls' frames of these 20 ms come meanwhile and share the round
+            last = time.monotonic()
+            with self._cond:
                 if not self._ready:
                     return  # closed, and nothing left
                 work = []
