@@ -75,6 +75,7 @@ class EnginesConfig(Section):
     zh_asr_beam_size: int = Field(5, ge=1)  # zh-CN recogniser beam (5 measured best; 1 decodes faster)
     en_asr_beam_size: int = Field(5, ge=1)  # en-US recogniser beam (5 hears more opt-outs; 1 is faster)
     asr_runner_ups: int = Field(4, ge=0)  # runner-up readings a final turn keeps to doubt an opt-out (0: off)
+    vad_thread: bool = True  # every call's VAD on one thread beside the event loop (false: on the loop)
 
 
 class CallConfig(Section):

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 from agent.asr.base import SpeechRecognizer, Transcript
 from agent.asr.whisper import WhisperRecognizer
 from agent.audio.vad import SileroVad, VadStream
+from agent.audio.vad_worker import VadWorker, WorkerVadStream
 from agent.models.resolver import ResolvedModel, resolve
 from agent.tts.base import Speech, SpeechSynthesizer
 from agent.tts.disk_cache import CachedSynthesizer, ClauseSynthesizer, DiskCache
@@ -71,6 +72,7 @@ class Engines:
     pool: WorkerPool
     models: dict[str, ResolvedModel] = field(default_factory=dict)
     load_ms: dict[str, int] = field(default_factory=dict)
+    vad_worker: VadWorker | None = None  # runs every call's VAD off the event loop (None: inline, per frame)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Engines:
@@ -90,6 +92,7 @@ class Engines:
             zh_asr_beam_size=eng.zh_asr_beam_size,
             en_asr_beam_size=eng.en_asr_beam_size,
             asr_runner_ups=eng.asr_runner_ups,
+            vad_thread=eng.vad_thread,
         )
 
     @classmethod
@@ -109,6 +112,7 @@ class Engines:
         zh_asr_beam_size: int = ZH_BEAM_SIZE,
         en_asr_beam_size: int = EN_BEAM_SIZE,
         asr_runner_ups: int = RUNNER_UPS,
+        vad_thread: bool = True,
     ) -> Engines:
         """Resolve and load every model the locales need (blocking; call once at start-up)."""
         wanted = list(dict.fromkeys(["en-US", *locales]))
@@ -155,7 +159,7 @@ class Engines:
             engines[loc] = LocaleEngines(asr, tts)
         pool = WorkerPool(pool_workers, pool_queue)
         log.info("engines loaded for %s: %s", wanted, load_ms)
-        return cls(vad, engines, pool, models, load_ms)
+        return cls(vad, engines, pool, models, load_ms, VadWorker(vad) if vad_thread else None)
 
     def _locale(self, locale: str) -> LocaleEngines:
         """Engines for a loaded locale."""
@@ -247,13 +251,17 @@ class Engines:
         next_job()
         return done
 
-    def new_vad_stream(self, *, enter: float = 0.5, leave: float = 0.35) -> VadStream:
-        """A fresh per-call VAD stream sharing the process-wide model."""
+    def new_vad_stream(self, *, enter: float = 0.5, leave: float = 0.35) -> VadStream | WorkerVadStream:
+        """A fresh per-call VAD stream sharing the process-wide model (on the VAD thread if there is one)."""
+        if self.vad_worker is not None:
+            return self.vad_worker.stream(enter=enter, leave=leave)
         return self.vad.stream(enter=enter, leave=leave)
 
     def close(self) -> None:
-        """Stop the pool; models are freed with the object."""
+        """Stop the pool and the VAD thread; models are freed with the object."""
         self.pool.shutdown(wait=True, cancel_pending=True)
+        if self.vad_worker is not None:
+            self.vad_worker.close()
 
 
 def _load_tts(model: ResolvedModel, *, voice: str | None = None, speed: float = 1.0) -> SpeechSynthesizer:

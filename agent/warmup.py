@@ -82,8 +82,7 @@ async def warm(
     report = WarmReport()
     try:
         first = await asyncio.gather(*(_render(cache, loc, units, report) for loc, units in openings.items()))
-        await _timed(report, "vad", asyncio.to_thread(_vad_probe, engines, next((p for p in first if len(p)),
-                                                                                  _tone())))
+        await _timed(report, "vad", _vad_probe(engines, next((p for p in first if len(p)), _tone())))
         for locale, pcm in zip(openings, first, strict=True):
             await _timed(report, f"asr:{locale}", engines.transcribe(locale, pcm if len(pcm) else _tone()))
             if locale in nlu:
@@ -127,11 +126,25 @@ async def _timed(report: WarmReport, step: str, job: Any) -> Any:
     return result
 
 
-def _vad_probe(engines: CallEngines, pcm: np.ndarray) -> None:
-    """Run a fresh VAD stream over real audio, frame by frame, as a call does."""
+async def _vad_probe(engines: CallEngines, pcm: np.ndarray) -> None:
+    """Run a fresh VAD stream over real audio, frame by frame, as a call does; wait for every verdict."""
     stream = engines.new_vad_stream()
-    for start in range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES):
-        stream.push(np.ascontiguousarray(pcm[start : start + FRAME_SAMPLES], dtype=np.int16))
+    starts = range(0, len(pcm) - FRAME_SAMPLES + 1, FRAME_SAMPLES)
+    done = asyncio.get_running_loop().create_future()
+    heard = 0
+
+    def verdict(_: object) -> None:
+        nonlocal heard
+        heard += 1
+        if heard == len(starts) and not done.done():
+            done.set_result(None)
+
+    for start in starts:
+        stream.submit(np.ascontiguousarray(pcm[start : start + FRAME_SAMPLES], dtype=np.int16), verdict)
+        await asyncio.sleep(0)  # an inline VAD runs on the loop: let the rest go on between frames
+    if starts:
+        await done
+    stream.close()
 
 
 def _tone(seconds: float = 0.5) -> np.ndarray:

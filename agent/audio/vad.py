@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,14 @@ class SileroVad:
         out, state_n = self.session.run(None, {"input": window, "state": state, "sr": self._sr})
         return float(out[0, 0]), state_n
 
+    def infer_batch(self, windows: np.ndarray, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Run B streams' windows at once: [B, CONTEXT + WINDOW] and states [2, B, 128].
+
+        Returns (probabilities [B], next states [2, B, 128]); each row is what `infer` gives it alone.
+        """
+        out, state_n = self.session.run(None, {"input": windows, "state": states, "sr": self._sr})
+        return out[:, 0], state_n
+
     def stream(self, *, enter: float = 0.5, leave: float = 0.35) -> VadStream:
         """New per-call stream using this model."""
         return VadStream(self, enter=enter, leave=leave)
@@ -90,19 +99,55 @@ class VadStream:
 
     def push(self, frame: np.ndarray) -> VadFrame:
         """Feed one 20 ms int16 frame at 16 kHz; run the model on each whole 512-sample window."""
+        with self._lock:
+            self.append(frame)
+            while (window := self.next_window()) is not None:
+                self.advance(*self._model.infer(window, self._state))
+            return self.verdict()
+
+    def submit(self, frame: np.ndarray, done: Callable[[VadFrame], None]) -> None:
+        """`push` on the caller's thread, its verdict handed to `done` at once (VadStreamPort)."""
+        done(self.push(frame))
+
+    def close(self) -> None:
+        """Nothing to release (VadStreamPort)."""
+
+    # The steps of `push`, for a caller that runs the model itself (agent/audio/vad_worker.py
+    # batches many streams' windows into one model call). Not locked: one caller at a time.
+
+    def append(self, frame: np.ndarray) -> None:
+        """Queue one frame's samples for the model."""
         if frame.dtype != np.int16:
             raise TypeError(f"expected int16 samples, got {frame.dtype}")
         if frame.size != FRAME_SAMPLES:
             log.debug("vad frame of %d samples (expected %d)", frame.size, FRAME_SAMPLES)
-        with self._lock:
-            self._pending = np.concatenate((self._pending, frame.reshape(-1).astype(np.float32) / 32768.0))
-            while len(self._pending) >= WINDOW:
-                chunk, self._pending = self._pending[:WINDOW], self._pending[WINDOW:]
-                window = np.concatenate((self._context, chunk))[np.newaxis, :]
-                self._prob, self._state = self._model.infer(window, self._state)
-                self._context = chunk[-CONTEXT:]
-            if self._speech:
-                self._speech = self._prob >= self.leave
-            else:
-                self._speech = self._prob >= self.enter
-            return VadFrame(self._prob, self._speech)
+        self._pending = np.concatenate((self._pending, frame.reshape(-1).astype(np.float32) / 32768.0))
+
+    def next_window(self) -> np.ndarray | None:
+        """The next whole [1, CONTEXT + WINDOW] model input, or None until enough samples are queued.
+
+        Taking it commits to running it: call `advance` with its result before the next one.
+        """
+        if len(self._pending) < WINDOW:
+            return None
+        chunk, self._pending = self._pending[:WINDOW], self._pending[WINDOW:]
+        window = np.concatenate((self._context, chunk))[np.newaxis, :]
+        self._context = chunk[-CONTEXT:]
+        return window
+
+    @property
+    def state(self) -> np.ndarray:
+        """The recurrent state [2, 1, 128] the next window runs with."""
+        return self._state
+
+    def advance(self, prob: float, state: np.ndarray) -> None:
+        """Take the model's output for the window last taken."""
+        self._prob, self._state = float(prob), state
+
+    def verdict(self) -> VadFrame:
+        """The hysteresis decision for the frame last appended (latest probability)."""
+        if self._speech:
+            self._speech = self._prob >= self.leave
+        else:
+            self._speech = self._prob >= self.enter
+        return VadFrame(self._prob, self._speech)

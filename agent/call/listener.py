@@ -3,7 +3,9 @@
 Recognition starts as soon as the customer pauses (not after the end-of-turn wait), and
 partial transcripts run while they speak, so the end of a complete answer ("yes", a date)
 can be called after a short silence (SPEC 4.2). Heavy work goes to the engines' pool; this
-module only keeps buffers and decides when to ask.
+module only keeps buffers and decides when to ask. The VAD too runs off the event loop (on
+the VAD worker thread, agent/audio/vad_worker.py): each frame is submitted as it comes and
+goes on through turn detection when its verdict is back, frames in their order.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 from agent.asr.base import Transcript
 from agent.audio.frames import FRAME_SAMPLES
+from agent.audio.vad import VadFrame
 from agent.call.ports import Recognizer, VadStreamPort
 from agent.call.signals import BargeIn, HeardTurn, ListenerSignal, NoiseDiscarded, Partial, SpeechStarted
 from agent.call.tasks import OwnedTasks
@@ -102,6 +105,7 @@ class Listener:
         self._due = 0.0  # loop time the watch is due
         self._deferred = 0  # times in a row the watch fired late and waited for media still unread
         self.deferred = 0  # all such times (a loaded box: the loop ran late, the media was not missing)
+        self._closed = False  # verdicts the VAD delivers after close are dropped
         self._arm(self._gap_s)
 
     @property
@@ -160,13 +164,23 @@ class Listener:
         self._arm(FRAME_MS / 1000)
 
     def _frame(self, frame: np.ndarray) -> None:
-        now = asyncio.get_running_loop().time()
-        result = self._vad.push(frame)
-        speech = bool(result.speech)
-        self._on_frame(frame, speech)
+        """One 20 ms frame (real or made up) into the VAD; `_heard` goes on with its verdict."""
         t = self._t_ms
         self._t_ms += FRAME_MS
         self.frames += 1
+        self._vad.submit(frame, functools.partial(self._heard, frame, t, self._loop.time()))
+
+    def _heard(self, frame: np.ndarray, t: int, arrived: float, result: VadFrame) -> None:
+        """A frame's VAD verdict, in frame order: at once, or a little later from the VAD thread.
+
+        `arrived` is when the frame came (the end of speech is then, for the voice-to-voice
+        figure); a turn's end is decided now, when its last silent frame has been judged.
+        """
+        if self._closed:
+            return
+        now = self._loop.time()
+        speech = bool(result.speech)
+        self._on_frame(frame, speech)
         if self.detector.in_turn:
             self._segment.append(frame)
             self._seg_samples += len(frame)
@@ -188,7 +202,7 @@ class Listener:
                 self._emit(NoiseDiscarded())
         if speech and self.detector.in_turn:
             self._speech_samples = self._seg_samples
-            self._speech_end_at = now
+            self._speech_end_at = arrived
             self._maybe_partial()
 
     def _begin(self, frame: np.ndarray) -> None:
@@ -300,4 +314,6 @@ class Listener:
         if self._watch is not None:
             self._watch.cancel()
         self._gap_s = 0.0
+        self._closed = True
+        self._vad.close()
         await self._tasks.close()

@@ -20,9 +20,18 @@ T = TypeVar("T")
 
 
 class VadStreamPort(Protocol):
-    """Per-call voice activity: one verdict per 20 ms frame."""
+    """Per-call voice activity: one verdict per 20 ms frame.
 
-    def push(self, frame: np.ndarray) -> VadFrame: ...
+    `submit` returns at once; `done(verdict)` runs on the calling event loop, once per frame
+    and in the order submitted: at once (the model run inline, a fake) or later (the model on
+    the VAD worker thread, agent/audio/vad_worker.py).
+    """
+
+    def submit(self, frame: np.ndarray, done: Callable[[VadFrame], None]) -> None: ...
+
+    def close(self) -> None:
+        """The call is over: verdicts still to come need not be delivered."""
+        ...
 
 
 class Recognizer(Protocol):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -42,6 +43,7 @@ class FakeVadStream:
         self.leave = leave
         self._speech = False
         self.pushed = 0  # frames seen
+        self.closed = False
 
     def push(self, frame: np.ndarray) -> VadFrame:
         self.pushed += 1
@@ -49,8 +51,42 @@ class FakeVadStream:
         self._speech = prob >= (self.leave if self._speech else self.enter)
         return VadFrame(prob, self._speech)
 
+    def submit(self, frame: np.ndarray, done: Callable[[VadFrame], None]) -> None:
+        """VadStreamPort: the verdict at once (`FakeEngines(vad_delay_s=...)` for one that comes later)."""
+        done(self.push(frame))
+
+    def close(self) -> None:
+        self.closed = True
+
     def reset(self) -> None:
         self._speech = False
+
+
+class DeferredVadStream(FakeVadStream):
+    """The VAD as the worker thread gives it: each verdict `delay_s` after its frame, frames in order.
+
+    Verdicts queue behind each other as on a busy VAD thread: a frame's verdict comes no earlier
+    than the one before it. After `close` no verdict is delivered.
+    """
+
+    def __init__(self, delay_s: float, *, enter: float = 0.5, leave: float = 0.35) -> None:
+        super().__init__(enter=enter, leave=leave)
+        self.delay_s = delay_s
+        self._last = 0.0
+        self._due: deque[tuple[Callable[[VadFrame], None], VadFrame]] = deque()
+        self.delivered = 0
+
+    def submit(self, frame: np.ndarray, done: Callable[[VadFrame], None]) -> None:
+        loop = asyncio.get_running_loop()
+        self._due.append((done, self.push(frame)))
+        self._last = at = max(loop.time() + self.delay_s, self._last)
+        loop.call_at(at, self._deliver)  # timers due at the same time run in any order: pop the oldest
+
+    def _deliver(self) -> None:
+        done, verdict = self._due.popleft()
+        if not self.closed:
+            self.delivered += 1
+            done(verdict)
 
 
 class FakePool:
@@ -132,8 +168,11 @@ class FakeEngines:
         ms_per_sentence: int = 1000,
         workers: int = 2,
         synth_delay_for: Callable[[str], float] | None = None,
+        vad_delay_s: float | None = None,
     ) -> None:
+        """`vad_delay_s`: VAD verdicts come that long after their frames (as from the VAD thread)."""
         self.book = book or SpeechBook()
+        self.vad_delay_s = vad_delay_s
         self.asr_delay_s = asr_delay_s
         self.synth_delay_s = synth_delay_s
         self.ms_per_sentence = ms_per_sentence
@@ -150,7 +189,8 @@ class FakeEngines:
         return self.pool.queue_depth > 0
 
     def new_vad_stream(self, *, enter: float = 0.5, leave: float = 0.35) -> FakeVadStream:
-        stream = FakeVadStream(enter=enter, leave=leave)
+        stream = (FakeVadStream(enter=enter, leave=leave) if self.vad_delay_s is None
+                  else DeferredVadStream(self.vad_delay_s, enter=enter, leave=leave))
         self.vad_streams.append(stream)
         return stream
 
