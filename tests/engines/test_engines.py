@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from agent.audio.frames import split_frames
+from agent.audio.vad import VadFrame
 from tests.conftest import missing_prerequisite
 
 pytestmark = pytest.mark.models
@@ -22,8 +23,22 @@ async def test_en_round_trip(engines_en) -> None:  # type: ignore[no-untyped-def
     speech = await engines_en.synthesize("en-US", "Please stop calling me.")
     heard = await engines_en.transcribe("en-US", speech.pcm16k)
     assert "stop calling me" in heard.text.lower()
-    vad = engines_en.new_vad_stream()
+    vad = engines_en.vad.stream()
     assert any(vad.push(f).speech for f in split_frames(speech.pcm16k))
+    frames = split_frames(speech.pcm16k)
+    verdicts: list[bool] = []
+    done = asyncio.Event()
+
+    def heard_frame(verdict: VadFrame) -> None:
+        verdicts.append(verdict.speech)
+        if len(verdicts) == len(frames):
+            done.set()
+
+    stream = engines_en.new_vad_stream()  # on the VAD thread (engines.vad_thread, the default)
+    for frame in frames:
+        stream.submit(frame, heard_frame)
+    await asyncio.wait_for(done.wait(), 30)
+    assert any(verdicts)
 
 
 @pytest.mark.asyncio
