@@ -313,6 +313,14 @@ class OptOutDetector:
                     doubt = hit
         return doubt
 
+    def kind_of(self, rule: str) -> Kind | None:
+        """The kind of the named rule (None if there is none)."""
+        return next((r.kind for r in self.rules if r.name == rule), None)
+
+    def repaired(self, text: str) -> str:
+        """`text` with its sound-alikes of key words repaired (as a repaired hit's span reads)."""
+        return text if self._sounds is None else apply(text, self._sounds.repairs(text))
+
     def voided(self, sentences: Sequence[Sentence]) -> bool:
         """Whether a certain frame was heard but voided by a time limiter, a veto, an `unless` or a
         `needs_not` ("这会儿别打扰我，明天再联系", "don't call my wife", "不用取消，电话提醒挺好的"):

@@ -291,15 +291,33 @@ class RuleNlu:
         """The suppression scope of an opt-out another layer found in raw text ('all' or 'voice')."""
         return "all" if self.optout is None else self.optout.scope(self.sentences(text))
 
-    def _opt_out_result(self, hit: OptOutHit, found: Sequence[str]) -> NluResult | None:
+    def _opt_out_result(self, hit: OptOutHit, found: Sequence[str], text: str) -> NluResult | None:
         """An opt-out result, carrying its scope and a complaint said with it; None when doubt gives way."""
         also = (Intent.COMPLAINT.value,) if hit.complaint or Intent.COMPLAINT in found else ()
         slots = {OPT_OUT_SCOPE_SLOT: hit.scope}
         if hit.kind == "certain":
             return NluResult(Intent.OPT_OUT, CERTAIN_CONFIDENCE, slots, also)
-        if any(i in _OVERRIDES_DOUBT for i in found):
+        if self._heard_certain(hit):
+            return NluResult(Intent.OPT_OUT, DOUBT_CONFIDENCE, slots, also)  # asked whatever else was said
+        if any(i in _OVERRIDES_DOUBT for i in self.matches(self._outside(text, hit.span))):
             return None
         return NluResult(Intent.OPT_OUT, DOUBT_CONFIDENCE, slots, also)
+
+    def _heard_certain(self, hit: OptOutHit) -> bool:
+        """A certain frame found only once a sound-alike was repaired ("我还是会还的，你们爹打了"):
+        the request was plain, only the hearing is in doubt, so it is asked about, not dropped for
+        the promise or callback said beside it."""
+        base = hit.rule.removesuffix("~sound")
+        return base != hit.rule and self.optout is not None and self.optout.kind_of(base) == "certain"
+
+    def _outside(self, text: str, span: str) -> str:
+        """The normalised utterance without the opt-out's own words: a doubt gives way to another
+        intent only for what else was said ("爹他妈再打了" is no callback wish because of 再打)."""
+        if self.optout is None:
+            return self.normalize(text)
+        soft = "，" if self.cjk else " , "
+        pieces = [self.optout.repaired(s.text).replace(span, soft) for s in self.sentences(text)]
+        return self.normalize(soft.join(pieces))
 
     def matches(self, text: str) -> list[str]:
         """Every intent whose rules match the (already normalised) text, in lexicon order."""
@@ -315,7 +333,7 @@ class RuleNlu:
         found = self.matches(norm)
         hit = self.opt_out(text)
         if hit is not None:
-            result = self._opt_out_result(hit, found)
+            result = self._opt_out_result(hit, found, text)
             if result is not None:
                 return result
         if not found:
