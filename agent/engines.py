@@ -35,6 +35,11 @@ Mandarin (scripts/zh_asr_eval.py, docs/models.md) beam 5 cut CER from 18.0 % to 
 16 kHz and from 29.2 % to 21.7 % over 8 kHz μ-law, against greedy. No default prompt:
 '以下是普通话的句子。' only steered whisper to Simplified characters, which OpenCC now
 guarantees, and it cost CER."""
+ZH_WINDOW_S = 10.0
+"""Default shortest encoder window of the zh-CN recogniser (engines.zh_asr_window_s); en-US keeps
+whisper.WINDOW_MIN_S. The encoder over 10 s is ~110 ms of a ~270 ms beam-5 decode (1 thread); 6 s
+saved ~10 % CPU and lost one dev opt-out of 111, 4 s made whisper repeat itself and lost five
+(scripts/zh_window_cost.py, scripts/nlu_audio_eval.py; docs/models.md, 2026-12-03)."""
 EN_BEAM_SIZE = 5
 """Default beam width of the en-US recogniser (engines.en_asr_beam_size). Through the line
 (scripts/nlu_audio_eval.py, listener feed, 8 kHz μ-law, every 2nd row of
@@ -79,6 +84,7 @@ class Engines:
             tts_cache_mb=eng.tts_cache_mb,
             zh_asr_beam_size=eng.zh_asr_beam_size,
             en_asr_beam_size=eng.en_asr_beam_size,
+            zh_asr_window_s=eng.zh_asr_window_s,
         )
 
     @classmethod
@@ -97,6 +103,7 @@ class Engines:
         tts_cache_mb: int = 512,
         zh_asr_beam_size: int = ZH_BEAM_SIZE,
         en_asr_beam_size: int = EN_BEAM_SIZE,
+        zh_asr_window_s: float = ZH_WINDOW_S,
     ) -> Engines:
         """Resolve and load every model the locales need (blocking; call once at start-up)."""
         wanted = list(dict.fromkeys(["en-US", *locales]))
@@ -133,6 +140,7 @@ class Engines:
                     num_workers=pool_workers,
                     default_prompt=prompt,
                     beam_size=zh_asr_beam_size if language == "zh" else en_asr_beam_size,
+                    window_min_s=zh_asr_window_s if language == "zh" else None,
                 ),
             )
             tts_model = get("tts-en" if loc == "en-US" else "tts-zh")

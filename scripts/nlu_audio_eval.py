@@ -131,6 +131,7 @@ def run(
     engines = Engines.load(
         [locale], models_dir=ROOT / "models", overrides=overrides, asr_threads=eng.asr_threads,
         zh_voice=eng.zh_voice, zh_speed=eng.zh_speed, zh_asr_beam_size=eng.zh_asr_beam_size,
+        zh_asr_window_s=eng.zh_asr_window_s,
     )
     try:
         loc = engines.locales[locale]
@@ -147,8 +148,10 @@ def run(
         out = []
         started = time.perf_counter()
         split = unheard = 0
+        asr_cpu_ms: list[float] = []
         for text, gold in rows:
             pcm = _synthesise(loc.tts, text, voice_key, cache)
+            t0 = time.process_time()
             if feed == "bare":
                 heard = loc.asr.transcribe(_line(pcm), hint).text  # type: ignore[arg-type]
             else:
@@ -158,13 +161,17 @@ def run(
                 segments = asyncio.run(_listen(engines, line.astype(np.int16), settings.call, locale))
                 split += len(segments) > 1
                 unheard += not segments
+                t0 = time.process_time()  # the recogniser only, not the listener's VAD
                 heard = sep.join(loc.asr.transcribe(seg, hint).text for seg in segments).strip()
+            asr_cpu_ms.append((time.process_time() - t0) * 1000)
             out.append(_scored(nlu, expected, text, gold, heard, zh))
         return {
             "locale": locale, "file": str(tsv), "state": state or script.start,
             "tts": tts_model.source, "feed": feed, "load_average": os.getloadavg(),
             "split_turns": split, "no_turn": unheard, "preroll_frames": listener_mod.PREROLL_FRAMES,
-            "seconds": round(time.perf_counter() - started, 1), **_summary(out),
+            "seconds": round(time.perf_counter() - started, 1),
+            "asr_cpu_ms_mean": round(sum(asr_cpu_ms) / max(1, len(asr_cpu_ms))),
+            "zh_asr_window_s": eng.zh_asr_window_s, **_summary(out),
         }
     finally:
         engines.close()
@@ -231,14 +238,15 @@ def main() -> None:
         tsv = args.tsv or ROOT / "tests" / "nlu" / "blind" / f"{locale}.tsv"
         voice = Path(voices[locale]) if locale in voices else None
         reports.append(run(locale, tsv, args.state, voice, args.limit, args.every, args.feed, args.cache))
-    head = ("locale", "tts", "feed", "n", "recall", "false", "oo->cb", "doubt", "split", "1st", "s", "load")
-    print("{:<7} {:<10} {:<8} {:>4} {:>7} {:>7} {:>6} {:>6} {:>5} {:>4} {:>7} {:>5}".format(*head))
+    head = ("locale", "tts", "feed", "n", "recall", "false", "oo->cb", "doubt", "split", "1st", "s", "load",
+            "asr CPU ms")
+    print("{:<7} {:<10} {:<8} {:>4} {:>7} {:>7} {:>6} {:>6} {:>5} {:>4} {:>7} {:>5} {:>10}".format(*head))
     for r in reports:
         print(
             f"{r['locale']:<7} {r['tts']:<10} {r['feed']:<8} {r['n']:>4} {r['opt_out_recall']:>7.3f} "
             f"{r['false_opt_out_rate']:>7.3f} {r['opt_out_as_callback_later']:>6} "
             f"{r['doubtful_opt_outs']:>6} {r['split_turns']:>5} {r['first_word_lost']:>4} {r['seconds']:>7} "
-            f"{r['load_average'][0]:>5.2f}"
+            f"{r['load_average'][0]:>5.2f} {r.get('asr_cpu_ms_mean', '-'):>10}"
         )
         if args.show_misses:
             for row in r["rows"]:  # type: ignore[attr-defined]

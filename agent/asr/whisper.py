@@ -167,6 +167,7 @@ class WhisperRecognizer:
         hint_mode: str = "prompt",
         beam_size: int = 1,
         check_coverage: bool | None = None,
+        window_min_s: float | None = None,
     ) -> None:
         if hint_mode not in ("prompt", "hotwords"):
             raise ValueError(f"hint_mode must be 'prompt' or 'hotwords', got {hint_mode!r}")
@@ -175,6 +176,7 @@ class WhisperRecognizer:
         self.default_prompt = prompt_text(default_prompt, language) if default_prompt else None
         self.hint_mode = hint_mode
         self.beam_size = beam_size
+        self.window_min_s = window_min_s  # None: the module's WINDOW_MIN_S, read at each decode
         # measured on Mandarin only (scripts/zh_asr_eval.py); English decodes are left as they were
         self.check_coverage = language in MIN_UNITS_PER_VOICED_S if check_coverage is None else check_coverage
         self.retries = 0  # decodes repeated without the prompt because the first did not cover the speech
@@ -196,6 +198,10 @@ class WhisperRecognizer:
         self.load_ms = int((time.perf_counter() - started) * 1000)
         self._warm_up()
         log.info("whisper %s (%s) loaded in %d ms", self.model_path.name, language, self.load_ms)
+
+    def window_s(self) -> float:
+        """Shortest window encoded for one turn (engines.zh_asr_window_s for zh, else WINDOW_MIN_S)."""
+        return WINDOW_MIN_S if self.window_min_s is None else self.window_min_s
 
     def _warm_up(self) -> None:
         """Run one decode so the first real turn does not pay for lazy initialisation."""
@@ -232,7 +238,7 @@ class WhisperRecognizer:
         self, audio: np.ndarray, prompt: str | None, beam_size: int = 1
     ) -> tuple[str, float, float, int]:
         """Greedy decode of one turn in a short window: (text, avg_logprob, no_speech_prob, tokens)."""
-        window = max(WINDOW_MIN_S, len(audio) / RATE + WINDOW_TAIL_S)
+        window = max(self.window_s(), len(audio) / RATE + WINDOW_TAIL_S)
         padded = np.zeros(int(window * RATE), dtype=np.float32)
         padded[: len(audio)] = audio
         features = self.model.feature_extractor(padded)
