@@ -35,11 +35,12 @@ Mandarin (scripts/zh_asr_eval.py, docs/models.md) beam 5 cut CER from 18.0 % to 
 16 kHz and from 29.2 % to 21.7 % over 8 kHz μ-law, against greedy. No default prompt:
 '以下是普通话的句子。' only steered whisper to Simplified characters, which OpenCC now
 guarantees, and it cost CER."""
-ZH_WINDOW_S = 10.0
+ZH_WINDOW_S = 6.0
 """Default shortest encoder window of the zh-CN recogniser (engines.zh_asr_window_s); en-US keeps
-whisper.WINDOW_MIN_S. The encoder over 10 s is ~110 ms of a ~270 ms beam-5 decode (1 thread); 6 s
-saved ~10 % CPU and lost one dev opt-out of 111, 4 s made whisper repeat itself and lost five
-(scripts/zh_window_cost.py, scripts/nlu_audio_eval.py; docs/models.md, 2026-12-03)."""
+whisper.WINDOW_MIN_S (10 s). In the zh bench on a quiet box 6 s cut ASR p50 from 344 to 197 ms
+(1 call) and from 499 to 200 ms (8 calls); it lost one dev6 opt-out of 111 through audio and
+was within a few characters on real clips, while 4 s made whisper repeat itself and lost five
+(scripts/zh_window_cost.py, scripts/nlu_audio_eval.py, voice-agent bench; docs/models.md)."""
 EN_BEAM_SIZE = 5
 """Default beam width of the en-US recogniser (engines.en_asr_beam_size). Through the line
 (scripts/nlu_audio_eval.py, listener feed, 8 kHz μ-law, every 2nd row of
