@@ -73,6 +73,7 @@ class EnginesConfig(Section):
     tts_cache_dir: Path | None = Path("var/tts-cache")  # rendered zh-CN clauses kept on disk (null = off)
     tts_cache_mb: int = Field(512, ge=1)  # size bound of tts_cache_dir; least recently used files go first
     zh_asr_beam_size: int = Field(5, ge=1)  # zh-CN recogniser beam (5 measured best; 1 decodes faster)
+    zh_asr_window_s: float = Field(6.0, ge=1.0, le=30.0)  # shortest window zh-CN encodes per turn, s
     en_asr_beam_size: int = Field(5, ge=1)  # en-US recogniser beam (5 hears more opt-outs; 1 is faster)
     asr_runner_ups: int = Field(4, ge=0)  # runner-up readings a final turn keeps to doubt an opt-out (0: off)
     vad_thread: bool = True  # every call's VAD on one thread beside the event loop (false: on the loop)

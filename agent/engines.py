@@ -36,6 +36,12 @@ Mandarin (scripts/zh_asr_eval.py, docs/models.md) beam 5 cut CER from 18.0 % to 
 16 kHz and from 29.2 % to 21.7 % over 8 kHz μ-law, against greedy. No default prompt:
 '以下是普通话的句子。' only steered whisper to Simplified characters, which OpenCC now
 guarantees, and it cost CER."""
+ZH_WINDOW_S = 6.0
+"""Default shortest encoder window of the zh-CN recogniser (engines.zh_asr_window_s); en-US keeps
+whisper.WINDOW_MIN_S (10 s). In the zh bench on a quiet box 6 s cut ASR p50 from 344 to 197 ms
+(1 call) and from 499 to 200 ms (8 calls); it lost one dev6 opt-out of 111 through audio and
+was within a few characters on real clips, while 4 s made whisper repeat itself and lost five
+(scripts/zh_window_cost.py, scripts/nlu_audio_eval.py, voice-agent bench; docs/models.md)."""
 EN_BEAM_SIZE = 5
 """Default beam width of the en-US recogniser (engines.en_asr_beam_size). Through the line
 (scripts/nlu_audio_eval.py, listener feed, 8 kHz μ-law, every 2nd row of
@@ -93,6 +99,7 @@ class Engines:
             en_asr_beam_size=eng.en_asr_beam_size,
             asr_runner_ups=eng.asr_runner_ups,
             vad_thread=eng.vad_thread,
+            zh_asr_window_s=eng.zh_asr_window_s,
         )
 
     @classmethod
@@ -113,6 +120,7 @@ class Engines:
         en_asr_beam_size: int = EN_BEAM_SIZE,
         asr_runner_ups: int = RUNNER_UPS,
         vad_thread: bool = True,
+        zh_asr_window_s: float = ZH_WINDOW_S,
     ) -> Engines:
         """Resolve and load every model the locales need (blocking; call once at start-up)."""
         wanted = list(dict.fromkeys(["en-US", *locales]))
@@ -150,6 +158,7 @@ class Engines:
                     default_prompt=prompt,
                     beam_size=zh_asr_beam_size if language == "zh" else en_asr_beam_size,
                     runner_ups=asr_runner_ups,
+                    window_min_s=zh_asr_window_s if language == "zh" else None,
                 ),
             )
             tts_model = get("tts-en" if loc == "en-US" else "tts-zh")

@@ -138,7 +138,7 @@ def run(
     engines = Engines.load(
         [locale], models_dir=ROOT / "models", overrides=overrides, asr_threads=eng.asr_threads,
         zh_voice=eng.zh_voice, zh_speed=eng.zh_speed, zh_asr_beam_size=eng.zh_asr_beam_size,
-        en_asr_beam_size=eng.en_asr_beam_size,
+        en_asr_beam_size=eng.en_asr_beam_size, zh_asr_window_s=eng.zh_asr_window_s,
         asr_runner_ups=eng.asr_runner_ups if runner_ups is None else runner_ups,
     )
     try:
@@ -190,7 +190,8 @@ def run(
             "tts": tts_model.source, "feed": feed, "load_average": os.getloadavg(), "runner_ups": keep,
             "paired": paired,
             "split_turns": split, "no_turn": unheard, "preroll_frames": listener_mod.PREROLL_FRAMES,
-            "seconds": round(time.perf_counter() - started, 1), **_summary(out),
+            "seconds": round(time.perf_counter() - started, 1),
+            "zh_asr_window_s": eng.zh_asr_window_s, **_summary(out),
         }
     finally:
         engines.close()

@@ -172,6 +172,7 @@ class WhisperRecognizer:
         beam_size: int = 1,
         check_coverage: bool | None = None,
         runner_ups: int = 0,
+        window_min_s: float | None = None,
     ) -> None:
         """`runner_ups`: next-best readings a final beam decode keeps (at most beam_size - 1; 0: none)."""
         if hint_mode not in ("prompt", "hotwords"):
@@ -182,6 +183,7 @@ class WhisperRecognizer:
         self.hint_mode = hint_mode
         self.beam_size = beam_size
         self.runner_ups = max(0, min(runner_ups, beam_size - 1))
+        self.window_min_s = window_min_s  # None: the module's WINDOW_MIN_S, read at each decode
         # measured on Mandarin only (scripts/zh_asr_eval.py); English decodes are left as they were
         self.check_coverage = language in MIN_UNITS_PER_VOICED_S if check_coverage is None else check_coverage
         self.retries = 0  # decodes repeated without the prompt because the first did not cover the speech
@@ -203,6 +205,10 @@ class WhisperRecognizer:
         self.load_ms = int((time.perf_counter() - started) * 1000)
         self._warm_up()
         log.info("whisper %s (%s) loaded in %d ms", self.model_path.name, language, self.load_ms)
+
+    def window_s(self) -> float:
+        """Shortest window encoded for one turn (engines.zh_asr_window_s for zh, else WINDOW_MIN_S)."""
+        return WINDOW_MIN_S if self.window_min_s is None else self.window_min_s
 
     def _warm_up(self) -> None:
         """Run one decode so the first real turn does not pay for lazy initialisation."""
@@ -242,7 +248,7 @@ class WhisperRecognizer:
 
         The runner-ups are the beam's next finished hypotheses, best first (raw, unfiltered); the
         beam search runs the same either way, so asking for them costs only their detokenising."""
-        window = max(WINDOW_MIN_S, len(audio) / RATE + WINDOW_TAIL_S)
+        window = max(self.window_s(), len(audio) / RATE + WINDOW_TAIL_S)
         padded = np.zeros(int(window * RATE), dtype=np.float32)
         padded[: len(audio)] = audio
         features = self.model.feature_extractor(padded)

@@ -112,7 +112,7 @@ def probe_engines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         engines={"locales": ["en-US"], "asr_threads": 3, "pool_workers": 5, "pool_queue": 9,  # type: ignore[arg-type]
                  "tts_cache_entries": 17, "zh_voice": "zm_yunxi", "tts_cache_dir": tmp_path / "tts",
                  "tts_cache_mb": 7, "zh_asr_beam_size": 2, "en_asr_beam_size": 3, "zh_speed": 0.9,
-                 "asr_runner_ups": 2, "vad_thread": False},
+                 "asr_runner_ups": 2, "vad_thread": False, "zh_asr_window_s": 4.5},
         store={"url": f"sqlite:///{tmp_path / 's.db'}"},  # type: ignore[arg-type]
         dialogue={"prompts_dir": ROOT / "prompts"},  # type: ignore[arg-type]
     )
@@ -120,7 +120,8 @@ def probe_engines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert seen == {"locales": ["en-US"], "asr_threads": 3, "pool_workers": 5, "pool_queue": 9,
                     "models_dir": settings.models.dir, "overrides": settings.models.paths,
                     "zh_voice": "zm_yunxi", "tts_cache_dir": tmp_path / "tts", "tts_cache_mb": 7,
-                    "zh_asr_beam_size": 2, "en_asr_beam_size": 3, "zh_speed": 0.9, "asr_runner_ups": 2, "vad_thread": False}
+                    "zh_asr_beam_size": 2, "en_asr_beam_size": 3, "zh_speed": 0.9, "asr_runner_ups": 2, "vad_thread": False,
+                    "zh_asr_window_s": 4.5}
     assert runtime.cache is not None and runtime.cache._max == 17
     assert runtime.registry is not None and {loc for _, loc in runtime.scripts} == {"en-US", "zh-CN"}
 
@@ -174,6 +175,7 @@ PROBES: dict[str, Callable[..., None]] = {
     "engines.en_asr_beam_size": probe_engines,
     "engines.asr_runner_ups": probe_engines,
     "engines.vad_thread": probe_engines,
+    "engines.zh_asr_window_s": probe_engines,
     "dialogue.prompts_dir": probe_engines,
     "dialogue.constant_slots": probe_constant_slots,
     # compliance.record_audio, retention_days, recordings_dir: tests/call/test_recording.py

@@ -64,3 +64,71 @@ def test_homophone_cer_folds_only_the_same_syllable_and_tone() -> None:
     assert cer("客服", "克服") == (1, 2)  # the plain CER still counts it
     assert homophone_cer("还款", "缓款", read) == (1, 2)  # huán heard as huǎn: a tone error
     assert homophone_cer("客服", "客", lambda t: ["?"]) == (1, 2)  # a reader miscounting: plain CER
+
+
+class _WindowProbe:
+    """A stand-in faster-whisper model that records how long a window the encoder was given."""
+
+    def __init__(self) -> None:
+        self.windows_s: list[float] = []
+        self.model = self
+        self.feature_extractor = self._features
+
+    def _features(self, padded: np.ndarray) -> np.ndarray:
+        self.windows_s.append(len(padded) / 16000)
+        return np.zeros((80, len(padded) // 160), np.float32)
+
+    def get_prompt(self, tokenizer: object, previous: list[int], without_timestamps: bool) -> list[int]:
+        return [1]
+
+    def generate(self, features: object, prompts: list[list[int]], **_: object) -> list[object]:
+        from types import SimpleNamespace
+
+        return [SimpleNamespace(sequences_ids=[[2]], scores=[-0.1], no_speech_prob=0.0)]
+
+
+def _probed(window_min_s: float | None) -> tuple[object, _WindowProbe]:
+    from types import SimpleNamespace
+
+    from agent.asr.whisper import WhisperRecognizer
+
+    rec = WhisperRecognizer.__new__(WhisperRecognizer)
+    probe = _WindowProbe()
+    rec.model = probe  # type: ignore[assignment]
+    rec.tokenizer = SimpleNamespace(encode=lambda text: [3], decode=lambda ids: "好的")  # type: ignore[assignment]
+    rec.window_min_s = window_min_s
+    return rec, probe
+
+
+def test_the_encoder_window_is_the_configured_minimum_or_the_speech_and_its_tail() -> None:
+    from agent.asr import whisper
+
+    rec, probe = _probed(4.0)
+    rec._decode_window(np.zeros(int(1.5 * 16000), np.float32), None, 5)  # type: ignore[attr-defined]
+    rec._decode_window(np.zeros(int(3.0 * 16000), np.float32), None, 5)  # type: ignore[attr-defined]
+    assert probe.windows_s == [4.0, 3.0 + whisper.WINDOW_TAIL_S]
+    default, probe = _probed(None)  # unset (en-US): the module's WINDOW_MIN_S
+    default._decode_window(np.zeros(16000, np.float32), None, 1)  # type: ignore[attr-defined]
+    assert probe.windows_s == [whisper.WINDOW_MIN_S]
+
+
+def test_only_the_zh_recogniser_gets_the_configured_window(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from agent import engines
+
+    built: dict[str, dict[str, object]] = {}
+
+    def recogniser(path: Path, language: str, **kwargs: object) -> object:
+        built[language] = kwargs
+        return object()
+
+    monkeypatch.setattr(engines, "resolve", lambda name, **_: SimpleNamespace(path=Path(name), name=name))
+    monkeypatch.setattr(engines, "SileroVad", lambda path: object())
+    monkeypatch.setattr(engines, "WhisperRecognizer", recogniser)
+    monkeypatch.setattr(engines, "_load_tts", lambda model, **_: object())
+    loaded = engines.Engines.load(["en-US", "zh-CN"], zh_asr_window_s=4.5)
+    loaded.close()
+    assert built["zh"]["window_min_s"] == 4.5
+    assert built["en"]["window_min_s"] is None  # en-US keeps whisper.WINDOW_MIN_S
