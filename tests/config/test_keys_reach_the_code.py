@@ -120,7 +120,8 @@ def probe_engines(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert seen == {"locales": ["en-US"], "asr_threads": 3, "pool_workers": 5, "pool_queue": 9,
                     "models_dir": settings.models.dir, "overrides": settings.models.paths,
                     "zh_voice": "zm_yunxi", "tts_cache_dir": tmp_path / "tts", "tts_cache_mb": 7,
-                    "zh_asr_beam_size": 2, "en_asr_beam_size": 3, "zh_speed": 0.9, "asr_runner_ups": 2, "vad_thread": False,
+                    "zh_asr_beam_size": 2, "en_asr_beam_size": 3, "zh_speed": 0.9, "asr_runner_ups": 2,
+                    "vad_thread": False,
                     "zh_asr_window_s": 4.5}
     assert runtime.cache is not None and runtime.cache._max == 17
     assert runtime.registry is not None and {loc for _, loc in runtime.scripts} == {"en-US", "zh-CN"}
