@@ -28,7 +28,8 @@ audio and load, with the decode time of both ("asr ms" columns). "nlu ms" is the
 best reading alone (before) and with its runner-ups (after), each from cold (no vector cached).
 "f.doubt" is false opt-outs / how many of them were doubtful (asked, not persisted).
 --voice LOCALE=PATH uses that TTS voice (e.g. a Kokoro or Piper model the resolver accepts as
-tts-zh / tts-en); without it the runtime's resolved voice is used (zh-CN: Kokoro when installed, else espeak-ng).
+tts-zh / tts-en); without it the runtime's resolved voice is used (zh-CN: Kokoro when installed,
+else espeak-ng).
 """
 
 from __future__ import annotations
