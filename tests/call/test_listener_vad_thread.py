@@ -11,6 +11,7 @@ import asyncio
 import numpy as np
 import pytest
 
+from agent.call.contracts import CallResult
 from agent.config import CallConfig
 from agent.testing.fakes import DeferredVadStream, FakeEngines
 from agent.testing.harness import CallHarness
@@ -25,15 +26,20 @@ def _harness(**kw: object) -> CallHarness:
     return CallHarness(engines=engines)
 
 
+async def _confirm_then_promise(call: CallHarness) -> CallResult:
+    """The customer confirms who they are, hears the reminder and promises to pay."""
+    await call.say("Yes, this is John.")
+    await call.agent_said("reminder.say.1")
+    await call.agent_quiet()
+    await call.say("Yes, I can pay it on Friday.")
+    return await call.ended()
+
+
 async def test_a_turn_ends_and_is_answered() -> None:
     async with _harness() as call:
         await call.agent_said("opening.say.0")
         await call.agent_quiet()
-        await call.say("Yes, this is John.")
-        await call.agent_said("reminder.say.1")
-        await call.agent_quiet()
-        await call.say("Yes, I can pay it on Friday.")
-        result = await call.ended()
+        result = await _confirm_then_promise(call)
     assert result.outcome == "promise_to_pay"
     assert [t["intent"] for t in call.customer_turns()] == ["affirm", "promise_to_pay"]
     assert isinstance(call.engines.vad_streams[0], DeferredVadStream)
@@ -72,11 +78,7 @@ async def test_turns_end_by_the_clock_when_the_gateway_sends_nothing() -> None:
         await asyncio.sleep(12)  # no media at all: the no-input reprompt comes by the clock
         await call.agent_said("global.no_input.0")
         await call.agent_quiet()
-        await call.say("Yes, this is John.")
-        await call.agent_said("reminder.say.1")
-        await call.agent_quiet()
-        await call.say("Yes, I can pay it on Friday.")
-        result = await call.ended()
+        result = await _confirm_then_promise(call)
     assert result.outcome == "promise_to_pay"
     assert call.session is not None and call.session._listener.filled > 0
 
