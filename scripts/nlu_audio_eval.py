@@ -92,13 +92,18 @@ class _Capture:
 
 async def _listen(engines: Engines, line: np.ndarray, call: CallConfig, locale: str) -> list[np.ndarray]:
     """The segments a call's listener hands the ASR for this line audio, in order."""
-    capture, turns = _Capture(), []
-    vad = engines.new_vad_stream(enter=call.vad_enter, leave=call.vad_exit)
+    capture, turns, judged = _Capture(), [], [0]
+    vad = engines.new_vad_stream(enter=call.vad_enter, leave=call.vad_exit)  # on the VAD thread, as in a call
     listener = Listener(
         vad, capture, lambda s: turns.append(s) if isinstance(s, HeardTurn) else None,
         TurnPolicy.from_config(call), locale=locale, partial_every_ms=0, media_gap_ms=0,
+        on_frame=lambda frame, speech: judged.__setitem__(0, judged[0] + 1),
     )
     listener.feed(line)
+    for _ in range(6000):  # the VAD thread's verdicts come back a little later, frame by frame
+        if judged[0] >= listener.frames:
+            break
+        await asyncio.sleep(0.005)
     for _ in range(20):  # let the listener's delivery tasks run
         await asyncio.sleep(0)
     await listener.close()
